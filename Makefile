@@ -1,0 +1,25 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+# Each creates .venv and installs the pinned dependencies (constraints.txt) first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test bench clean
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+demo: $(BIN)/.installed
+	$(BIN)/partnerwatch demo
+
+test: $(BIN)/.installed
+	$(BIN)/pytest -q
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) archive.db archive.db-wal archive.db-shm
