@@ -1,0 +1,61 @@
+"""The `partnerwatch` command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from crawler.runner import crawl_command, crawl_env
+from storage.db import open_db
+from storage.report import articles_per_source, newest_articles
+
+SPIDERS = ("skew", "lag21", "municipal")
+
+
+@click.group()
+def main() -> None:
+    """partnerwatch: a change-monitoring news crawler for municipal development policy."""
+
+
+@main.command()
+@click.option("--db", "db_path", default="archive.db", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--state", default="v1", show_default=True, help="Replica state to crawl (v1 or v2).")
+def demo(db_path: str, state: str) -> None:
+    """Serve the offline replica on 127.0.0.1, crawl it with every spider, print a summary."""
+    from crawler.replica import Replica
+
+    with Replica(state=state) as replica:
+        click.echo(f"replica ({state}) serving {len(replica.urls)} sites on 127.0.0.1")
+        failed = []
+        for spider in SPIDERS:
+            click.echo(f"crawling {spider} …")
+            command = crawl_command(spider, CRAWLER_STORAGE_PATH=Path(db_path).resolve(),
+                                    CRAWLER_ORIGIN_MAP=replica.origin_map(), LOG_LEVEL="WARNING")
+            if subprocess.run(command, env=crawl_env(), check=False).returncode != 0:
+                failed.append(spider)
+    _print_summary(db_path)
+    click.echo(f"\nBrowse it: {Path(sys.executable).parent / 'datasette'} {db_path}")
+    if failed:
+        raise click.ClickException(f"crawl failed: {', '.join(failed)}")
+
+
+@main.command()
+@click.option("--db", "db_path", default="archive.db", show_default=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--limit", default=10, show_default=True)
+def summary(db_path: str, limit: int) -> None:
+    """Articles per source and the newest titles."""
+    _print_summary(db_path, limit)
+
+
+def _print_summary(db_path: str, limit: int = 10) -> None:
+    db = open_db(db_path)
+    click.echo("\nArticles per source:")
+    for row in articles_per_source(db):
+        click.echo(f"  {row['source']:<28} {row['articles']:>5}  ({row['with_updates']} updated)")
+    click.echo("\nNewest:")
+    for row in newest_articles(db, limit):
+        click.echo(f"  {row['published_at'] or 'undated':<10}  {row['language']:<7}  {row['source']:<24}  {row['title']}")
+    db.close()

@@ -1,0 +1,43 @@
+"""What flows between the crawl steps. Plain dataclasses: picklable, no Scrapy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from crawler.extract import Article
+
+
+@dataclass
+class PageItem:
+    """A fetched article page, or a failed fetch of one, as discovery hands it on."""
+
+    url: str
+    source: str
+    fetched_at: str
+    http_status: int | None
+    body: bytes = b""
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    outcome: str | None = None  # set when the page will store no version: error, gone, no_article…
+    detail: str | None = None  # why, for the fetches log (error class, extractor's reason)
+
+
+@dataclass
+class ArticleItem:
+    """An article extracted from a page, ready for the archive."""
+
+    source: str
+    fetched_at: str
+    http_status: int
+    article: Article
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def now_iso() -> str:
+    """Now, as the archive writes times: UTC ISO 8601 to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")

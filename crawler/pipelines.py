@@ -1,0 +1,139 @@
+"""Item pipelines: extract the article from a page, then store it with its versions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Self
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.statscollectors import StatsCollector
+
+from crawler.extract import extract_article
+from crawler.items import ArticleItem, PageItem, now_iso
+from storage.articles import ensure_source, record_article, record_fetch
+from storage.db import open_db
+from storage.runs import finish_run, start_run
+
+logger = logging.getLogger(__name__)
+
+
+class ExtractPipeline:
+    """Turn each PageItem into an ArticleItem, in worker processes so both cores extract."""
+
+    def __init__(self, stats: StatsCollector, workers: int, timeout: float, max_bytes: int,
+                 min_chars: int) -> None:
+        self.stats = stats
+        self.workers = workers
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.min_chars = min_chars
+        self.pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        s = crawler.settings
+        return cls(crawler.stats, s.getint("CRAWLER_EXTRACT_WORKERS"), s.getfloat("CRAWLER_EXTRACT_TIMEOUT"),
+                   s.getint("CRAWLER_EXTRACT_MAX_BYTES"), s.getint("CRAWLER_EXTRACT_MIN_CHARS"))
+
+    def open_spider(self) -> None:
+        if self.workers > 0:
+            self.pool = _new_pool(self.workers)
+
+    def close_spider(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    async def process_item(self, item: PageItem | ArticleItem) -> PageItem | ArticleItem:
+        if not isinstance(item, PageItem) or item.outcome is not None:
+            return item
+        if len(item.body) > self.max_bytes:
+            return self._skip(item, "too_large", f"{len(item.body)} bytes")
+        if not item.body.strip():
+            return self._skip(item, "no_article", "empty body")
+        extract = partial(extract_article, item.body, item.url, content_type=item.content_type,
+                          min_chars=self.min_chars)
+        try:
+            article = await self._run(extract)
+        except TimeoutError:
+            return self._skip(item, "error", "extract_timeout")
+        if article is None:
+            return self._skip(item, "no_article", "extractor found no article")
+        self.stats.inc_value("crawler/extract/article")
+        return ArticleItem(source=item.source, fetched_at=item.fetched_at, http_status=item.http_status or 200,
+                           article=article, etag=item.etag, last_modified=item.last_modified)
+
+    async def _run(self, extract: partial) -> object:
+        if self.pool is None:
+            return extract()
+        future = asyncio.get_running_loop().run_in_executor(self.pool, extract)
+        try:
+            return await asyncio.wait_for(future, self.timeout)
+        except TimeoutError:
+            # a stuck worker cannot be interrupted: replace the pool and kill its processes
+            old, self.pool = self.pool, _new_pool(self.workers)
+            for process in list(old._processes.values()):  # noqa: SLF001 (no public way to kill one)
+                process.kill()
+            old.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    def _skip(self, item: PageItem, outcome: str, detail: str) -> PageItem:
+        self.stats.inc_value(f"crawler/extract/{outcome}")
+        logger.debug("%s: %s (%s)", item.url, outcome, detail)
+        item.body, item.outcome, item.detail = b"", outcome, detail
+        return item
+
+
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    # fork: workers start at once with trafilatura already imported; they only run extract_article
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+
+
+class StoragePipeline:
+    """Store each ArticleItem as a version when its text changed; log every fetch's outcome."""
+
+    def __init__(self, db_path: Path, stats: StatsCollector, crawler: Crawler) -> None:
+        self.db_path = db_path
+        self.stats = stats
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not crawler.settings.getbool("CRAWLER_STORAGE_ENABLED"):
+            raise NotConfigured("CRAWLER_STORAGE_ENABLED is off")
+        pipeline = cls(Path(crawler.settings["CRAWLER_STORAGE_PATH"]), crawler.stats, crawler)
+        # the run is closed on spider_closed: only that signal carries the finish reason
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        self.db = open_db(self.db_path)
+        for source in getattr(spider, "sources", []):
+            ensure_source(self.db, source.name, source.title, source.home_url)
+        self.run_id = start_run(self.db, spider.name, now_iso())
+
+    def spider_closed(self, reason: str) -> None:
+        failed = reason != "finished" or bool(self.stats.get_value("spider_exceptions/count"))
+        counts = finish_run(self.db, self.run_id, finished_at=now_iso(), outcome="failed" if failed else "ok",
+                            finish_reason=reason, stats=self.stats.get_stats())
+        logger.info("run %d: %s", self.run_id, counts)
+        self.db.close()
+
+    def process_item(self, item: PageItem | ArticleItem) -> PageItem | ArticleItem:
+        if isinstance(item, ArticleItem):
+            recorded = record_article(self.db, item.article, source=item.source, run_id=self.run_id,
+                                      fetched_at=item.fetched_at, http_status=item.http_status,
+                                      etag=item.etag, last_modified=item.last_modified)
+            self.stats.inc_value(f"crawler/storage/version_{recorded.outcome}")
+        else:
+            record_fetch(self.db, run_id=self.run_id, url=item.url, fetched_at=item.fetched_at,
+                         outcome=item.outcome or "error", http_status=item.http_status, detail=item.detail)
+            self.stats.inc_value(f"crawler/storage/fetch_{item.outcome}")
+        return item

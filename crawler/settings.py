@@ -1,0 +1,41 @@
+"""Scrapy settings of partnerwatch. Every CRAWLER_* setting is described in README.md."""
+
+BOT_NAME = "partnerwatch"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# --- politeness -------------------------------------------------------------------------
+# berlin.de's robots.txt asks every robot to identify itself clearly and uniquely.
+USER_AGENT = "partnerwatch/0.1 (+https://github.com/partnerwatch/partnerwatch; news monitor for municipal development policy)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+# --- limits (reliability.md findings 1 and 3, rows H5, H13) -------------------------------
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # Scrapy's default is 1 GiB
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+DOWNLOAD_TIMEOUT = 30
+REDIRECT_MAX_TIMES = 5
+RETRY_TIMES = 2
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+
+ITEM_PIPELINES = {
+    "crawler.pipelines.ExtractPipeline": 300,
+    "crawler.pipelines.StoragePipeline": 800,
+}
+
+# --- partnerwatch -----------------------------------------------------------------------
+CRAWLER_STORAGE_ENABLED = True
+CRAWLER_STORAGE_PATH = "archive.db"
+CRAWLER_SOURCES_PATH = None  # None: the bundled spiders/sources.toml
+CRAWLER_ORIGIN_MAP = {}  # real origin -> origin to crawl instead, e.g. the offline replica
+CRAWLER_SOURCE_DELAYS_ENABLED = True  # honour a source's own `delay`
+CRAWLER_EXTRACT_WORKERS = 2  # processes for extraction; 0 extracts in the crawl process
+CRAWLER_EXTRACT_TIMEOUT = 20  # seconds for one page; trafilatura has no timeout of its own
+CRAWLER_EXTRACT_MAX_BYTES = 5 * 1024 * 1024  # larger pages never reach the extractor
+CRAWLER_EXTRACT_MIN_CHARS = 200  # shorter main text is "no article"

@@ -1,0 +1,153 @@
+"""The sources file: one entry per site, validated on load.
+
+A bad entry is reported with its name and field and skipped; the other sources load.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+BUNDLED_SOURCES = Path(__file__).with_name("sources.toml")
+SPIDERS = ("skew", "lag21", "municipal")
+
+
+class SourceError(ValueError):
+    """A sources-file entry that cannot be used; the message names the entry and field."""
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    spider: str
+    title: str
+    start_urls: tuple[str, ...]
+    allowed_hosts: frozenset[str]  # host or host:port, lower case
+    article_patterns: tuple[re.Pattern[str], ...]
+    listing_patterns: tuple[re.Pattern[str], ...]
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    language: str = "de"
+    page_budget: int = 500
+    delay: float | None = None  # seconds between requests to this source's hosts
+    home_url: str = field(default="")
+
+    def is_article(self, path_and_query: str) -> bool:
+        return any(p.search(path_and_query) for p in self.article_patterns)
+
+    def is_listing(self, path_and_query: str) -> bool:
+        return any(p.search(path_and_query) for p in self.listing_patterns)
+
+    def rebased(self, origin_map: dict[str, str]) -> Source:
+        """The same source served elsewhere (a replica, a staging host): origins swapped."""
+        hosts = {_netloc(o): _netloc(n) for o, n in origin_map.items()}
+        swap = lambda urls: tuple(_rebase(u, origin_map) for u in urls)  # noqa: E731
+        return replace(
+            self,
+            start_urls=swap(self.start_urls),
+            feeds=swap(self.feeds),
+            sitemaps=swap(self.sitemaps),
+            home_url=_rebase(self.home_url, origin_map),
+            allowed_hosts=frozenset(hosts.get(h, h) for h in self.allowed_hosts),
+        )
+
+
+def load_sources(path: Path = BUNDLED_SOURCES) -> tuple[list[Source], list[SourceError]]:
+    """All valid sources in `path`, and one error for each entry that is not."""
+    with open(path, "rb") as f:
+        raw = tomllib.load(f)
+    sources, errors = [], []
+    for name, entry in raw.items():
+        try:
+            sources.append(parse_source(name, entry))
+        except SourceError as error:
+            errors.append(SourceError(f"{path}: {error}"))
+    return sources, errors
+
+
+def parse_source(name: str, entry: Any) -> Source:
+    def fail(field_name: str, why: str) -> SourceError:
+        return SourceError(f"source {name!r}, field {field_name!r}: {why}")
+
+    if not isinstance(entry, dict):
+        raise fail("*", "must be a table")
+    unknown = set(entry) - {f for f in Source.__dataclass_fields__ if f != "name"}
+    if unknown:
+        raise fail(sorted(unknown)[0], "unknown field")
+    spider = entry.get("spider", "municipal")
+    if spider not in SPIDERS:
+        raise fail("spider", f"must be one of {', '.join(SPIDERS)}")
+    start_urls = _urls(entry, "start_urls", fail, required=True)
+    feeds = _urls(entry, "feeds", fail)
+    sitemaps = _urls(entry, "sitemaps", fail)
+    hosts = entry.get("allowed_hosts") or sorted({urlsplit(u).netloc for u in start_urls})
+    if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
+        raise fail("allowed_hosts", "must be a list of host names")
+    budget = entry.get("page_budget", 500)
+    if not isinstance(budget, int) or budget < 1:
+        raise fail("page_budget", "must be a positive integer")
+    delay = entry.get("delay")
+    if delay is not None and (not isinstance(delay, (int, float)) or delay < 0):
+        raise fail("delay", "must be a number of seconds")
+    return Source(
+        name=name,
+        spider=spider,
+        title=str(entry.get("title", name)),
+        start_urls=start_urls,
+        allowed_hosts=frozenset(h.lower() for h in hosts),
+        article_patterns=_patterns(entry, "article_patterns", fail),
+        listing_patterns=_patterns(entry, "listing_patterns", fail),
+        feeds=feeds,
+        sitemaps=sitemaps,
+        language=str(entry.get("language", "de")),
+        page_budget=budget,
+        delay=float(delay) if delay is not None else None,
+        home_url=str(entry.get("home_url", _origin(start_urls[0]) + "/")),
+    )
+
+
+def _urls(entry: dict, key: str, fail, required: bool = False) -> tuple[str, ...]:
+    urls = entry.get(key, [])
+    if required and not urls:
+        raise fail(key, "at least one URL is required")
+    if not isinstance(urls, list):
+        raise fail(key, "must be a list of URLs")
+    for url in urls:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            raise fail(key, f"not an http(s) URL: {url!r}")
+    return tuple(urls)
+
+
+def _patterns(entry: dict, key: str, fail) -> tuple[re.Pattern[str], ...]:
+    patterns = entry.get(key)
+    if not patterns or not isinstance(patterns, list):
+        raise fail(key, "must be a non-empty list of regular expressions")
+    try:
+        return tuple(re.compile(p) for p in patterns)
+    except (re.error, TypeError) as error:
+        raise fail(key, f"bad regular expression: {error}") from None
+
+
+def _netloc(url: str) -> str:
+    return urlsplit(url).netloc.lower()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _rebase(url: str, origin_map: dict[str, str]) -> str:
+    if not url:
+        return url
+    new_origin = origin_map.get(_origin(url))
+    if new_origin is None:
+        return url
+    parts = urlsplit(url)
+    new = urlsplit(new_origin)
+    return urlunsplit((new.scheme, new.netloc, parts.path, parts.query, parts.fragment))

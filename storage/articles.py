@@ -1,0 +1,167 @@
+"""Articles and their versions: one row per canonical URL, one version per real change.
+
+Item in, rows out: this module takes any object with the fields of `ArticleLike`
+(the crawler's extracted article) and knows nothing of Scrapy.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlite_utils import Database
+
+from storage.db import write_transaction
+
+
+class ArticleLike(Protocol):
+    url: str
+    canonical_url: str | None
+    title: str | None
+    text: str
+    published_at: str | None
+    published_raw: str | None
+    author: str | None
+    language: str
+    language_probability: float
+
+
+@dataclass(frozen=True)
+class Recorded:
+    outcome: str  # new | changed | metadata | unchanged
+    article_id: int
+    version: int
+
+
+def text_hash(text: str) -> str:
+    """SHA-256 of the text with whitespace folded, so re-wrapping is not a change."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+def ensure_source(db: Database, name: str, title: str | None = None, home_url: str | None = None) -> None:
+    db.execute(
+        "INSERT INTO sources (name, title, home_url) VALUES (?, ?, ?) "
+        "ON CONFLICT(name) DO UPDATE SET title = excluded.title, home_url = excluded.home_url",
+        [name, title, home_url],
+    )
+
+
+def record_article(
+    db: Database,
+    article: ArticleLike,
+    *,
+    source: str,
+    run_id: int | None,
+    fetched_at: str,
+    http_status: int = 200,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Recorded:
+    """Store `article`; add a version only when its text, title or date changed."""
+    canonical_url = article.canonical_url or article.url
+    digest = text_hash(article.text)
+    with write_transaction(db):
+        current = _current_version(db, canonical_url)
+        if current is None:
+            kind, number = "new", 1
+            article_id = _insert_article(db, article, canonical_url, source, fetched_at, digest)
+            added, removed = len(article.text.split()), 0
+        else:
+            article_id, number = current["article_id"], current["version"]
+            kind = _change_kind(current, article, digest)
+            if kind != "unchanged":
+                number += 1
+            added, removed = _word_delta(current["text"], article.text) if kind == "changed" else (0, 0)
+        if kind != "unchanged":
+            db.execute(
+                "INSERT INTO versions (article_id, version, run_id, fetched_at, change_kind, title, "
+                "text, published_at, published_raw, author, language, language_probability, "
+                "text_hash, words_added, words_removed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [article_id, number, run_id, fetched_at, kind, article.title, article.text,
+                 article.published_at, article.published_raw, article.author, article.language,
+                 article.language_probability, digest, added, removed],
+            )
+        db.execute(
+            "UPDATE articles SET url = ?, last_seen_at = ?, current_version = ?, text_hash = ?, "
+            "etag = ?, last_modified = ? WHERE id = ?",
+            [article.url, fetched_at, number, digest, etag, last_modified, article_id],
+        )
+        _insert_fetch(db, run_id, article.url, article_id, fetched_at, http_status, kind, None)
+    return Recorded(kind, article_id, number)
+
+
+def record_fetch(
+    db: Database,
+    *,
+    run_id: int | None,
+    url: str,
+    fetched_at: str,
+    outcome: str,
+    http_status: int | None = None,
+    detail: str | None = None,
+) -> None:
+    """Record a fetch that stored no version (no_article, error, gone, refused…)."""
+    with write_transaction(db):
+        row = db.execute("SELECT id FROM articles WHERE url = ? OR canonical_url = ?", [url, url]).fetchone()
+        _insert_fetch(db, run_id, url, row[0] if row else None, fetched_at, http_status, outcome, detail)
+
+
+def _current_version(db: Database, canonical_url: str) -> dict | None:
+    cursor = db.execute(
+        "SELECT a.id AS article_id, v.version, v.title, v.text, v.published_at, v.text_hash "
+        "FROM articles a JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
+        "WHERE a.canonical_url = ?",
+        [canonical_url],
+    )
+    row = cursor.fetchone()
+    return dict(zip([c[0] for c in cursor.description], row)) if row else None
+
+
+def _insert_article(
+    db: Database, article: ArticleLike, canonical_url: str, source: str, fetched_at: str, digest: str
+) -> int:
+    cursor = db.execute(
+        "INSERT INTO articles (canonical_url, source, url, first_seen_at, last_seen_at, "
+        "current_version, text_hash) VALUES (?, ?, ?, ?, ?, 1, ?)",
+        [canonical_url, source, article.url, fetched_at, fetched_at, digest],
+    )
+    return int(cursor.lastrowid)
+
+
+def _change_kind(current: dict, article: ArticleLike, digest: str) -> str:
+    if current["text_hash"] != digest:
+        return "changed"
+    if (current["title"], current["published_at"]) != (article.title, article.published_at):
+        return "metadata"
+    return "unchanged"
+
+
+def _word_delta(old: str, new: str) -> tuple[int, int]:
+    """Words added and removed between two texts (a word-level diff)."""
+    added = removed = 0
+    matcher = difflib.SequenceMatcher(None, old.split(), new.split(), autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag in ("replace", "delete"):
+            removed += i2 - i1
+        if tag in ("replace", "insert"):
+            added += j2 - j1
+    return added, removed
+
+
+def _insert_fetch(
+    db: Database,
+    run_id: int | None,
+    url: str,
+    article_id: int | None,
+    fetched_at: str,
+    http_status: int | None,
+    outcome: str,
+    detail: str | None,
+) -> None:
+    db.execute(
+        "INSERT INTO fetches (run_id, url, article_id, fetched_at, http_status, outcome, detail) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [run_id, url, article_id, fetched_at, http_status, outcome, detail],
+    )

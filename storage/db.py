@@ -1,0 +1,46 @@
+"""Opening the archive: WAL, a busy timeout, pending migrations, immediate write transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from storage.migrations import migrations
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def open_db(path: str | Path) -> Database:
+    """Open (or create) the archive at `path` and bring its schema up to date."""
+    db = Database(path)
+    # WAL lets Datasette read while a crawl writes; NORMAL is durable across
+    # process crashes (reliability.md finding 10), only power loss may drop the last commit.
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    db.execute("PRAGMA foreign_keys=ON")
+    migrations.apply(db)
+    return db
+
+
+@contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """One logical write as one transaction, taking the write lock up front.
+
+    A deferred BEGIN (what `db.atomic()` issues) fails with "database is locked"
+    when two writers read-then-write; BEGIN IMMEDIATE waits for the lock instead
+    (reliability.md finding 9).
+    """
+    conn: sqlite3.Connection = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        conn.rollback()
+        raise
+    else:
+        conn.execute("COMMIT")

@@ -1,0 +1,65 @@
+"""The sources file: the bundled one is valid, bad entries are named and skipped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spiders.sources import BUNDLED_SOURCES, load_sources
+
+GOOD = """
+[town]
+start_urls = ["https://www.town.example/news/"]
+listing_patterns = ['^/news/(\\?page=\\d+)?$']
+article_patterns = ['^/news/\\d+/[^/]+$']
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "sources.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_bundled_sources_are_all_valid():
+    sources, errors = load_sources(BUNDLED_SOURCES)
+    assert errors == []
+    assert {s.spider for s in sources} == {"skew", "lag21", "municipal"}
+
+
+def test_minimal_entry_defaults_hosts_from_start_urls(tmp_path):
+    (town,), errors = load_sources(write(tmp_path, GOOD))
+    assert errors == []
+    assert town.spider == "municipal" and town.allowed_hosts == {"www.town.example"}
+    assert town.is_article("/news/2024/partnerschaft") and not town.is_article("/news/")
+    assert town.is_listing("/news/?page=2")
+
+
+def test_bad_entry_names_entry_and_field_and_spares_the_others(tmp_path):
+    bad = GOOD + """
+[broken]
+start_urls = ["ftp://files.example/"]
+listing_patterns = ["x"]
+article_patterns = ["y"]
+
+[badregex]
+start_urls = ["https://a.example/"]
+listing_patterns = ["("]
+article_patterns = ["y"]
+"""
+    sources, errors = load_sources(write(tmp_path, bad))
+    assert [s.name for s in sources] == ["town"]
+    messages = sorted(str(e) for e in errors)
+    assert "source 'badregex', field 'listing_patterns'" in messages[0]
+    assert "source 'broken', field 'start_urls'" in messages[1]
+
+
+def test_unknown_field_is_an_error(tmp_path):
+    _, (error,) = load_sources(write(tmp_path, GOOD + 'startt_urls = ["https://x.example/"]\n'))
+    assert "field 'startt_urls': unknown field" in str(error)
+
+
+def test_rebase_moves_urls_and_hosts_to_another_origin(tmp_path):
+    (town,), _ = load_sources(write(tmp_path, GOOD))
+    local = town.rebased({"https://www.town.example": "http://127.0.0.1:8123"})
+    assert local.start_urls == ("http://127.0.0.1:8123/news/",)
+    assert local.allowed_hosts == {"127.0.0.1:8123"}
