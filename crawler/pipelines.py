@@ -133,7 +133,7 @@ class StoragePipeline:
                                       etag=item.etag, last_modified=item.last_modified)
             self.stats.inc_value(f"crawler/storage/version_{recorded.outcome}")
         else:
-            record_fetch(self.db, run_id=self.run_id, url=item.url, fetched_at=item.fetched_at,
+            record_fetch(self.db, run_id=self.run_id, source=item.source, url=item.url, fetched_at=item.fetched_at,
                          outcome=item.outcome or "error", http_status=item.http_status, detail=item.detail)
             self.stats.inc_value(f"crawler/storage/fetch_{item.outcome}")
         return item

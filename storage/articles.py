@@ -88,7 +88,7 @@ def record_article(
             "etag = ?, last_modified = ? WHERE id = ?",
             [article.url, fetched_at, number, digest, etag, last_modified, article_id],
         )
-        _insert_fetch(db, run_id, article.url, article_id, fetched_at, http_status, kind, None)
+        _insert_fetch(db, run_id, source, article.url, article_id, fetched_at, http_status, kind, None)
     return Recorded(kind, article_id, number)
 
 
@@ -96,6 +96,7 @@ def record_fetch(
     db: Database,
     *,
     run_id: int | None,
+    source: str | None,
     url: str,
     fetched_at: str,
     outcome: str,
@@ -105,7 +106,7 @@ def record_fetch(
     """Record a fetch that stored no version (no_article, error, gone, refused…)."""
     with write_transaction(db):
         row = db.execute("SELECT id FROM articles WHERE url = ? OR canonical_url = ?", [url, url]).fetchone()
-        _insert_fetch(db, run_id, url, row[0] if row else None, fetched_at, http_status, outcome, detail)
+        _insert_fetch(db, run_id, source, url, row[0] if row else None, fetched_at, http_status, outcome, detail)
 
 
 def _current_version(db: Database, canonical_url: str) -> dict | None:
@@ -153,6 +154,7 @@ def _word_delta(old: str, new: str) -> tuple[int, int]:
 def _insert_fetch(
     db: Database,
     run_id: int | None,
+    source: str | None,
     url: str,
     article_id: int | None,
     fetched_at: str,
@@ -161,7 +163,7 @@ def _insert_fetch(
     detail: str | None,
 ) -> None:
     db.execute(
-        "INSERT INTO fetches (run_id, url, article_id, fetched_at, http_status, outcome, detail) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [run_id, url, article_id, fetched_at, http_status, outcome, detail],
+        "INSERT INTO fetches (run_id, source, url, article_id, fetched_at, http_status, outcome, detail) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_id, source, url, article_id, fetched_at, http_status, outcome, detail],
     )

@@ -79,6 +79,7 @@ def m001_initial(db: Database) -> None:
         CREATE TABLE fetches (
             id INTEGER PRIMARY KEY,
             run_id INTEGER REFERENCES runs(id),
+            source TEXT,
             url TEXT NOT NULL,
             article_id INTEGER REFERENCES articles(id),
             fetched_at TEXT NOT NULL,

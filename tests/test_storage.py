@@ -98,8 +98,8 @@ def test_run_counts_come_from_fetch_outcomes(db):
     record_article(db, Art(), source="skew", run_id=run, fetched_at="t1")
     record_article(db, Art(url="https://example.org/b"), source="skew", run_id=run, fetched_at="t1")
     record_article(db, replace(Art(), text="anders"), source="skew", run_id=run, fetched_at="t1")
-    record_fetch(db, run_id=run, url="https://example.org/c", fetched_at="t1", outcome="no_article")
-    record_fetch(db, run_id=run, url="https://example.org/d", fetched_at="t1", outcome="error", detail="TimeoutError")
+    record_fetch(db, run_id=run, source="skew", url="https://example.org/c", fetched_at="t1", outcome="no_article")
+    record_fetch(db, run_id=run, source="skew", url="https://example.org/d", fetched_at="t1", outcome="error", detail="TimeoutError")
     counts = finish_run(db, run, finished_at="t2", outcome="ok", finish_reason="finished")
     assert counts == {"pages_fetched": 5, "articles_new": 2, "articles_changed": 1, "articles_unchanged": 0,
                       "no_article": 1, "errors": 1}
