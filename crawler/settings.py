@@ -21,7 +21,9 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 30
 REDIRECT_MAX_TIMES = 5
 RETRY_TIMES = 2
+# No control ports on a nightly crawler: Scrapy 2.19 opens a remote-control HTTP server by default.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 
 ITEM_PIPELINES = {

@@ -1,0 +1,46 @@
+"""Shared fixtures: the offline replica on 127.0.0.1 and crawls in real subprocesses."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crawler.replica import Replica
+from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
+
+# Fast but still polite to the replica: no delays (the replica's rate limit is off), no throttling.
+FAST = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CRAWLER_SOURCE_DELAYS_ENABLED": False,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "LOG_LEVEL": "INFO",
+}
+
+
+@pytest.fixture(scope="session")
+def replica() -> Iterator[Replica]:
+    """The replica in state v1, shared by tests that only read it."""
+    with Replica(state="v1", rate_limit=False) as served:
+        yield served
+
+
+@pytest.fixture
+def own_replica() -> Iterator[Replica]:
+    """A replica of this test's own, for tests that switch states or count hits."""
+    with Replica(state="v1", rate_limit=False) as served:
+        yield served
+
+
+def run_crawl(spider: str, db_path: Path, replica: Replica, args: dict[str, str] | None = None,
+              timeout: float = 240, check: bool = True, **settings) -> subprocess.CompletedProcess:
+    """`scrapy crawl SPIDER` against the replica, in a subprocess, into `db_path`."""
+    settings = {"CRAWLER_STORAGE_PATH": db_path, "CRAWLER_ORIGIN_MAP": replica.origin_map(), **FAST, **settings}
+    result = subprocess.run(crawl_command(spider, args, **settings), env=crawl_env(), cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"crawl {spider} exited {result.returncode}:\n{result.stderr[-4000:]}")
+    return result
