@@ -5,11 +5,14 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from crawler.replica import Replica
 from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
+
+if TYPE_CHECKING:
+    from crawler.replica import Replica
 
 # Fast but still polite to the replica: no delays (the replica's rate limit is off), no throttling.
 FAST = {
@@ -24,6 +27,8 @@ FAST = {
 @pytest.fixture(scope="session")
 def replica() -> Iterator[Replica]:
     """The replica in state v1, shared by tests that only read it."""
+    from crawler.replica import Replica
+
     with Replica(state="v1", rate_limit=False) as served:
         yield served
 
@@ -31,6 +36,8 @@ def replica() -> Iterator[Replica]:
 @pytest.fixture
 def own_replica() -> Iterator[Replica]:
     """A replica of this test's own, for tests that switch states or count hits."""
+    from crawler.replica import Replica
+
     with Replica(state="v1", rate_limit=False) as served:
         yield served
 
