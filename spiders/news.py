@@ -92,9 +92,15 @@ class NewsSpider(scrapy.Spider):
         if self.base_url:
             if len(chosen) != 1:
                 raise ValueError("base_url needs exactly one source: add -a source=NAME")
-            origin = "{0.scheme}://{0.netloc}".format(urlsplit(chosen[0].start_urls[0]))
-            origin_map = {**origin_map, origin: self.base_url}
-        return [s.rebased(origin_map) if origin_map else s for s in chosen]
+            origin_map = {**origin_map, _origin(chosen[0].start_urls[0]): self.base_url}
+        if origin_map:
+            # the map says where to crawl instead; a source it does not cover is left out, so a
+            # crawl of the replica (or a staging copy) never reaches the real sites
+            covered = [s for s in chosen if any(_origin(u) in origin_map for u in s.start_urls)]
+            if len(covered) < len(chosen):
+                logger.info("CRAWLER_ORIGIN_MAP covers %d of %d sources; crawling only those", len(covered), len(chosen))
+            chosen = covered
+        return [s.rebased(origin_map) for s in chosen] if origin_map else chosen
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for src in self.sources:
@@ -267,6 +273,10 @@ class NewsSpider(scrapy.Spider):
         logger.error("source %s: %s %s failed: %s", source.name, kind, url, why)
         self.crawler.stats.inc_value(f"crawler/discovery/{kind}_error/{source.name}")
         self.crawler.stats.inc_value("crawler/discovery/errors")
+
+
+def _origin(url: str) -> str:
+    return "{0.scheme}://{0.netloc}".format(urlsplit(url))
 
 
 def _path(url: str) -> str:

@@ -64,9 +64,9 @@ class HostileServer:
 
     # --- the table of answers ----------------------------------------------------------------
 
-    def page(self, path: str, links: list[str] = (), status: int = 200, extra: str = "") -> None:
+    def page(self, path: str, links: list[str] = (), status: int = 200, extra: str = "", head: str = "") -> None:
         anchors = "".join(f'<li><a href="{href}">{href}</a></li>' for href in links)
-        body = f"<html><body><h1>Liste</h1><ul>{anchors}</ul>{extra}</body></html>"
+        body = f"<html><head>{head}</head><body><h1>Liste</h1><ul>{anchors}</ul>{extra}</body></html>"
         self.routes[path] = Reply(status, body.encode(), {"Content-Type": "text/html; charset=utf-8"})
 
     def article(self, path: str, title: str | None = None, extra_head: str = "") -> None:
