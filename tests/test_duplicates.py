@@ -170,3 +170,33 @@ def test_without_thresholds_nothing_is_indexed_or_linked(db):
         record_article(db, Art(url=url, text=text(INVITATION)), source="skew", run_id=None, fetched_at="t1")
     assert db.execute("SELECT COUNT(*) FROM minhash_signatures").fetchone()[0] == 0
     assert db.execute("SELECT COUNT(*) FROM articles WHERE cluster_id IS NOT NULL").fetchone()[0] == 0
+
+
+def test_replica_golden_clusters_come_out_with_their_origin_and_same_topic_stays_apart(db):
+    content = pytest.importorskip("crawler.replica.content")
+    from crawler import settings
+
+    defaults = DedupThresholds(settings.CRAWLER_DEDUP_JACCARD, settings.CRAWLER_DEDUP_SHARED_WORDS,
+                               settings.CRAWLER_DEDUP_BOILERPLATE_ARTICLES)
+    golden = content.articles("v1")
+    ids = {}
+    for article in golden:
+        ensure_source(db, article.site)
+        art = Art(url=f"https://{article.site}.example{article.path}", text="\n".join(article.paragraphs),
+                  published_at=article.date.isoformat() if article.date else None, title=article.title)
+        ids[article.key] = record_article(db, art, source=article.site, run_id=None, fetched_at="t1",
+                                          dedup=defaults).article_id
+    stories: dict[str, list] = {}
+    for article in golden:
+        if article.cluster:
+            stories.setdefault(article.cluster, []).append(article)
+    assert stories
+    for members in stories.values():
+        origin = min(members, key=lambda a: a.date or a.list_date)
+        cluster = row(db, ids[origin.key])["cluster_id"]
+        assert cluster is not None and row(db, ids[origin.key])["is_cluster_origin"] == 1
+        found = {key for key, article_id in ids.items() if row(db, article_id)["cluster_id"] == cluster}
+        assert len(found) >= 2 and found <= {a.key for a in members}
+    for article in golden:
+        if article.cluster is None:  # on the same topic maybe, but no other article tells its story
+            assert row(db, ids[article.key])["cluster_id"] is None, article.key
