@@ -66,3 +66,9 @@ CRAWLER_EXTRACT_WORKERS = 2  # processes for extraction; 0 extracts in the crawl
 CRAWLER_EXTRACT_TIMEOUT = 20  # seconds for one page; trafilatura has no timeout of its own
 CRAWLER_EXTRACT_MAX_BYTES = 5 * 1024 * 1024  # larger pages never reach the extractor
 CRAWLER_EXTRACT_MIN_CHARS = 200  # shorter main text is "no article"
+
+# --- duplicates (issue 6; defaults measured by bench/duplicates.py) ----------------------
+CRAWLER_DEDUP_ENABLED = True  # link exact and near-duplicate texts into story clusters
+CRAWLER_DEDUP_JACCARD = 0.5  # estimated Jaccard of word 5-shingles from which texts are near-duplicates
+CRAWLER_DEDUP_SHARED_WORDS = 30  # words of verbatim shared sentences from which texts are one story
+CRAWLER_DEDUP_BOILERPLATE_ARTICLES = 50  # a sentence in this many articles is boilerplate, not a link
