@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -33,7 +34,9 @@ def demo(db_path: str, state: str) -> None:
         for spider in SPIDERS:
             click.echo(f"crawling {spider} …")
             command = crawl_command(spider, CRAWLER_STORAGE_PATH=Path(db_path).resolve(),
-                                    CRAWLER_ORIGIN_MAP=replica.origin_map(), LOG_LEVEL="WARNING")
+                                    CRAWLER_ORIGIN_MAP=replica.origin_map(), LOG_LEVEL="WARNING",
+                                    # the replica runs on loopback, which the net guard refuses otherwise
+                                    CRAWLER_NETGUARD_ALLOWED_PRIVATE=[urlsplit(u).netloc for u in replica.urls.values()])
             if subprocess.run(command, env=crawl_env(), check=False).returncode != 0:
                 failed.append(spider)
     _print_summary(db_path)

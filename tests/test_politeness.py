@@ -11,7 +11,7 @@ from email.utils import format_datetime
 import pytest
 
 from crawler.middlewares import parse_retry_after
-from tests.hostile_server import HostileServer, crawl_sources, write_sources
+from hostile_server import HostileServer, crawl_sources, write_sources
 
 
 @pytest.fixture
