@@ -6,6 +6,7 @@ replica-wide recall checks live in tests/test_discovery_replica.py.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 from urllib.parse import quote
 
@@ -46,23 +47,19 @@ def pages(site, count, link, items_per_page=2, last_next=None):
         yield n, articles, ([nxt] if nxt else [])
 
 
-# --- pagination: one test per scheme seen on the real sites --------------------------------------
+# --- pagination: one test per scheme seen on the real sites, all from one crawl -------------------
 
 
-def test_contao_pagination_with_module_id_parameter_and_base_href(tmp_path, site):
+def contao(site):
     for n, articles, nxt in pages(site, 4, lambda n: f"news/aktuelles.html?page_a36={n}#pgtop"):
         path = "/news/aktuelles.html" + (f"?page_a36={n}" if n > 1 else "")
-        relative = [a.lstrip("/") for a in articles]
-        site.page(path, links=relative + nxt, head=f'<base href="{site.origin}/">')
+        site.page(path, links=[a.lstrip("/") for a in articles] + nxt, head=f'<base href="{site.origin}/">')
         for a in articles:
             site.article(a)
-    crawl(tmp_path, site, start_urls=[f"{site.origin}/news/aktuelles.html"])
-    fetched = set(site.paths())
-    assert {f"/artikel/{n}-{i}.html" for n in range(1, 5) for i in range(2)} <= fetched
-    assert "/news/aktuelles.html?page_a36=4" in fetched and "/news/aktuelles.html?page_a36=5" not in fetched
+    return {"start_urls": [f"{site.origin}/news/aktuelles.html"]}
 
 
-def test_typo3_pagination_keeps_the_chash_query_exactly_as_linked(tmp_path, site):
+def typo3(site):
     def link(n):
         return f"/news/?tx_news_pi1%5BcurrentPage%5D={n}&cHash=c{n}f00d"
     site.page("/news/", links=["/artikel/1-0.html", link(2)])
@@ -71,38 +68,77 @@ def test_typo3_pagination_keeps_the_chash_query_exactly_as_linked(tmp_path, site
         site.page(link(n), links=[f"/artikel/{n}-0.html"] + ([link(3)] if n == 2 else []))
     for n in (1, 2, 3):
         site.article(f"/artikel/{n}-0.html")
-    crawl(tmp_path, site)
-    assert {"/artikel/1-0.html", "/artikel/2-0.html", "/artikel/3-0.html"} <= set(site.paths())
-    assert all(hit.path in site.routes or hit.path == "/robots.txt" for hit in site.hits)
+    return {}
 
 
-def test_seite_n_path_pagination_to_the_end(tmp_path, site):
+def seite(site):
     for n, articles, nxt in pages(site, 30, lambda n: f"/news/seite/{n}/", items_per_page=1):
         site.page("/news/" if n == 1 else f"/news/seite/{n}/", links=articles + nxt)
         site.article(articles[0])
-    crawl(tmp_path, site)
-    assert {f"/artikel/{n}-0.html" for n in range(1, 31)} <= set(site.paths())
+    return {}
 
 
-def test_imperia_pagination_stops_at_the_404_after_the_last_page(tmp_path, site):
+def imperia(site):
     def link(n):
         return f"/news/?page_at_1_0={n}"
     for n, articles, nxt in pages(site, 3, link, last_next=link(4)):
         site.page("/news/" if n == 1 else link(n), links=articles + nxt)
         for a in articles:
             site.article(a)
-    result = crawl(tmp_path, site)
-    assert site.paths().count(link(4)) == 1  # followed because linked, answered 404, nothing after
-    assert {f"/artikel/{n}-{i}.html" for n in range(1, 4) for i in range(2)} <= set(site.paths())
-    assert result.stat("crawler/discovery/listing_end/town") == 1
+    return {}
 
 
-def test_plain_page_parameter_pagination(tmp_path, site):
+def plain(site):
     for n, articles, nxt in pages(site, 5, lambda n: f"/news/?page={n}"):
         site.page("/news/" if n == 1 else f"/news/?page={n}", links=articles + nxt)
         for a in articles:
             site.article(a)
-    crawl(tmp_path, site)
+    return {}
+
+
+SCHEMES = {"contao": contao, "typo3": typo3, "seite": seite, "imperia": imperia, "plain": plain}
+
+
+@pytest.fixture(scope="module")
+def paginated(tmp_path_factory):
+    """One local site per pagination scheme, crawled together as five sources."""
+    tmp_path = tmp_path_factory.mktemp("pagination")
+    with contextlib.ExitStack() as stack:
+        sites = {name: stack.enter_context(HostileServer()) for name in SCHEMES}
+        entries = {name: {"start_urls": [f"{site.origin}/news/"], "allowed_hosts": [site.netloc],
+                          "listing_patterns": ["^/news/"], "article_patterns": ["^/artikel/"],
+                          **SCHEMES[name](site)} for name, site in sites.items()}
+        result = crawl_sources(tmp_path, write_sources(tmp_path, entries), [s.netloc for s in sites.values()])
+        yield sites, result
+
+
+def test_contao_pagination_with_module_id_parameter_and_base_href(paginated):
+    site = paginated[0]["contao"]
+    fetched = set(site.paths())
+    assert {f"/artikel/{n}-{i}.html" for n in range(1, 5) for i in range(2)} <= fetched
+    assert "/news/aktuelles.html?page_a36=4" in fetched
+
+
+def test_typo3_pagination_keeps_the_chash_query_exactly_as_linked(paginated):
+    site = paginated[0]["typo3"]
+    assert {"/artikel/1-0.html", "/artikel/2-0.html", "/artikel/3-0.html"} <= set(site.paths())
+    assert all(hit.path in site.routes or hit.path == "/robots.txt" for hit in site.hits)
+
+
+def test_seite_n_path_pagination_to_the_end(paginated):
+    site = paginated[0]["seite"]
+    assert {f"/artikel/{n}-0.html" for n in range(1, 31)} <= set(site.paths())
+
+
+def test_imperia_pagination_stops_at_the_404_after_the_last_page(paginated):
+    site, result = paginated[0]["imperia"], paginated[1]
+    assert site.paths().count("/news/?page_at_1_0=4") == 1  # linked, so followed; a 404; nothing after
+    assert {f"/artikel/{n}-{i}.html" for n in range(1, 4) for i in range(2)} <= set(site.paths())
+    assert result.stat("crawler/discovery/listing_end/imperia") == 1
+
+
+def test_plain_page_parameter_pagination(paginated):
+    site = paginated[0]["plain"]
     assert {f"/artikel/{n}-{i}.html" for n in range(1, 6) for i in range(2)} <= set(site.paths())
 
 
@@ -163,16 +199,40 @@ def test_feed_is_read_before_the_listings(tmp_path, site):
     assert result.stat("crawler/discovery/feed_links/town") == 1
 
 
-@pytest.mark.parametrize("feed", [BOMB, "<rss><channel></channel></rss>", "<rss><channel><item>"],
-                         ids=["entity_bomb", "empty", "malformed"])
-def test_bad_feed_is_an_error_of_the_source_and_listings_still_run(tmp_path, site, feed):
-    site.xml("/feed.xml", feed)
-    site.page("/news/", links=["/artikel/2.html"])
-    site.article("/artikel/2.html")
-    result = crawl(tmp_path, site, feeds=[f"{site.origin}/feed.xml"], listing_fallback=True)
-    assert result.stat("crawler/discovery/feed_error/town") == 1
-    assert f"source town: feed {site.origin}/feed.xml failed" in result.log
-    assert "/artikel/2.html" in site.paths()
+BROKEN_FEEDS = {"entity_bomb": BOMB, "empty": "<rss><channel></channel></rss>", "malformed": "<rss><channel><item>"}
+
+
+@pytest.fixture(scope="module")
+def broken_documents(tmp_path_factory):
+    """One source per broken feed, and one with an XXE sitemap, crawled together."""
+    tmp_path = tmp_path_factory.mktemp("broken")
+    with contextlib.ExitStack() as stack:
+        sites = {name: stack.enter_context(HostileServer()) for name in [*BROKEN_FEEDS, "xxe"]}
+        entries = {}
+        for name, site in sites.items():
+            site.page("/news/", links=["/artikel/2.html"])
+            site.article("/artikel/2.html")
+            document = {"sitemaps": [f"{site.origin}/sitemap.xml"]} if name == "xxe" else {
+                "feeds": [f"{site.origin}/feed.xml"], "listing_fallback": True}
+            site.xml("/sitemap.xml" if name == "xxe" else "/feed.xml", XXE if name == "xxe" else BROKEN_FEEDS[name])
+            entries[name] = {"start_urls": [f"{site.origin}/news/"], "allowed_hosts": [site.netloc],
+                             "listing_patterns": ["^/news/"], "article_patterns": ["^/artikel/"], **document}
+        result = crawl_sources(tmp_path, write_sources(tmp_path, entries), [s.netloc for s in sites.values()])
+        yield sites, result
+
+
+@pytest.mark.parametrize("name", BROKEN_FEEDS)
+def test_bad_feed_is_an_error_of_the_source_and_listings_still_run(broken_documents, name):
+    sites, result = broken_documents
+    assert result.stat(f"crawler/discovery/feed_error/{name}") == 1
+    assert f"source {name}: feed {sites[name].origin}/feed.xml failed" in result.log
+    assert "/artikel/2.html" in sites[name].paths()
+
+
+def test_sitemap_with_external_entity_is_an_error_not_an_empty_night(broken_documents):
+    _, result = broken_documents
+    assert result.stat("crawler/discovery/sitemap_error/xxe") == 1
+    assert "entity declarations are refused" in result.log
 
 
 def test_listings_are_skipped_when_the_feed_works_and_they_are_only_a_fallback(tmp_path, site):
@@ -200,13 +260,6 @@ def test_sitemap_index_children_and_lastmod_filter(tmp_path, site):
     assert {"/sitemap-de.xml.gz", "/artikel/new.html"} <= paths
     assert not paths & {"/sitemap-old.xml", "/artikel/old.html", "/impressum.html"}
     assert result.stat("crawler/discovery/sitemap_skipped_old/town") == 1
-
-
-def test_sitemap_with_external_entity_is_an_error_not_an_empty_night(tmp_path, site):
-    site.xml("/sitemap.xml", XXE)
-    site.page("/news/", links=[])
-    result = crawl(tmp_path, site, sitemaps=[f"{site.origin}/sitemap.xml"])
-    assert result.stat("crawler/discovery/sitemap_error/town") == 1
 
 
 # --- pure parts ------------------------------------------------------------------------------------
