@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import signal
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,6 +47,8 @@ def crawl_now(config: JobConfig, selected: list[str]) -> int:
             result = run_job(config, selected, trigger="manual", progress=Progress(), stop=stop)
     except JobLocked as error:
         raise click.ClickException(f"{error}: not starting a second crawl on this archive") from None
+    except (OSError, sqlite3.Error) as error:
+        raise click.ClickException(f"the archive {config.db_path} cannot be written: {error}") from None
     click.echo(f"run {result.run_id}: {result.outcome}; report {result.report_path}", err=True)
     return 0 if result.outcome == "ok" else 1
 
