@@ -77,7 +77,8 @@ def run_due_nights(config: JobConfig, schedule: Schedule, trigger: str, stop: St
                 finally:
                     db.close()
                 if done is not None:
-                    logger.info("night %s already has run %d (%s)", night, done["id"], done["outcome"])
+                    if not results:
+                        logger.info("night %s already has run %d (%s)", night, done["id"], done["outcome"])
                     break
                 logger.info("running the crawl job for night %s (%s)", night, trigger)
                 results.append(run_job(config, [], trigger=trigger, run_date=night, stop=stop))
