@@ -13,13 +13,15 @@ from typing import Self
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.settings import Settings
 from scrapy.statscollectors import StatsCollector
 
 from crawler.extract import extract_article
 from crawler.items import ArticleItem, PageItem, now_iso
+from crawler.tally import SourceTally
 from storage.articles import ensure_source, record_article, record_fetch
 from storage.db import open_db
-from crawler.tally import SourceTally
+from storage.near_duplicates import DedupThresholds
 from storage.runs import close_run, record_run_source, start_run
 
 logger = logging.getLogger(__name__)
@@ -99,10 +101,12 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
 class StoragePipeline:
     """Store each ArticleItem as a version when its text changed; log every fetch's outcome."""
 
-    def __init__(self, db_path: Path, stats: StatsCollector, crawler: Crawler, run_id: int | None = None) -> None:
+    def __init__(self, db_path: Path, stats: StatsCollector, crawler: Crawler,
+                 dedup: DedupThresholds | None = None, run_id: int | None = None) -> None:
         self.db_path = db_path
         self.stats = stats
         self.crawler = crawler
+        self.dedup = dedup
         self.job_run_id = run_id  # set: a crawl job owns the run; this process adds its sources to it
 
     @classmethod
@@ -111,7 +115,7 @@ class StoragePipeline:
             raise NotConfigured("CRAWLER_STORAGE_ENABLED is off")
         run_id = crawler.settings.get("CRAWLER_RUN_ID")
         pipeline = cls(Path(crawler.settings["CRAWLER_STORAGE_PATH"]), crawler.stats, crawler,
-                       int(run_id) if run_id else None)
+                       _dedup_thresholds(crawler.settings), int(run_id) if run_id else None)
         # the run is closed on spider_closed: only that signal carries the finish reason
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -142,10 +146,18 @@ class StoragePipeline:
         if isinstance(item, ArticleItem):
             recorded = record_article(self.db, item.article, source=item.source, run_id=self.run_id,
                                       fetched_at=item.fetched_at, http_status=item.http_status,
-                                      etag=item.etag, last_modified=item.last_modified)
+                                      etag=item.etag, last_modified=item.last_modified, dedup=self.dedup)
             self.stats.inc_value(f"crawler/storage/version_{recorded.outcome}")
         else:
             record_fetch(self.db, run_id=self.run_id, source=item.source, url=item.url, fetched_at=item.fetched_at,
                          outcome=item.outcome or "error", http_status=item.http_status, detail=item.detail)
             self.stats.inc_value(f"crawler/storage/fetch_{item.outcome}")
         return item
+
+
+def _dedup_thresholds(settings: Settings) -> DedupThresholds | None:
+    if not settings.getbool("CRAWLER_DEDUP_ENABLED"):
+        return None
+    return DedupThresholds(jaccard=settings.getfloat("CRAWLER_DEDUP_JACCARD"),
+                           shared_words=settings.getint("CRAWLER_DEDUP_SHARED_WORDS"),
+                           boilerplate_articles=settings.getint("CRAWLER_DEDUP_BOILERPLATE_ARTICLES"))

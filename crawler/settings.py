@@ -42,6 +42,12 @@ CRAWLER_EXTRACT_TIMEOUT = 20  # seconds for one page; trafilatura has no timeout
 CRAWLER_EXTRACT_MAX_BYTES = 5 * 1024 * 1024  # larger pages never reach the extractor
 CRAWLER_EXTRACT_MIN_CHARS = 200  # shorter main text is "no article"
 
+# --- duplicates (issue 6; defaults measured by bench/duplicates.py) ----------------------
+CRAWLER_DEDUP_ENABLED = True  # link exact and near-duplicate texts into story clusters
+CRAWLER_DEDUP_JACCARD = 0.5  # estimated Jaccard of word 5-shingles from which texts are near-duplicates
+CRAWLER_DEDUP_SHARED_WORDS = 30  # words of verbatim shared sentences from which texts are one story
+CRAWLER_DEDUP_BOILERPLATE_ARTICLES = 50  # a sentence in this many articles is boilerplate, not a link
+
 # --- the crawl job, its schedule and its reports (schedules/, README "Scheduling") -------
 CRAWLER_RUN_ID = None  # set by the crawl job on each spider process: write under the job's run
 CRAWLER_JOB_SPIDER_TIMEOUT = 4 * 3600  # seconds one spider process may run before it is stopped

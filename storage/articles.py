@@ -14,6 +14,7 @@ from typing import Protocol
 from sqlite_utils import Database
 
 from storage.db import write_transaction
+from storage.near_duplicates import DedupThresholds, link_duplicates
 
 
 class ArticleLike(Protocol):
@@ -58,6 +59,7 @@ def record_article(
     http_status: int = 200,
     etag: str | None = None,
     last_modified: str | None = None,
+    dedup: DedupThresholds | None = None,
 ) -> Recorded:
     """Store `article`; add a version only when its text, title or date changed."""
     canonical_url = article.canonical_url or article.url
@@ -88,6 +90,8 @@ def record_article(
             "etag = ?, last_modified = ? WHERE id = ?",
             [article.url, fetched_at, number, digest, etag, last_modified, article_id],
         )
+        if dedup is not None and kind in ("new", "changed"):
+            link_duplicates(db, article_id, article.text, version=number, thresholds=dedup)
         _insert_fetch(db, run_id, source, article.url, article_id, fetched_at, http_status, kind, None)
     return Recorded(kind, article_id, number)
 
