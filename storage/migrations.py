@@ -142,7 +142,10 @@ def m003_duplicates(db: Database) -> None:
             article_id INTEGER NOT NULL,
             PRIMARY KEY (hash, article_id)
         ) WITHOUT ROWID"""
+    )
 
+
+@migrations()
 def m004_run_reports(db: Database) -> None:
     # A run is one crawl job (nightly or `partnerwatch crawl`); it may start several spider
     # processes, which all write their fetches under the job's run id (CRAWLER_RUN_ID).
