@@ -209,3 +209,15 @@ def test_plain_scrapy_crawl_is_a_run_of_its_own_judged_the_same_way(tmp_path, si
         ("scrapy", "failed", "finished")]
     assert json.loads(db.execute("SELECT failures FROM run_sources").fetchone()[0]) == [
         "every request failed (1 requests)"]
+
+
+def test_crawl_of_one_municipal_source_of_the_replica_runs_only_that_source(tmp_path, replica):
+    result = subprocess.run([str(PARTNERWATCH), "crawl", "wolfsburg", "--db", str(tmp_path / "archive.db"),
+                             "-s", f"CRAWLER_ORIGIN_MAP={json.dumps(replica.origin_map())}", *FAST],
+                            capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr
+    run = report(tmp_path, 1)
+    assert list(run["sources"]) == ["wolfsburg"]
+    assert run["sources"]["wolfsburg"]["spider"] == "municipal"
+    assert run["sources"]["wolfsburg"]["counts"]["new"] > 0
+    assert "wolfsburg: " in result.stderr  # the plain progress line of a non-terminal
