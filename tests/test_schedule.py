@@ -106,7 +106,7 @@ def test_due_nightly_job_runs_once_at_its_time(tmp_path, site):
     scheduler = start_scheduler(tmp_path, night, "scheduler")
     try:
         night.wait_for_finished_run()
-        time.sleep(3)  # long enough for a second run to show up, were there one
+        time.sleep(2)  # long enough for a second run to show up, were there one
     finally:
         stop(scheduler)
     runs = night.runs_tonight()
@@ -127,7 +127,7 @@ def test_night_missed_while_the_scheduler_was_down_runs_once_after_restart(tmp_p
     restarted = start_scheduler(tmp_path, night, "restarted", check_interval=1)
     try:
         night.wait_for_finished_run()
-        time.sleep(3)
+        time.sleep(2)
     finally:
         stop(restarted)
     runs = night.runs_tonight()
@@ -140,7 +140,7 @@ def test_two_schedulers_on_one_archive_run_the_night_once(tmp_path, site):
     schedulers = [start_scheduler(tmp_path, night, name) for name in ("one", "two")]
     try:
         night.wait_for_finished_run()
-        time.sleep(3)
+        time.sleep(2)
     finally:
         stop(*schedulers)
     assert [(trigger, outcome) for trigger, _, outcome in night.runs_tonight()] == [("schedule", "ok")]
