@@ -49,6 +49,7 @@ class NewsSpider(scrapy.Spider):
         self.sources: list[Source] = []
         self.pages_requested: Counter[str] = Counter()
         self.requested: set[str] = set()  # cheaper than letting the dupefilter see every repeat link
+        self.invalid_sources = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -70,7 +71,7 @@ class NewsSpider(scrapy.Spider):
         sources, errors = load_sources(path)
         for error in errors:
             logger.error("%s", error)
-            self.crawler.stats.inc_value("crawler/sources/invalid")
+        self.invalid_sources = len(errors)  # counted in start(): stats do not exist yet in from_crawler
         chosen = [s for s in sources if s.spider == self.name or s.name == self.only_source]
         if self.only_source:
             chosen = [s for s in chosen if s.name == self.only_source]
@@ -84,6 +85,8 @@ class NewsSpider(scrapy.Spider):
         return [s.rebased(origin_map) if origin_map else s for s in chosen]
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.invalid_sources:
+            self.crawler.stats.set_value("crawler/sources/invalid", self.invalid_sources)
         for src in self.sources:
             for url in src.feeds:
                 if request := self._request(src, url, self.parse_feed, priority=20):
