@@ -58,6 +58,7 @@ class NewsSpider(scrapy.Spider):
         self.feeds_failed: Counter[str] = Counter()
         self.stopped: set[tuple[str, str]] = set()
         self.depth_limit, self.max_links, self.since = 50, 500, None
+        self.invalid_sources = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -83,7 +84,7 @@ class NewsSpider(scrapy.Spider):
         sources, errors = load_sources(path)
         for error in errors:
             logger.error("%s", error)
-            self.crawler.stats.inc_value("crawler/sources/invalid")
+        self.invalid_sources = len(errors)  # counted in start(): stats do not exist yet in from_crawler
         chosen = [s for s in sources if s.spider == self.name or s.name == self.only_source]
         if self.only_source:
             chosen = [s for s in chosen if s.name == self.only_source]
@@ -103,6 +104,8 @@ class NewsSpider(scrapy.Spider):
         return [s.rebased(origin_map) for s in chosen] if origin_map else chosen
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.invalid_sources:
+            self.crawler.stats.set_value("crawler/sources/invalid", self.invalid_sources)
         for src in self.sources:
             self.feeds_pending[src.name] = len(src.feeds)
             for url in src.feeds:
