@@ -30,7 +30,7 @@ class ArticleLike(Protocol):
 
 @dataclass(frozen=True)
 class Recorded:
-    outcome: str  # new | changed | metadata | unchanged
+    outcome: str  # new | changed | metadata | unchanged | revived
     article_id: int
     version: int
 
@@ -58,8 +58,13 @@ def record_article(
     http_status: int = 200,
     etag: str | None = None,
     last_modified: str | None = None,
+    body_hash: str | None = None,
 ) -> Recorded:
-    """Store `article`; add a version only when its text, title or date changed."""
+    """Store `article`; add a version only when its text, title or date changed.
+
+    One transaction holds the version, the article head (validators, body hash, revival of a
+    tombstoned article) and the fetch's outcome row, so a crash never leaves half of them.
+    """
     canonical_url = article.canonical_url or article.url
     digest = text_hash(article.text)
     with write_transaction(db):
@@ -85,11 +90,14 @@ def record_article(
             )
         db.execute(
             "UPDATE articles SET url = ?, last_seen_at = ?, current_version = ?, text_hash = ?, "
-            "etag = ?, last_modified = ? WHERE id = ?",
-            [article.url, fetched_at, number, digest, etag, last_modified, article_id],
+            "etag = ?, last_modified = ?, body_hash = ?, gone_streak = 0, gone_at = NULL WHERE id = ?",
+            [article.url, fetched_at, number, digest, etag, last_modified, body_hash, article_id],
         )
-        _insert_fetch(db, run_id, source, article.url, article_id, fetched_at, http_status, kind, None)
-    return Recorded(kind, article_id, number)
+        was_gone = current is not None and current["gone_at"] is not None
+        outcome = "revived" if was_gone and kind == "unchanged" else kind
+        detail = "revived" if was_gone and kind != "unchanged" else None
+        _insert_fetch(db, run_id, source, article.url, article_id, fetched_at, http_status, outcome, detail)
+    return Recorded(outcome, article_id, number)
 
 
 def record_fetch(
@@ -109,9 +117,44 @@ def record_fetch(
         _insert_fetch(db, run_id, source, url, row[0] if row else None, fetched_at, http_status, outcome, detail)
 
 
+def record_seen(
+    db: Database,
+    *,
+    run_id: int | None,
+    source: str | None,
+    url: str,
+    fetched_at: str,
+    outcome: str,
+    http_status: int | None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    detail: str | None = None,
+) -> str:
+    """Record a fetch of a known article that needed no extraction (304, or the same bytes).
+
+    The article was reachable, so it is seen now and no longer on its way to a tombstone;
+    returns the outcome written, which is `revived` for a tombstoned article.
+    """
+    with write_transaction(db):
+        row = db.execute(
+            "SELECT id, gone_at FROM articles WHERE url = ? OR canonical_url = ? LIMIT 1", [url, url]
+        ).fetchone()
+        if row is not None:
+            # a 304 need not repeat the validators: keep the stored ones unless new ones came
+            db.execute(
+                "UPDATE articles SET last_seen_at = ?, gone_streak = 0, gone_at = NULL, "
+                "etag = coalesce(?, etag), last_modified = coalesce(?, last_modified) WHERE id = ?",
+                [fetched_at, etag, last_modified, row[0]],
+            )
+            if row[1] is not None:
+                outcome, detail = "revived", outcome
+        _insert_fetch(db, run_id, source, url, row[0] if row else None, fetched_at, http_status, outcome, detail)
+    return outcome
+
+
 def _current_version(db: Database, canonical_url: str) -> dict | None:
     cursor = db.execute(
-        "SELECT a.id AS article_id, v.version, v.title, v.text, v.published_at, v.text_hash "
+        "SELECT a.id AS article_id, a.gone_at, v.version, v.title, v.text, v.published_at, v.text_hash "
         "FROM articles a JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
         "WHERE a.canonical_url = ?",
         [canonical_url],
