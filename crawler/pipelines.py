@@ -17,8 +17,9 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler.extract import extract_article
 from crawler.items import ArticleItem, PageItem, now_iso
-from storage.articles import ensure_source, record_article, record_fetch
+from storage.articles import ensure_source, record_article, record_fetch, record_seen
 from storage.db import open_db
+from storage.lifecycle import conclude_run
 from storage.runs import finish_run, start_run
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,8 @@ class ExtractPipeline:
             return self._skip(item, "no_article", "extractor found no article")
         self.stats.inc_value("crawler/extract/article")
         return ArticleItem(source=item.source, fetched_at=item.fetched_at, http_status=item.http_status or 200,
-                           article=article, etag=item.etag, last_modified=item.last_modified)
+                           article=article, etag=item.etag, last_modified=item.last_modified,
+                           body_hash=item.body_hash)
 
     async def _run(self, extract: partial) -> object:
         if self.pool is None:
@@ -98,16 +100,18 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
 class StoragePipeline:
     """Store each ArticleItem as a version when its text changed; log every fetch's outcome."""
 
-    def __init__(self, db_path: Path, stats: StatsCollector, crawler: Crawler) -> None:
+    def __init__(self, db_path: Path, stats: StatsCollector, crawler: Crawler, gone_after: int = 3) -> None:
         self.db_path = db_path
         self.stats = stats
         self.crawler = crawler
+        self.gone_after = gone_after
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         if not crawler.settings.getbool("CRAWLER_STORAGE_ENABLED"):
             raise NotConfigured("CRAWLER_STORAGE_ENABLED is off")
-        pipeline = cls(Path(crawler.settings["CRAWLER_STORAGE_PATH"]), crawler.stats, crawler)
+        pipeline = cls(Path(crawler.settings["CRAWLER_STORAGE_PATH"]), crawler.stats, crawler,
+                       crawler.settings.getint("CRAWLER_GONE_AFTER_RUNS"))
         # the run is closed on spider_closed: only that signal carries the finish reason
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -124,14 +128,24 @@ class StoragePipeline:
         counts = finish_run(self.db, self.run_id, finished_at=now_iso(), outcome="failed" if failed else "ok",
                             finish_reason=reason, stats=self.stats.get_stats())
         logger.info("run %d: %s", self.run_id, counts)
+        if not failed:  # a failed or partial run proves nothing about gone or unlinked articles
+            concluded = conclude_run(self.db, self.run_id, getattr(self.crawler.spider, "linked_articles", {}),
+                                     gone_after=self.gone_after, at=now_iso())
+            logger.info("run %d: %d articles now gone, %d unlinked", self.run_id, *concluded.values())
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # Datasette readers must not grow the WAL forever
         self.db.close()
 
     def process_item(self, item: PageItem | ArticleItem) -> PageItem | ArticleItem:
         if isinstance(item, ArticleItem):
             recorded = record_article(self.db, item.article, source=item.source, run_id=self.run_id,
                                       fetched_at=item.fetched_at, http_status=item.http_status,
-                                      etag=item.etag, last_modified=item.last_modified)
+                                      etag=item.etag, last_modified=item.last_modified, body_hash=item.body_hash)
             self.stats.inc_value(f"crawler/storage/version_{recorded.outcome}")
+        elif item.outcome in ("not_modified", "unchanged"):
+            outcome = record_seen(self.db, run_id=self.run_id, source=item.source, url=item.url,
+                                  fetched_at=item.fetched_at, outcome=item.outcome, http_status=item.http_status,
+                                  etag=item.etag, last_modified=item.last_modified)
+            self.stats.inc_value(f"crawler/storage/fetch_{outcome}")
         else:
             record_fetch(self.db, run_id=self.run_id, source=item.source, url=item.url, fetched_at=item.fetched_at,
                          outcome=item.outcome or "error", http_status=item.http_status, detail=item.detail)

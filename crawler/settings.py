@@ -41,3 +41,13 @@ CRAWLER_EXTRACT_WORKERS = 2  # processes for extraction; 0 extracts in the crawl
 CRAWLER_EXTRACT_TIMEOUT = 20  # seconds for one page; trafilatura has no timeout of its own
 CRAWLER_EXTRACT_MAX_BYTES = 5 * 1024 * 1024  # larger pages never reach the extractor
 CRAWLER_EXTRACT_MIN_CHARS = 200  # shorter main text is "no article"
+
+# --- change monitoring (issue 5) ---------------------------------------------------------
+CRAWLER_CONDITIONAL_ENABLED = True  # If-None-Match / If-Modified-Since for known articles
+CRAWLER_REVISIT_ENABLED = True  # re-fetch known articles that no listing or feed linked this run
+CRAWLER_GONE_AFTER_RUNS = 3  # consecutive completed runs answering 404/410 before the tombstone
+DOWNLOADER_MIDDLEWARES = {
+    # below Redirect (600) and HttpCompression (590): it sees final, decoded responses
+    "crawler.conditional.ConditionalRequestsMiddleware": 560,
+}
+EXTENSIONS = {"crawler.revisit.RevisitExtension": 500}
