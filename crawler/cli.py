@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from crawler.archive_commands import COMMANDS as ARCHIVE_COMMANDS
 from crawler.runner import crawl_command, crawl_env
 from storage.db import open_db
 from storage.report import articles_per_source, newest_articles
@@ -59,3 +60,7 @@ def _print_summary(db_path: str, limit: int = 10) -> None:
     for row in newest_articles(db, limit):
         click.echo(f"  {row['published_at'] or 'undated':<10}  {row['language']:<7}  {row['source']:<24}  {row['title']}")
     db.close()
+
+
+for _command in ARCHIVE_COMMANDS:  # changes, diff, export, serve
+    main.add_command(_command)

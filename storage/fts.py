@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+# also Datasette's canned query "search" (crawler/datasette.yml), where :q is FTS5 syntax
 SEARCH_SQL = (
-    "SELECT a.source, v.title, a.canonical_url, v.published_at, v.version, a.gone_at, "
-    "snippet(versions_fts, 1, '[', ']', '…', 12) AS snippet "
-    "FROM versions_fts JOIN versions v ON v.id = versions_fts.rowid JOIN articles a ON a.id = v.article_id "
-    "WHERE versions_fts MATCH :query ORDER BY rank LIMIT :limit"
+    "SELECT a.source, v.title, a.canonical_url, v.published_at, v.version, a.gone_at,\n"
+    "  snippet(versions_fts, 1, '[', ']', '…', 12) AS snippet\n"
+    "FROM versions_fts JOIN versions v ON v.id = versions_fts.rowid JOIN articles a ON a.id = v.article_id\n"
+    "WHERE versions_fts MATCH :q ORDER BY rank LIMIT 100"
 )
 
 
-def search(db: Database, words: str, limit: int = 20) -> list[dict]:
+def search(db: Database, words: str) -> list[dict]:
     """Current articles containing every word of `words` (taken literally, not FTS syntax)."""
     query = " ".join('"' + word.replace('"', '""') + '"' for word in words.split())
     if not query:
         return []
-    return list(db.query(SEARCH_SQL, {"query": query, "limit": limit}))
+    return list(db.query(SEARCH_SQL, {"q": query}))
 
 
 def indexed_version_ids(db: Database) -> set[int]:
