@@ -144,7 +144,8 @@ class StoragePipeline:
         elif item.outcome in ("not_modified", "unchanged"):
             outcome = record_seen(self.db, run_id=self.run_id, source=item.source, url=item.url,
                                   fetched_at=item.fetched_at, outcome=item.outcome, http_status=item.http_status,
-                                  etag=item.etag, last_modified=item.last_modified)
+                                  etag=item.etag, last_modified=item.last_modified,
+                                  detail="same body" if item.outcome == "unchanged" else None)
             self.stats.inc_value(f"crawler/storage/fetch_{outcome}")
         else:
             record_fetch(self.db, run_id=self.run_id, source=item.source, url=item.url, fetched_at=item.fetched_at,

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlite_utils import Database
 
 DIFF_CONTEXT_WORDS = 8
+PARAGRAPH = "¶"  # a paragraph break, diffed as a word of its own
 
 
 class UnknownCutoff(ValueError):
@@ -139,18 +140,30 @@ def render_diff(runs: list[tuple[str, str]], context: int = DIFF_CONTEXT_WORDS) 
     """wdiff style: `[-removed-]{+added+}`, long unchanged stretches cut to `context` words."""
     parts: list[str] = []
     for index, (op, words) in enumerate(runs):
-        if op == "-":
-            parts.append(f"[-{words}-]")
-        elif op == "+":
-            parts.append(f"{{+{words}+}}")
-        else:
-            parts.append(_trim(words.split(" "), context, is_first=index == 0, is_last=index == len(runs) - 1))
-    return " ".join(part for part in parts if part).replace(" ¶ ", "\n").replace("¶", "\n")
+        tokens = words.split(" ")
+        if op == "=":
+            parts.append(_trim(tokens, context, is_first=index == 0, is_last=index == len(runs) - 1))
+            continue
+        # paragraph breaks at the edges of a change belong to the text around it
+        lead = len(tokens) - len(_lstrip_breaks(tokens))
+        inner = _lstrip_breaks(_lstrip_breaks(tokens)[::-1])[::-1]
+        trail = len(tokens) - lead - len(inner)
+        marked = f"[-{' '.join(inner)}-]" if op == "-" else f"{{+{' '.join(inner)}+}}"
+        parts.append(" ".join([PARAGRAPH] * lead + [marked] + [PARAGRAPH] * trail))
+    text = " ".join(part for part in parts if part)
+    return text.replace(f" {PARAGRAPH} ", "\n").replace(PARAGRAPH, "\n")
+
+
+def _lstrip_breaks(tokens: list[str]) -> list[str]:
+    index = 0
+    while index < len(tokens) and tokens[index] == PARAGRAPH:
+        index += 1
+    return tokens[index:]
 
 
 def _words(text: str) -> list[str]:
     # a paragraph break is a word of its own, so a diff keeps the text's shape
-    return " ¶ ".join(" ".join(line.split()) for line in text.splitlines() if line.strip()).split(" ")
+    return f" {PARAGRAPH} ".join(" ".join(line.split()) for line in text.splitlines() if line.strip()).split(" ")
 
 
 def _trim(words: list[str], context: int, *, is_first: bool, is_last: bool) -> str:
