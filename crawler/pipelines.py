@@ -13,6 +13,7 @@ from typing import Self
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.settings import Settings
 from scrapy.statscollectors import StatsCollector
 
 from crawler.extract import extract_article
@@ -20,6 +21,7 @@ from crawler.items import ArticleItem, PageItem, now_iso
 from storage.articles import ensure_source, record_article, record_fetch, record_seen
 from storage.db import open_db
 from storage.lifecycle import conclude_run
+from storage.near_duplicates import DedupThresholds
 from storage.runs import finish_run, start_run
 
 logger = logging.getLogger(__name__)
@@ -100,10 +102,12 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
 class StoragePipeline:
     """Store each ArticleItem as a version when its text changed; log every fetch's outcome."""
 
-    def __init__(self, db_path: Path, stats: StatsCollector, crawler: Crawler, gone_after: int = 3) -> None:
+    def __init__(self, db_path: Path, stats: StatsCollector, crawler: Crawler,
+                 dedup: DedupThresholds | None = None, gone_after: int = 3) -> None:
         self.db_path = db_path
         self.stats = stats
         self.crawler = crawler
+        self.dedup = dedup
         self.gone_after = gone_after
 
     @classmethod
@@ -111,7 +115,7 @@ class StoragePipeline:
         if not crawler.settings.getbool("CRAWLER_STORAGE_ENABLED"):
             raise NotConfigured("CRAWLER_STORAGE_ENABLED is off")
         pipeline = cls(Path(crawler.settings["CRAWLER_STORAGE_PATH"]), crawler.stats, crawler,
-                       crawler.settings.getint("CRAWLER_GONE_AFTER_RUNS"))
+                       _dedup_thresholds(crawler.settings), crawler.settings.getint("CRAWLER_GONE_AFTER_RUNS"))
         # the run is closed on spider_closed: only that signal carries the finish reason
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -139,7 +143,8 @@ class StoragePipeline:
         if isinstance(item, ArticleItem):
             recorded = record_article(self.db, item.article, source=item.source, run_id=self.run_id,
                                       fetched_at=item.fetched_at, http_status=item.http_status,
-                                      etag=item.etag, last_modified=item.last_modified, body_hash=item.body_hash)
+                                      etag=item.etag, last_modified=item.last_modified, dedup=self.dedup,
+                                      body_hash=item.body_hash)
             self.stats.inc_value(f"crawler/storage/version_{recorded.outcome}")
         elif item.outcome in ("not_modified", "unchanged"):
             outcome = record_seen(self.db, run_id=self.run_id, source=item.source, url=item.url,
@@ -152,3 +157,11 @@ class StoragePipeline:
                          outcome=item.outcome or "error", http_status=item.http_status, detail=item.detail)
             self.stats.inc_value(f"crawler/storage/fetch_{item.outcome}")
         return item
+
+
+def _dedup_thresholds(settings: Settings) -> DedupThresholds | None:
+    if not settings.getbool("CRAWLER_DEDUP_ENABLED"):
+        return None
+    return DedupThresholds(jaccard=settings.getfloat("CRAWLER_DEDUP_JACCARD"),
+                           shared_words=settings.getint("CRAWLER_DEDUP_SHARED_WORDS"),
+                           boilerplate_articles=settings.getint("CRAWLER_DEDUP_BOILERPLATE_ARTICLES"))

@@ -42,6 +42,12 @@ CRAWLER_EXTRACT_TIMEOUT = 20  # seconds for one page; trafilatura has no timeout
 CRAWLER_EXTRACT_MAX_BYTES = 5 * 1024 * 1024  # larger pages never reach the extractor
 CRAWLER_EXTRACT_MIN_CHARS = 200  # shorter main text is "no article"
 
+# --- duplicates (issue 6; defaults measured by bench/duplicates.py) ----------------------
+CRAWLER_DEDUP_ENABLED = True  # link exact and near-duplicate texts into story clusters
+CRAWLER_DEDUP_JACCARD = 0.5  # estimated Jaccard of word 5-shingles from which texts are near-duplicates
+CRAWLER_DEDUP_SHARED_WORDS = 30  # words of verbatim shared sentences from which texts are one story
+CRAWLER_DEDUP_BOILERPLATE_ARTICLES = 50  # a sentence in this many articles is boilerplate, not a link
+
 # --- change monitoring (issue 5) ---------------------------------------------------------
 CRAWLER_CONDITIONAL_ENABLED = True  # If-None-Match / If-Modified-Since for known articles
 CRAWLER_REVISIT_ENABLED = True  # re-fetch known articles that no listing or feed linked this run

@@ -14,6 +14,7 @@ from typing import Protocol
 from sqlite_utils import Database
 
 from storage.db import write_transaction
+from storage.near_duplicates import DedupThresholds, link_duplicates
 
 
 class ArticleLike(Protocol):
@@ -58,6 +59,7 @@ def record_article(
     http_status: int = 200,
     etag: str | None = None,
     last_modified: str | None = None,
+    dedup: DedupThresholds | None = None,
     body_hash: str | None = None,
 ) -> Recorded:
     """Store `article`; add a version only when its text, title or date changed.
@@ -93,6 +95,8 @@ def record_article(
             "etag = ?, last_modified = ?, body_hash = ?, gone_streak = 0, gone_at = NULL WHERE id = ?",
             [article.url, fetched_at, number, digest, etag, last_modified, body_hash, article_id],
         )
+        if dedup is not None and kind in ("new", "changed"):
+            link_duplicates(db, article_id, article.text, version=number, thresholds=dedup)
         was_gone = current is not None and current["gone_at"] is not None
         outcome = "revived" if was_gone and kind == "unchanged" else kind
         detail = "revived" if was_gone and kind != "unchanged" else None
@@ -154,8 +158,10 @@ def record_seen(
 
 def _current_version(db: Database, canonical_url: str) -> dict | None:
     cursor = db.execute(
-        "SELECT a.id AS article_id, a.gone_at, v.version, v.title, v.text, v.published_at, v.text_hash "
+        "SELECT a.id AS article_id, a.gone_at, v.version, v.title, coalesce(src.text, v.text) AS text, "
+        "v.published_at, v.text_hash "
         "FROM articles a JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
+        "LEFT JOIN versions src ON src.id = v.text_version_id "  # an exact duplicate's text lives there
         "WHERE a.canonical_url = ?",
         [canonical_url],
     )

@@ -109,8 +109,8 @@ def version_texts(db: Database, url: str, from_version: int | None, to_version: 
     found = {
         v["version"]: v
         for v in db.query(
-            "SELECT version, fetched_at, change_kind, title, text FROM versions "
-            "WHERE article_id = ? AND version IN (?, ?)",
+            "SELECT v.version, v.fetched_at, v.change_kind, v.title, t.text FROM versions v "
+            "JOIN version_texts t ON t.version_id = v.id WHERE v.article_id = ? AND v.version IN (?, ?)",
             [article_id, from_version, to_version],
         )
     }

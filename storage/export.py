@@ -19,8 +19,11 @@ FORMAT_VERSION = 1
 
 _SELECT = (
     "SELECT a.url, a.canonical_url, a.source, a.first_seen_at, a.last_seen_at, a.gone_at, "
-    "v.title, v.text, v.published_at, v.language, v.version, v.change_kind, v.run_id, v.fetched_at "
-    "FROM articles a JOIN versions v ON v.article_id = a.id AND v.version = a.current_version"
+    "a.cluster_id, a.is_cluster_origin, origin.canonical_url AS duplicate_of, "
+    "v.title, t.text, v.published_at, v.language, v.version, v.change_kind, v.run_id, v.fetched_at "
+    "FROM articles a JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
+    "JOIN version_texts t ON t.version_id = v.id "  # an exact duplicate's text is stored once
+    "LEFT JOIN articles origin ON origin.id = a.duplicate_of"
 )
 
 
@@ -52,6 +55,9 @@ def article_row(row: dict[str, Any]) -> dict[str, Any]:
         "last_seen": row["last_seen_at"],
         "gone": row["gone_at"] is not None,
         "gone_at": row["gone_at"],
+        "cluster_id": row["cluster_id"],
+        "is_cluster_origin": bool(row["is_cluster_origin"]),
+        "duplicate_of": row["duplicate_of"],
     }
 
 

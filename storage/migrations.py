@@ -120,7 +120,72 @@ def m002_change_monitoring(db: Database) -> None:
             INSERT INTO versions_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
         END"""
     )
+    # a later rewrite of the current version's text (issue 6 blanks an exact duplicate's copy)
+    # must reach the index too, or the next swap would delete words the index never held
+    db.execute(
+        """
+        CREATE TRIGGER versions_fts_rewrite AFTER UPDATE OF title, text ON versions
+        WHEN EXISTS (SELECT 1 FROM articles WHERE id = new.article_id AND current_version = new.version)
+        BEGIN
+            INSERT INTO versions_fts (versions_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text);
+            INSERT INTO versions_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+        END"""
+    )
     db.execute(
         "INSERT INTO versions_fts (rowid, title, text) SELECT v.id, v.title, v.text FROM versions v "
         "JOIN articles a ON a.id = v.article_id AND v.version = a.current_version"
+    )
+
+
+@migrations()
+def m003_duplicates(db: Database) -> None:
+    # One row per story found on two or more pages; single articles have no cluster.
+    db.execute(
+        """
+        CREATE TABLE clusters (
+            id INTEGER PRIMARY KEY,
+            origin_article_id INTEGER REFERENCES articles(id),
+            articles INTEGER NOT NULL DEFAULT 0,
+            sources INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    db.execute("ALTER TABLE articles ADD COLUMN cluster_id INTEGER REFERENCES clusters(id)")
+    db.execute("ALTER TABLE articles ADD COLUMN is_cluster_origin INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE articles ADD COLUMN duplicate_of INTEGER REFERENCES articles(id)")
+    db.execute("CREATE INDEX articles_cluster ON articles(cluster_id)")
+    # An exact duplicate's version stores its text once: text '' and a pointer to the version holding it.
+    db.execute("ALTER TABLE versions ADD COLUMN text_version_id INTEGER REFERENCES versions(id)")
+    db.execute("CREATE INDEX versions_text_hash ON versions(text_hash)")
+    db.execute(
+        """
+        CREATE VIEW version_texts AS
+        SELECT v.id AS version_id, v.article_id, v.version, COALESCE(src.text, v.text) AS text
+        FROM versions v LEFT JOIN versions src ON src.id = v.text_version_id"""
+    )
+    # The near-duplicate index: derived data, rebuilt per article on each new version.
+    db.execute(
+        """
+        CREATE TABLE minhash_signatures (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+            signature BLOB NOT NULL,
+            shingles INTEGER NOT NULL,
+            passages BLOB NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE minhash_bands (
+            band INTEGER NOT NULL,
+            hash INTEGER NOT NULL,
+            article_id INTEGER NOT NULL,
+            PRIMARY KEY (band, hash, article_id)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """
+        CREATE TABLE passages (
+            hash INTEGER NOT NULL,
+            article_id INTEGER NOT NULL,
+            PRIMARY KEY (hash, article_id)
+        ) WITHOUT ROWID"""
     )

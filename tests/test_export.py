@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from crawler.cli import main
 
 EXPORT_KEYS = ["format", "url", "canonical_url", "source", "title", "text", "published", "language", "version",
-               "change_kind", "changed_at", "first_seen", "last_seen", "gone", "gone_at"]
+               "change_kind", "changed_at", "first_seen", "last_seen", "gone", "gone_at", "cluster_id",
+               "is_cluster_origin", "duplicate_of"]
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,343 @@
+"""Extract one article from the bytes of an HTML page: pure, picklable in and out."""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from charset_normalizer import from_bytes
+from lxml import etree
+from lxml.html import HtmlElement, HTMLParser, document_fromstring
+from trafilatura import bare_extraction
+from trafilatura.metadata import examine_meta, extract_meta_json
+
+from crawler.template import cut_related, is_boilerplate_line
+from crawler.dates import find_dateline, find_declared_date
+from crawler.language import detect_language, primary_subtag
+
+logger = logging.getLogger(__name__)
+
+# libxml2 stops at depth 256 and silently drops the rest of the page: such a tree is truncated
+MAX_DOM_DEPTH = 250
+# trafilatura needs ~0.1 ms per element (200k paragraphs: 15 s); real pages stay under ~10k
+MAX_DOM_ELEMENTS = 60_000
+MAX_LINK_SHARE = 0.8  # a link round-up blog post has 0.75, menus and listings above 0.9
+DATELINE_SCAN_LINES = 4
+_PARSER = HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+_SPACES = re.compile(r"[^\S\n]+")
+_NO_SPACE = re.compile(r"\s+")
+MIN_CHUNK_CHARS = 200
+CHUNK_MAX_LEVELS = 3
+_OUTSIDE_ARTICLE = etree.XPath(
+    "ancestor-or-self::*[self::nav or self::aside or self::footer or self::header or self::form or self::li"
+    " or re:test(concat(@class, ' ', @id), 'comment|sidebar|related|teaser|footer|promo', 'i')]",
+    namespaces={"re": "http://exslt.org/regular-expressions"},
+)
+_DATE_ELEMENTS = etree.XPath(
+    "//body//*[re:test(concat(@class, ' ', @id, ' ', @itemprop), "
+    "'date|datum|time|zeit|publish|posted|byline|meta|info', 'i')]",
+    namespaces={"re": "http://exslt.org/regular-expressions"},
+)
+_TITLE_SEPARATOR = re.compile(r"\s+[-|–—:·»]{1,2}\s+")
+# WHATWG: labels for Latin-1 and ASCII mean windows-1252
+_WHATWG_ALIASES = {"latin_1": "cp1252", "ascii": "cp1252", "iso8859_1": "cp1252"}
+# characters a windows-1252 decoding of Western European text plausibly contains
+_WESTERN = frozenset("äöüÄÖÜßéèêëáàâçñíìîïóòôúùûÉÈÀÇ€„“”‚‘’–—…«»°§©®·´×÷½¼¾±µ¿¡ªº¹²³£¥¢")
+
+
+@dataclass(frozen=True)
+class Article:
+    url: str
+    canonical_url: str | None
+    title: str | None
+    text: str
+    published_raw: str | None
+    published_at: str | None
+    author: str | None
+    site_name: str | None
+    language: str
+    language_probability: float
+    declared_language: str | None
+
+
+def extract_article(
+    body: bytes,
+    url: str,
+    *,
+    content_type: str | None = None,
+    min_chars: int = 200,
+    boilerplate: frozenset[str] = frozenset(),
+) -> Article | None:
+    """The article of a page, or None when it holds none (empty, navigation, too short, deep DOM)."""
+    tree = parse_html(decode_html(body, content_type))
+    if tree is None:
+        return None
+    depth, elements = dom_shape(tree)
+    if depth > MAX_DOM_DEPTH or elements > MAX_DOM_ELEMENTS:
+        logger.debug("DOM too deep (%s) or too large (%s), no extraction: %s", depth, elements, url)
+        return None
+    meta = examine_meta(tree)
+    meta = extract_meta_json(tree, meta)
+    title = find_title(tree, meta.title, meta.sitename, url)
+    text = extract_text(tree, url, boilerplate, title)
+    if len(text) < min_chars or link_share(tree, text) > MAX_LINK_SHARE:
+        return None
+    declared = primary_subtag(tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang"))
+    language, probability = detect_language(text, declared)
+    published = find_published(tree, text)
+    author = meta.author if meta.author and " " in meta.author.strip() else None
+    return Article(
+        url=url,
+        canonical_url=find_canonical_url(tree, url),
+        title=title,
+        text=text,
+        published_raw=published[0] if published else None,
+        published_at=published[1] if published else None,
+        author=_clean_field(author),
+        site_name=_clean_field(meta.sitename),
+        language=language,
+        language_probability=probability,
+        declared_language=declared,
+    )
+
+
+def extract_text(
+    tree: HtmlElement, url: str | None, boilerplate: frozenset[str] = frozenset(), title: str | None = None
+) -> str:
+    """Main text of a parsed page without its title line and boilerplate lines, normalised."""
+    document = bare_extraction(
+        tree, url=url, include_comments=False, with_metadata=False, include_tables=True
+    )
+    if document is None or not document.text:
+        return ""
+    lines = add_sibling_chunks(tree, normalize_text(document.text).split("\n"))
+    if title and lines[0].casefold() == title.casefold():
+        lines = lines[1:]
+    lines = [line for line in lines if line not in boilerplate and not is_boilerplate_line(line)]
+    return "\n".join(cut_related(lines))
+
+
+def add_sibling_chunks(tree: HtmlElement, lines: list[str]) -> list[str]:
+    """Add the paragraphs of containers built like the extracted one, next to it in the page.
+
+    Article bodies split by ads or widgets into several `<div class="body">` chunks lose every
+    chunk but the first in trafilatura. Blog indexes and teaser lists are told apart by their
+    differing wrappers (`post-5979`, `post-5980`) or list items.
+    """
+    squeezed = _NO_SPACE.sub("", "".join(lines))
+    found: dict[tuple[str, str], set[HtmlElement]] = {}
+    paragraphs = []
+    for paragraph in tree.iter("p"):
+        parent = paragraph.getparent()
+        text = _clean_field(" ".join(paragraph.itertext()))
+        if parent is None or not parent.get("class") or not text:
+            continue
+        key = (parent.tag, parent.get("class", ""))
+        is_found = _NO_SPACE.sub("", text)[:80] in squeezed
+        if is_found:
+            found.setdefault(key, set()).add(parent)
+        paragraphs.append((parent, key, text, is_found))
+    chunks: dict[HtmlElement, list[str]] = {}
+    for parent, key, text, is_found in paragraphs:
+        if not is_found and key in found and parent not in found[key]:
+            chunks.setdefault(parent, []).append(text)
+    chunks = {
+        chunk: texts
+        for chunk, texts in chunks.items()
+        if sum(map(len, texts)) >= MIN_CHUNK_CHARS
+        and not _OUTSIDE_ARTICLE(chunk)
+        and any(_is_twin(chunk, other) for other in found[(chunk.tag, chunk.get("class", ""))])
+    }
+    if not chunks:
+        return lines
+    added = {text for parent, _, text, _ in paragraphs if parent in chunks}
+    return _merge_in_page_order(lines, paragraphs, added)
+
+
+def _is_twin(chunk: HtmlElement, other: HtmlElement) -> bool:
+    """Both hang, through wrappers of the same tag and class, from one near ancestor."""
+    for _ in range(CHUNK_MAX_LEVELS):
+        chunk, other = chunk.getparent(), other.getparent()
+        if chunk is None or other is None:
+            return False
+        if chunk is other:
+            return True
+        if (chunk.tag, chunk.get("class")) != (other.tag, other.get("class")):
+            return False
+    return False
+
+
+def _merge_in_page_order(lines: list[str], paragraphs: list, added: set[str]) -> list[str]:
+    """Insert each added paragraph after the extracted line of the paragraph before it."""
+    position = {line: i for i, line in enumerate(lines)}
+    inserts: dict[int, list[str]] = {}
+    anchor = -1
+    for _, _, text, is_found in paragraphs:
+        if is_found and text in position:
+            anchor = position[text]
+        elif text in added and anchor >= 0:
+            inserts.setdefault(anchor, []).append(text)
+    merged = []
+    for i, line in enumerate(lines):
+        merged.append(line)
+        merged.extend(inserts.get(i, ()))
+    return merged
+
+
+def normalize_text(text: str) -> str:
+    """NFC, invisible characters and soft hyphens removed, spaces collapsed, empty lines dropped."""
+    text = unicodedata.normalize("NFC", text.translate(_INVISIBLE))
+    lines = (_SPACES.sub(" ", line).strip() for line in text.replace("\r", "\n").split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def decode_html(body: bytes, content_type: str | None) -> str:
+    """Text of an HTML body: BOM, then valid UTF-8, then declared charset, then detection."""
+    for bom, codec in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if body.startswith(bom):
+            return body.decode(codec, errors="replace")
+    header = _HEADER_CHARSET.search(content_type or "")
+    meta = _META_CHARSET.search(body[:4096])
+    declared = [_codec(header.group(1)) if header else None]
+    declared.append(_codec(meta.group(1).decode("ascii", "replace")) if meta else None)
+    if any(c and c.startswith("utf_16") for c in declared) and b"\x00" in body[:256]:
+        return body.decode("utf-16-le" if body[1:2] == b"\x00" else "utf-16-be", errors="replace")
+    try:
+        # valid UTF-8 beats any declaration: Latin-1 text almost never forms valid UTF-8 (C4)
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    for codec in declared:
+        if codec and codec != "utf_8" and not codec.startswith("utf_16"):
+            try:
+                return body.decode(codec)
+            except UnicodeDecodeError:
+                continue
+    as_utf8 = body.decode("utf-8", errors="replace")
+    non_ascii = sum(1 for ch in as_utf8 if ord(ch) > 127)
+    if as_utf8.count("\ufffd") * 20 < non_ascii:  # UTF-8 with a few stray bytes
+        return as_utf8
+    as_cp1252 = body.decode("cp1252", errors="replace")
+    high = [ch for ch in as_cp1252 if ord(ch) > 127]
+    if sum(ch in _WESTERN for ch in high) >= 0.9 * len(high):
+        return as_cp1252
+    best = from_bytes(body).best()
+    return str(best) if best is not None else as_cp1252
+
+
+def _codec(label: str) -> str | None:
+    try:
+        name = codecs.lookup(label.strip().lower()).name.replace("-", "_")
+    except LookupError:
+        return None
+    return _WHATWG_ALIASES.get(name, name)
+
+
+def parse_html(html: str) -> HtmlElement | None:
+    """An lxml tree of the page, or None for an empty or unparseable one."""
+    html = _XML_DECLARATION.sub("", html, count=1)
+    if _CONTROL_CHARS.search(html):
+        html = _CONTROL_CHARS.sub("", html)
+    if not html.strip():
+        return None
+    try:
+        tree = document_fromstring(html, parser=_PARSER)
+    except (etree.ParserError, ValueError):
+        return None
+    return tree if isinstance(tree, HtmlElement) else None
+
+
+def dom_shape(tree: HtmlElement) -> tuple[int, int]:
+    """Depth and number of elements of a tree."""
+    depth = deepest = elements = 0
+    for event, _ in etree.iterwalk(tree, events=("start", "end")):
+        if event == "start":
+            depth += 1
+            elements += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest, elements
+
+
+def link_share(tree: HtmlElement, text: str) -> float:
+    """Share of the text's characters that are link texts of the page (listings, menus)."""
+    flat = text.replace("\n", " ")
+    anchors = Counter(_clean_field(anchor.text_content()) for anchor in tree.iter("a"))
+    linked = sum(len(a) * min(n, flat.count(a)) for a, n in anchors.items() if a and len(a) > 2)
+    return min(1.0, linked / len(flat)) if flat else 1.0
+
+
+def find_canonical_url(tree: HtmlElement, url: str) -> str | None:
+    link = tree.find(".//link[@rel='canonical'][@href]")
+    if link is None or not link.get("href", "").strip():
+        return None
+    base = tree.find(".//base[@href]")
+    base_url = urljoin(url, base.get("href", "").strip()) if base is not None else url
+    return urljoin(base_url, link.get("href", "").strip())
+
+
+def find_published(tree: HtmlElement, text: str) -> tuple[str, str] | None:
+    """(as printed, ISO date) from meta/time, a dateline opening the text, or a date element."""
+    head = text.split("\n", DATELINE_SCAN_LINES)[:DATELINE_SCAN_LINES]
+    return find_declared_date(tree) or find_dateline(head) or find_dateline(_date_element_texts(tree))
+
+
+def _date_element_texts(tree: HtmlElement) -> list[str]:
+    """Short texts of elements whose class or id marks a date ("date", "datum", "meta", ...)."""
+    texts = []
+    for elem in _DATE_ELEMENTS(tree):
+        value = _clean_field(elem.text_content())
+        if value and len(value) <= 100:
+            texts.append(value)
+    return texts
+
+
+def find_title(tree: HtmlElement, meta_title: str | None, site_name: str | None, url: str) -> str | None:
+    """The single <h1> if the page title confirms it, else og:title/<title> minus a site suffix."""
+    h1s = [t for t in (_clean_field(h.text_content()) for h in tree.iter("h1")) if t]
+    title_elem = tree.find(".//title")
+    page_title = _clean_field(title_elem.text_content()) if title_elem is not None else None
+    declared = _clean_field(meta_title) or page_title
+    if len(h1s) == 1 and (not declared or h1s[0].casefold() in declared.casefold()):
+        return h1s[0]
+    if declared:
+        return strip_site_suffix(declared, site_name, url)
+    return h1s[0] if h1s else None
+
+
+def strip_site_suffix(title: str, site_name: str | None, url: str) -> str:
+    """"Aktuelles - Engagement Global" -> "Aktuelles" when the cut part names the site."""
+    parts = _TITLE_SEPARATOR.split(title)
+    if len(parts) < 2:
+        return title
+    host = re.sub(r"\W", "", url.split("/")[2].lower()) if url.count("/") >= 2 else ""
+    names = {re.sub(r"\W", "", site_name.lower())} if site_name else set()
+    for edge, rest in ((parts[-1], parts[:-1]), (parts[0], parts[1:])):
+        key = re.sub(r"\W", "", edge.lower())
+        if key and (key in names or key in host):
+            return " - ".join(rest) if len(rest) > 1 else rest[0]
+    return title
+
+
+def _clean_field(value: str | None) -> str | None:
+    if not value:
+        return None
+    cleaned = normalize_text(value).replace("\n", " ")
+    return cleaned or None

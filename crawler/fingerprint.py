@@ -1,0 +1,115 @@
+"""Fingerprints of an article's text for finding the same story elsewhere. Pure: text in, numbers out.
+
+Two signals, because a story travels in two ways:
+
+* a MinHash signature of word shingles, cut into LSH bands: texts that are *mostly* the same
+  (a new intro, another date line, a cut paragraph, another site's template) share a band with
+  high probability, and the signatures estimate their Jaccard similarity;
+* hashes of the text's long sentences: a press release quoted paragraph by paragraph inside an
+  otherwise new report shares whole sentences verbatim, far too few shingles for the MinHash.
+
+Exact duplicates need neither: `storage.articles.text_hash` already names the text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import xxhash
+
+PERMUTATIONS = 128
+BANDS = 32
+ROWS = PERMUTATIONS // BANDS  # 4 rows a band: a pair at Jaccard 0.5 shares a band with p ≈ 0.87
+SHINGLE_WORDS = 5
+PASSAGE_MIN_WORDS = 8  # shorter sentences ("Die Teilnahme ist kostenfrei.") recur by chance
+
+# Multiply-add-shift hashing ((a*x + b) mod 2**64) >> 32 of 32-bit keys is a universal family:
+# one random (a, b) per permutation. Fixed seed: signatures are stored, so they must never change.
+_RNG = np.random.default_rng(20261121)
+_A = _RNG.integers(0, 1 << 64, size=PERMUTATIONS, dtype=np.uint64, endpoint=False) | np.uint64(1)
+_B = _RNG.integers(0, 1 << 64, size=PERMUTATIONS, dtype=np.uint64, endpoint=False)
+_SHIFT = np.uint64(32)
+_WORD = re.compile(r"\w+")
+# A sentence ends at . ! ? unless a lower-case word or a month follows ("am 27. und 28. März");
+# so does a line.
+_MONTHS = "Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
+_SENTENCE_END = re.compile(rf"(?<=[.!?])\s+(?=[^a-zäöüß\s])(?!(?:{_MONTHS})\b)|\n+")
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What the near-duplicate index stores about one text."""
+
+    signature: np.ndarray  # PERMUTATIONS uint32 minima
+    shingles: int  # size of the shingle set (0 for a text shorter than one shingle)
+    passages: tuple[tuple[int, int], ...]  # (sentence hash, words in it), one per distinct long sentence
+
+    def bands(self) -> list[tuple[int, int]]:
+        """(band number, band hash) pairs: the LSH keys of this text."""
+        return band_keys(self.signature)
+
+
+def fingerprint(text: str) -> Fingerprint:
+    """The MinHash signature and sentence hashes of `text`."""
+    words = words_of(text)
+    hashes = shingle_hashes(words)
+    return Fingerprint(minhash(hashes), len(hashes), passage_hashes(text))
+
+
+def words_of(text: str) -> list[str]:
+    """Case-folded words without punctuation, so a template's quotes or dashes change nothing."""
+    return _WORD.findall(text.casefold())
+
+
+def shingle_hashes(words: list[str]) -> np.ndarray:
+    """Distinct 32-bit hashes of the word SHINGLE_WORDS-grams (one shingle for a shorter text)."""
+    size = min(SHINGLE_WORDS, len(words))
+    if size == 0:
+        return np.zeros(0, dtype=np.uint64)
+    shingles = {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
+    return np.fromiter((xxhash.xxh3_64_intdigest(s.encode()) & 0xFFFFFFFF for s in shingles), dtype=np.uint64,
+                       count=len(shingles))
+
+
+def minhash(hashes: np.ndarray) -> np.ndarray:
+    """MinHash signature of a set of 32-bit hashes: the minimum under each hash function."""
+    if hashes.size == 0:
+        return np.full(PERMUTATIONS, 0xFFFFFFFF, dtype=np.uint32)
+    permuted = (hashes[:, None] * _A + _B) >> _SHIFT  # uint64 arithmetic wraps: that is the mod 2**64
+    return permuted.min(axis=0).astype(np.uint32)
+
+
+def band_keys(signature: np.ndarray) -> list[tuple[int, int]]:
+    """Hash each band of ROWS minima to a signed 64-bit integer, as SQLite stores it."""
+    return [(band, to_int64(xxhash.xxh3_64_intdigest(signature[band * ROWS : (band + 1) * ROWS].tobytes())))
+            for band in range(BANDS)]
+
+
+def estimate_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of equal minima: an unbiased estimate of the Jaccard similarity of the shingle sets."""
+    return float(np.count_nonzero(a == b)) / PERMUTATIONS
+
+
+def passage_hashes(text: str) -> tuple[tuple[int, int], ...]:
+    """(hash, word count) of each distinct sentence of at least PASSAGE_MIN_WORDS words."""
+    seen: dict[int, int] = {}
+    for sentence in _SENTENCE_END.split(text):
+        words = words_of(sentence)
+        if len(words) >= PASSAGE_MIN_WORDS:
+            seen.setdefault(to_int64(xxhash.xxh3_64_intdigest(" ".join(words).encode())), len(words))
+    return tuple(seen.items())
+
+
+def signature_to_bytes(signature: np.ndarray) -> bytes:
+    return signature.astype("<u4").tobytes()
+
+
+def signature_from_bytes(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype="<u4").astype(np.uint32)
+
+
+def to_int64(value: int) -> int:
+    """An unsigned 64-bit hash as the signed integer SQLite can store."""
+    return value - (1 << 64) if value >= 1 << 63 else value

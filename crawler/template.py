@@ -1,0 +1,171 @@
+"""Boilerplate lines: generic patterns, and paragraphs a source repeats across its pages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from typing import Self
+
+SHORT_LINE = 250
+COOKIE_LINE = 400
+_TRAILING = " .:…›»>|→-–"
+_STUBS = frozenset(
+    """zurück|zurück zur übersicht|zurück zur liste|zurück zu den nachrichten|zur übersicht
+    |alle meldungen|alle nachrichten|weiterlesen|weiter lesen|mehr lesen|mehr erfahren|mehr|mehr dazu
+    |mehr informationen|read more|more|continue reading|nach oben|zum seitenanfang|seitenanfang
+    |top|back to top|hauptnavigation|navigation|menü|menu|suche|search|inhalt|teilen|share
+    |diese seite teilen|seite teilen|artikel teilen|beitrag teilen|link kopieren|link copied
+    |seite weiterempfehlen|weiterempfehlen|empfehlen|drucken|seite drucken|diese seite drucken
+    |druckversion|e-mail|mail|facebook|twitter|x|linkedin|xing|whatsapp|instagram|mastodon
+    |bluesky|threads|tweet|pinterest|schließen|close|newsletter abonnieren|jetzt abonnieren
+    |abonnieren|zum newsletter|vorlesen|diese seite vorlesen|seite vorlesen|leichte sprache
+    |gebärdensprache|barrierefreiheit|sitemap|impressum|datenschutz|kontakt
+    |datenschutzerklärung|cookie-einstellungen|cookie settings""".replace("\n", "")
+    .replace("    ", "")
+    .split("|")
+)  # fmt: skip
+_PATTERNS = re.compile(
+    "|".join(
+        (
+            r"^(?:bildvergrößerung|bild vergrößern|vergrößern|großansicht|zoom)\b",
+            r"dies ist der alt-text",
+            r"^(?:direkt |springe |springen |gehe |skip )?(?:zum|zur|zu den|to)"
+            r" (?:haupt)?(?:inhalt|navigation|menü|suche|fußzeile|footer|seitenanfang|content"
+            r"|main content|kontakt)(?: springen| wechseln)?$",
+            r"^(?:hauptnavigation|navigation überspringen|skip navigation)\b",
+            r"^(?:teilen|share|posten|tweet)(?: auf| on| via| bei| per)? (?:facebook|twitter|x|"
+            r"linkedin|xing|whatsapp|e-mail|mastodon|threads|bluesky|pinterest)",
+            r"^(?:stand|letzte änderung|letzte aktualisierung|zuletzt aktualisiert|aktualisiert"
+            r"|last updated|updated)(?: am| on)?:?\s*\d{1,2}\.?\s?(?:\d{1,2}\.|[a-zäé]+\.?)\s?\d{2,4}"
+            r"[\d:., uhr]*$",
+        )
+    ),
+    re.IGNORECASE,
+)
+# a caption ends in a credit: "… Foto: Stadt Bonn", "(Bild: privat)", "© SKEW"
+_CREDIT = re.compile(
+    r"(?:^|[\s(\[|/,;])(?:fotos?|bild(?:er|quelle|nachweis)?|fotonachweis|fotograf(?:ie)?|photo"
+    r"(?:graph)?s?|image|credits?|copyright|quelle bild)\s*:\s*[^:]{1,100}[)\]]?$"
+    r"|©\s*[^©]{0,100}$",
+    re.IGNORECASE,
+)
+_COOKIE = re.compile(r"\bcookies?\b", re.IGNORECASE)
+_COOKIE_CONTEXT = re.compile(
+    r"verwende|nutze|setze|einsetze|speicher|akzeptier|zustimm|stimme|einverstanden|einstellung"
+    r"|datenschutz|we use|uses|accept|consent|settings|privacy|browser",
+    re.IGNORECASE,
+)
+_NEWSLETTER = re.compile(
+    r"newsletter.{0,80}(?:abonnier|anmeld|bestell|registrier|eintrag|subscribe|sign up)"
+    r"|(?:abonnier|anmeld|bestell|registrier|subscribe|sign up).{0,80}newsletter",
+    re.IGNORECASE,
+)
+_LIST_MARK = re.compile(r"^[-•·*]\s+")
+# headings of "more articles" blocks: whatever follows them is teasers, not the article
+_RELATED = re.compile(
+    r"^(?:auch interessant|ebenfalls interessant|das (?:könnte|dürfte) (?:dich|sie|euch) (?:auch )?"
+    r"interessieren|(?:das )?interessiert (?:dich|sie) (?:vielleicht )?auch|schon gelesen|lesen sie auch"
+    r"|lesen sie (?:dazu|mehr)|lies auch|mehr zum thema|mehr (?:aus|zu) (?:der|dem|den) (?:rubrik|kategorie)"
+    r"|weitere (?:artikel|beiträge|themen|meldungen|nachrichten|news|aktuelle themen|beiträge aus)"
+    r"|ähnliche (?:artikel|beiträge|themen)|verwandte (?:artikel|beiträge|themen)|passend zum thema"
+    r"|empfohlene (?:artikel|beiträge)|beliebte (?:artikel|beiträge)|meistgelesen|top[- ]themen"
+    r"|related(?: articles| posts| stories| content| coverage| reading)?|read more|read next|read also"
+    r"|see also|you (?:may|might) also like|more from|more stories|recommended(?: for you)?"
+    r"|most popular|most read|popular posts|recent posts|contenido relacionado|noticias relacionadas"
+    r"|más sobre|lee también|te puede interesar|lire aussi|à lire aussi|sur le même sujet"
+    r"|leggi anche|czytaj także|zobacz też|przeczytaj też)\b",
+    re.IGNORECASE,
+)
+RELATED_HEADING = 80
+RELATED_INLINE = 200
+
+
+def is_boilerplate_line(line: str) -> bool:
+    """A short line that is page furniture: caption credit, share widget, skip link, cookie notice."""
+    if len(line) > COOKIE_LINE:
+        return False
+    if _COOKIE.search(line) and _COOKIE_CONTEXT.search(line):
+        return True
+    if len(line) > SHORT_LINE:
+        return False
+    bare = _LIST_MARK.sub("", line).strip(_TRAILING).lower()  # casefold() would turn ß into ss
+    return (
+        bare in _STUBS
+        or _PATTERNS.search(bare) is not None
+        or _CREDIT.search(line) is not None
+        or _NEWSLETTER.search(line) is not None
+    )
+
+
+def cut_related(lines: list[str]) -> list[str]:
+    """Drop "Lesen Sie auch: …" teaser lines and "Weitere Artikel" headings with their teaser titles."""
+    kept: list[str] = []
+    in_block = False
+    for line in lines:
+        bare = _LIST_MARK.sub("", line)
+        match = _RELATED.match(bare) if len(bare) <= RELATED_INLINE else None
+        if match:
+            # a heading starts a block of teaser titles; "Read more: <title>" is one teaser
+            in_block = len(bare) <= RELATED_HEADING and not bare[match.end() :].lstrip().startswith(":")
+            in_block = in_block or bare[match.end() :].strip() == ":"
+        elif not (in_block and len(bare) <= RELATED_INLINE and not bare.endswith((".", "!", ":"))):
+            in_block = False
+            kept.append(line)
+    return kept
+
+
+class TemplateLearner:
+    """Learn the paragraphs one source repeats on many of its pages (its site template)."""
+
+    def __init__(self, min_pages_per_paragraph: int = 5, min_pages: int = 10,
+                 max_paragraph_chars: int = 600, max_entries: int = 100_000) -> None:  # fmt: skip
+        self.min_pages_per_paragraph = min_pages_per_paragraph
+        self.min_pages = min_pages
+        self.max_paragraph_chars = max_paragraph_chars
+        self.max_entries = max_entries
+        self.pages: set[str] = set()
+        self.seen_on: dict[str, set[str]] = {}  # paragraph -> keys of pages, capped at the threshold
+
+    def add_page(self, page: str, paragraphs: Iterable[str]) -> None:
+        """Count the paragraphs of one page (e.g. its URL and Article.text.split("\\n"))."""
+        key = hashlib.blake2b(page.encode("utf-8", "replace"), digest_size=8).hexdigest()
+        self.pages.add(key)
+        for paragraph in {" ".join(p.split()) for p in paragraphs}:
+            if not paragraph or len(paragraph) > self.max_paragraph_chars:
+                continue
+            pages = self.seen_on.setdefault(paragraph, set())
+            if len(pages) < self.min_pages_per_paragraph:
+                pages.add(key)
+        if len(self.seen_on) > self.max_entries:
+            self.seen_on = {p: keys for p, keys in self.seen_on.items() if len(keys) > 1}
+
+    def boilerplate(self) -> frozenset[str]:
+        """Paragraphs seen on enough distinct pages, once the source has enough pages."""
+        if len(self.pages) < self.min_pages:
+            return frozenset()
+        threshold = self.min_pages_per_paragraph
+        return frozenset(p for p, keys in self.seen_on.items() if len(keys) >= threshold)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "min_pages_per_paragraph": self.min_pages_per_paragraph,
+                "min_pages": self.min_pages,
+                "max_paragraph_chars": self.max_paragraph_chars,
+                "max_entries": self.max_entries,
+                "pages": sorted(self.pages),
+                "seen_on": {p: sorted(keys) for p, keys in sorted(self.seen_on.items())},
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, data: str) -> Self:
+        state = json.loads(data)
+        learner = cls(state["min_pages_per_paragraph"], state["min_pages"],
+                      state["max_paragraph_chars"], state["max_entries"])  # fmt: skip
+        learner.pages = set(state["pages"])
+        learner.seen_on = {p: set(keys) for p, keys in state["seen_on"].items()}
+        return learner

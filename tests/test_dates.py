@@ -1,0 +1,77 @@
+from pathlib import Path
+
+import pytest
+
+from crawler.dates import find_dateline, parse_date
+from crawler.extract import extract_article
+
+PAGES = Path(__file__).parent / "pages"
+URL = "https://www.lahr.de/aktuelles/meldung.html"
+
+
+@pytest.mark.parametrize(
+    ("page", "raw", "iso"),
+    [
+        ("date_vom.html", "03.12.2020", "2020-12-03"),
+        ("date_city_long.html", "24. Februar 2024", "2024-02-24"),
+        ("date_city_numeric.html", "29.05.2018", "2018-05-29"),
+        ("date_veroeffentlicht.html", "10.01.2025", "2025-01-10"),
+        ("date_weekday.html", "24. September 2025", "2025-09-24"),
+        ("date_colon.html", "31. Oktober 2022", "2022-10-31"),
+        ("date_time_of_day.html", "12.09.2026", "2026-09-12"),
+        ("date_two_digit_year.html", "16.04.20", "2020-04-16"),
+        ("date_no_period.html", "24 März 2021", "2021-03-24"),
+        ("date_meta_dcterms.html", "2023-06-15", "2023-06-15"),
+        ("date_meta_article.html", "2022-11-08T09:30:00+01:00", "2022-11-08"),
+        ("date_time_element.html", "2021-07-01T10:00", "2021-07-01"),
+    ],
+)
+def test_page_date_is_found_in_each_printed_shape(page: str, raw: str, iso: str) -> None:
+    article = extract_article((PAGES / page).read_bytes(), URL)
+    assert article is not None
+    assert (article.published_raw, article.published_at) == (raw, iso)
+
+
+def test_declared_meta_date_wins_over_dateline() -> None:
+    article = extract_article((PAGES / "date_meta_beats_text.html").read_bytes(), URL)
+    assert article is not None and article.published_at == "2020-12-04"
+
+
+def test_date_in_canonical_url_is_not_used() -> None:
+    article = extract_article((PAGES / "date_none.html").read_bytes(), "https://www.lahr.de/2019/05/x.html")
+    assert article is not None
+    assert article.published_at is None and article.published_raw is None
+
+
+def test_stand_footer_is_not_a_publication_date() -> None:
+    article = extract_article((PAGES / "date_stand_only.html").read_bytes(), URL)
+    assert article is not None and article.published_at is None
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("Fri, 15 May 2026 08:00:00 +0200", "2026-05-15"),
+        ("Donnerstag 10 Nov 2022", "2022-11-10"),
+        ("Dienstag, 2. November bis Mittwoch, 3. November 2021", "2021-11-03"),
+        ("May 5, 2023", "2023-05-05"),
+        ("2024-03-05T10:00:00+01:00", "2024-03-05"),
+        ("am 1.2.2019 um 10 Uhr", "2019-02-01"),
+    ],
+)
+def test_parse_date_reads_other_shapes(text: str, iso: str) -> None:
+    parsed = parse_date(text)
+    assert parsed is not None and parsed[1] == iso
+
+
+@pytest.mark.parametrize("text", ["31.02.2020", "Version 1.2.2020.5", "12.13.2020", "01.01.1850", "Tel. 0761 12.34"])
+def test_parse_date_rejects_impossible_or_non_dates(text: str) -> None:
+    assert parse_date(text) is None
+
+
+def test_dateline_needs_a_lead_or_a_short_line() -> None:
+    sentence = ("Seit dem 1. Januar 2019 arbeitet die Stadt mit ihren Partnern in Afrika und "
+                "Lateinamerika an gemeinsamen Projekten für Klimaschutz und Bildung.")  # fmt: skip
+    assert find_dateline([sentence]) is None
+    assert find_dateline(["Bonn, 24. Februar 2024. " + sentence]) == ("24. Februar 2024", "2024-02-24")
+    assert find_dateline(["Stand: 01.03.2024"]) is None

@@ -1,0 +1,202 @@
+"""Duplicates: one text stored once, one story one cluster with its earliest member as origin."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from stories import INVITATION, REPORT, REPUBLISHED, SAME_TOPIC, UKRAINE, text
+
+from storage.articles import ensure_source, record_article
+from storage.db import open_db
+from storage.near_duplicates import DedupThresholds
+
+THRESHOLDS = DedupThresholds(jaccard=0.5, shared_words=30, boilerplate_articles=50)
+
+
+@dataclass(frozen=True)
+class Art:
+    url: str
+    text: str
+    published_at: str | None = None
+    canonical_url: str | None = None
+    title: str | None = "Netzwerktreffen in Siegburg"
+    published_raw: str | None = None
+    author: str | None = None
+    language: str = "de"
+    language_probability: float = 0.99
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "archive.db"
+
+
+@pytest.fixture
+def db(db_path: Path):
+    db = open_db(db_path)
+    for source in ("skew", "lag21", "musterstadt", "mirror"):
+        ensure_source(db, source)
+    yield db
+    db.close()
+
+
+def store(db, source: str, url: str, paragraphs: list[str], published_at: str | None = None,
+          fetched_at: str = "2026-01-01T00:00:00+00:00") -> int:
+    article = Art(url=url, text=text(paragraphs), published_at=published_at)
+    return record_article(db, article, source=source, run_id=None, fetched_at=fetched_at,
+                          dedup=THRESHOLDS).article_id
+
+
+def row(db, article_id: int) -> dict:
+    cursor = db.execute("SELECT cluster_id, is_cluster_origin, duplicate_of FROM articles WHERE id = ?", [article_id])
+    return dict(zip([c[0] for c in cursor.description], cursor.fetchone()))
+
+
+def test_exact_copy_under_another_url_stores_text_once_and_links(db):
+    first = store(db, "skew", "https://skew.example/a.html", INVITATION, "2019-02-20")
+    copy = store(db, "mirror", "https://mirror.example/a.html", INVITATION, "2019-02-20",
+                 fetched_at="2026-01-02T00:00:00+00:00")
+    texts = db.execute("SELECT article_id, text, text_version_id FROM versions ORDER BY id").fetchall()
+    assert texts[0][1] == text(INVITATION) and texts[0][2] is None
+    assert texts[1][1] == "" and texts[1][2] is not None  # the copy points at the first's version
+    assert db.execute("SELECT text FROM version_texts WHERE article_id = ?", [copy]).fetchone()[0] == text(INVITATION)
+    assert row(db, first) == {"cluster_id": row(db, copy)["cluster_id"], "is_cluster_origin": 1, "duplicate_of": None}
+    assert row(db, copy)["duplicate_of"] == first and row(db, copy)["cluster_id"] is not None
+
+
+def test_republished_release_on_another_site_joins_the_original_which_stays_origin(db):
+    # the town's copy is crawled first, but SKEW published two days earlier
+    town = store(db, "musterstadt", "https://musterstadt.example/presse/1", REPUBLISHED, "2019-02-22")
+    skew = store(db, "skew", "https://skew.example/a.html", INVITATION, "2019-02-20",
+                 fetched_at="2026-01-02T00:00:00+00:00")
+    assert row(db, town)["cluster_id"] == row(db, skew)["cluster_id"] is not None
+    assert row(db, skew)["is_cluster_origin"] == 1
+    assert row(db, town) == {"cluster_id": row(db, skew)["cluster_id"], "is_cluster_origin": 0, "duplicate_of": skew}
+    versions = db.execute("SELECT COUNT(*) FROM versions WHERE text != ''").fetchone()[0]
+    assert versions == 2  # a near-duplicate is not an exact one: both texts are kept
+
+
+def test_copy_edited_in_every_sentence_is_found_by_minhash_alone(db):
+    minhash_only = DedupThresholds(jaccard=0.5, shared_words=10**6, boilerplate_articles=50)
+    original = text(INVITATION + REPORT[2:])
+    edited = re.sub(r"\.(\s|$)", r", heißt es.\1", original)  # no sentence is left verbatim
+    first = record_article(db, Art(url="https://skew.example/a", text=original), source="skew", run_id=None,
+                           fetched_at="t1", dedup=minhash_only).article_id
+    copy = record_article(db, Art(url="https://lag21.example/a", text=edited), source="lag21", run_id=None,
+                          fetched_at="t2", dedup=minhash_only).article_id
+    other = record_article(db, Art(url="https://lag21.example/b", text=text(SAME_TOPIC)), source="lag21",
+                           run_id=None, fetched_at="t3", dedup=minhash_only).article_id
+    assert row(db, copy)["cluster_id"] == row(db, first)["cluster_id"] is not None
+    assert row(db, other)["cluster_id"] is None
+
+
+def test_report_quoting_the_release_is_the_same_story_and_same_topic_stays_apart(db):
+    skew = store(db, "skew", "https://skew.example/a.html", INVITATION, "2019-02-20")
+    report = store(db, "lag21", "https://lag21.example/bericht", REPORT, "2019-04-03")
+    other = store(db, "skew", "https://skew.example/b.html", SAME_TOPIC, "2021-10-14")
+    unrelated = store(db, "lag21", "https://lag21.example/ukraine", UKRAINE, "2023-11-09")
+    assert row(db, report)["cluster_id"] == row(db, skew)["cluster_id"] is not None
+    assert row(db, report)["duplicate_of"] == skew
+    assert row(db, other) == row(db, unrelated) == {"cluster_id": None, "is_cluster_origin": 0, "duplicate_of": None}
+    assert db.execute("SELECT articles, sources, origin_article_id FROM clusters").fetchall() == [(2, 2, skew)]
+
+
+def test_article_update_stays_one_article_and_is_not_its_own_duplicate(db):
+    first = store(db, "skew", "https://skew.example/a.html", INVITATION, "2019-02-20")
+    updated = [*INVITATION[:3], "Die Anmeldefrist wurde bis zum 15. März 2019 verlängert, weil viele Kommunen "
+               "um mehr Zeit gebeten haben."]
+    again = store(db, "skew", "https://skew.example/a.html", updated, "2019-02-20",
+                  fetched_at="2026-01-02T00:00:00+00:00")
+    assert again == first
+    assert db.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 1
+    assert db.execute("SELECT COUNT(*) FROM versions WHERE text != ''").fetchone()[0] == 2
+    assert row(db, first) == {"cluster_id": None, "is_cluster_origin": 0, "duplicate_of": None}
+    assert db.execute("SELECT COUNT(*) FROM clusters").fetchone()[0] == 0
+    # the old text's bands are gone: the index holds exactly one text for the article
+    assert db.execute("SELECT COUNT(*) FROM minhash_bands WHERE article_id = ?", [first]).fetchone()[0] == 32
+
+
+def test_update_that_now_repeats_another_story_joins_its_cluster(db):
+    skew = store(db, "skew", "https://skew.example/a.html", INVITATION, "2019-02-20")
+    page = store(db, "musterstadt", "https://musterstadt.example/presse/1", UKRAINE, "2019-02-22")
+    assert row(db, page)["cluster_id"] is None
+    store(db, "musterstadt", "https://musterstadt.example/presse/1", REPUBLISHED, "2019-02-22",
+          fetched_at="2026-01-02T00:00:00+00:00")
+    assert row(db, page)["cluster_id"] == row(db, skew)["cluster_id"] is not None
+
+
+def test_a_text_bridging_two_clusters_merges_them_under_the_earliest_origin(db):
+    invitation = store(db, "skew", "https://skew.example/a.html", INVITATION, "2019-02-20")
+    copy = store(db, "mirror", "https://mirror.example/a.html", INVITATION, "2019-02-20")
+    ukraine = store(db, "skew", "https://skew.example/ua.html", UKRAINE, "2018-11-09")
+    ukraine_copy = store(db, "mirror", "https://mirror.example/ua.html", UKRAINE, "2018-11-09")
+    assert row(db, copy)["cluster_id"] != row(db, ukraine_copy)["cluster_id"]
+    bridge = store(db, "lag21", "https://lag21.example/rueckblick", [*REPORT, *UKRAINE[1:2]], "2024-01-10")
+    clusters = {row(db, a)["cluster_id"] for a in (invitation, copy, ukraine, ukraine_copy, bridge)}
+    assert len(clusters) == 1
+    assert db.execute("SELECT id, articles, sources, origin_article_id FROM clusters").fetchall() == [
+        (clusters.pop(), 5, 3, ukraine)]
+
+
+def test_clusters_and_index_survive_a_restart(db, db_path):
+    skew = store(db, "skew", "https://skew.example/a.html", INVITATION, "2019-02-20")
+    store(db, "mirror", "https://mirror.example/a.html", INVITATION, "2019-02-20")
+    db.close()
+    # a new process, as the next nightly crawl is: it only has the file
+    script = (
+        "import sys; sys.path.insert(0, 'tests')\n"
+        "from test_duplicates import store\n"
+        "from storage.db import open_db\n"
+        f"db = open_db({str(db_path)!r})\n"
+        "print(store(db, 'lag21', 'https://lag21.example/bericht', __import__('stories').REPORT, '2019-04-03'))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).parent.parent, timeout=60)
+    report = int(result.stdout)
+    reopened = open_db(db_path)
+    assert row(reopened, report)["cluster_id"] == row(reopened, skew)["cluster_id"] is not None
+    assert reopened.execute("SELECT articles, sources, origin_article_id FROM clusters").fetchall() == [
+        (3, 3, skew)]
+    reopened.close()
+
+
+def test_without_thresholds_nothing_is_indexed_or_linked(db):
+    for url in ("https://skew.example/a.html", "https://mirror.example/a.html"):
+        record_article(db, Art(url=url, text=text(INVITATION)), source="skew", run_id=None, fetched_at="t1")
+    assert db.execute("SELECT COUNT(*) FROM minhash_signatures").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM articles WHERE cluster_id IS NOT NULL").fetchone()[0] == 0
+
+
+def test_replica_golden_clusters_come_out_with_their_origin_and_same_topic_stays_apart(db):
+    content = pytest.importorskip("crawler.replica.content")
+    from crawler import settings
+
+    defaults = DedupThresholds(settings.CRAWLER_DEDUP_JACCARD, settings.CRAWLER_DEDUP_SHARED_WORDS,
+                               settings.CRAWLER_DEDUP_BOILERPLATE_ARTICLES)
+    golden = content.articles("v1")
+    ids = {}
+    for article in golden:
+        ensure_source(db, article.site)
+        art = Art(url=f"https://{article.site}.example{article.path}", text="\n".join(article.paragraphs),
+                  published_at=article.date.isoformat() if article.date else None, title=article.title)
+        ids[article.key] = record_article(db, art, source=article.site, run_id=None, fetched_at="t1",
+                                          dedup=defaults).article_id
+    stories: dict[str, list] = {}
+    for article in golden:
+        if article.cluster:
+            stories.setdefault(article.cluster, []).append(article)
+    assert stories
+    for members in stories.values():
+        origin = min(members, key=lambda a: a.date or a.list_date)
+        cluster = row(db, ids[origin.key])["cluster_id"]
+        assert cluster is not None and row(db, ids[origin.key])["is_cluster_origin"] == 1
+        found = {key for key, article_id in ids.items() if row(db, article_id)["cluster_id"] == cluster}
+        assert len(found) >= 2 and found <= {a.key for a in members}
+    for article in golden:
+        if article.cluster is None:  # on the same topic maybe, but no other article tells its story
+            assert row(db, ids[article.key])["cluster_id"] is None, article.key

@@ -1,0 +1,236 @@
+import pickle
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from crawler.extract import Article, decode_html, extract_article, normalize_text
+from crawler.language import detect_language
+
+PAGES = Path(__file__).parent / "pages"
+URL = "https://www.lahr.de/aktuelles/meldung.html"
+UMLAUT_SENTENCE = "Städte, Gemeinden und Kreise erhalten Zuschüsse für Maßnahmen in Übersee"
+QUOTE_SENTENCE = "„Wir freuen uns über die Zusammenarbeit“, sagte die Bürgermeisterin – und lobte"
+MOJIBAKE = ("Ã¤", "Ã¶", "Ã¼", "ÃŸ", "â€ž", "\ufffd", "—")
+
+
+def extract_page(name: str, **kwargs: object) -> Article | None:
+    return extract_article((PAGES / name).read_bytes(), URL, **kwargs)
+
+
+def assert_clean_german(article: Article | None) -> None:
+    assert article is not None
+    assert UMLAUT_SENTENCE in article.text
+    assert QUOTE_SENTENCE in article.text
+    assert "50.000 €" in article.text
+    for broken in MOJIBAKE:
+        assert broken not in article.text
+
+
+def test_utf8_body_under_latin1_header_is_decoded_as_utf8() -> None:
+    assert_clean_german(extract_page("utf8_body.html", content_type="text/html; charset=ISO-8859-1"))
+
+
+def test_windows_1252_body_under_utf8_header_follows_meta_charset() -> None:
+    assert_clean_german(extract_page("cp1252_meta.html", content_type="text/html; charset=utf-8"))
+
+
+def test_windows_1252_meta_keeps_quotes_dashes_and_euro() -> None:
+    assert_clean_german(extract_page("cp1252_meta.html"))
+
+
+def test_latin1_without_declaration_keeps_umlauts_and_euro() -> None:
+    assert_clean_german(extract_page("latin1_undeclared.html", content_type="text/html"))
+
+
+def test_utf8_bom_is_stripped_and_text_round_trips() -> None:
+    article = extract_page("utf8_bom.html")
+    assert_clean_german(article)
+    assert article is not None and "\ufeff" not in article.text + (article.title or "")
+
+
+def test_utf16_page_round_trips() -> None:
+    assert_clean_german(extract_page("utf16.html", content_type="text/html; charset=utf-16"))
+
+
+def test_decode_html_prefers_valid_utf8_over_a_wrong_declaration() -> None:
+    body = '<meta charset="windows-1252"><p>Förderung für Köln</p>'.encode()
+    assert "Förderung für Köln" in decode_html(body, "text/html; charset=iso-8859-1")
+
+
+def test_decode_html_survives_unknown_charset_labels() -> None:
+    body = "<p>Grüße aus Lahr</p>".encode("cp1252")
+    assert "Grüße aus Lahr" in decode_html(body, "text/html; charset=x-made-up")
+
+
+def test_empty_and_whitespace_bodies_are_no_article() -> None:
+    assert extract_page("empty.html") is None
+    assert extract_article(b" \n\t ", URL) is None
+    assert extract_article(b"\x00\x00\x00", URL) is None
+
+
+def test_boilerplate_only_page_is_no_article() -> None:
+    assert extract_page("boilerplate_only.html") is None
+
+
+def test_page_of_links_is_no_article() -> None:
+    assert extract_page("link_list.html") is None
+
+
+def test_text_below_min_chars_is_no_article() -> None:
+    assert extract_page("english.html", min_chars=200) is not None
+    assert extract_page("english.html", min_chars=5000) is None
+
+
+def test_leaking_boilerplate_lines_are_removed() -> None:
+    article = extract_page("boilerplate_leaks.html")
+    assert article is not None
+    assert "Die Kooperation umfasst Projekte zur Energieversorgung" in article.text
+    assert "Der Fotograf Max Muster begleitete die Reise" in article.text  # "Foto" mid-sentence stays
+    assert "Seit dem Jahr 2011 unterstützt die Servicestelle" in article.text
+    for leak in ("Foto: Stadt Bonn", "Bild: privat", "© SKEW", "Bildvergrößerung", "ALT-Text",
+                 "Diese Seite teilen", "Link kopieren", "weiterempfehlen", "Hauptnavigation",
+                 "Direkt zum Inhalt", "Cookies", "Newsletter", "Zurück", "Weiterlesen", "Stand:",
+                 "Impressum", "Startseite"):  # fmt: skip
+        assert leak not in article.text
+
+
+def test_learned_template_paragraphs_are_dropped() -> None:
+    repeated = "Seit dem Jahr 2011 unterstützt die Servicestelle Kommunen in der Einen Welt solche Partnerschaften mit Beratung und Fördermitteln."  # noqa: E501
+    article = extract_page("boilerplate_leaks.html", boilerplate=frozenset({repeated}))
+    assert article is not None
+    assert "Seit dem Jahr 2011" not in article.text
+    assert "Die Kooperation umfasst Projekte" in article.text
+
+
+def test_malformed_html_still_yields_its_text() -> None:
+    article = extract_page("malformed.html", min_chars=100)
+    assert article is not None
+    assert "arbeiten seit vielen Jahren gemeinsam an Projekten" in article.text
+    assert "sowie gemeinsame Vorhaben zur Energieversorgung" in article.text
+    assert "kein Text" not in article.text
+    assert "document.write" not in article.text
+
+
+def test_deeply_nested_page_is_no_article_and_fast() -> None:
+    depth = 100_000
+    body = ("<html><body>" + "<div>" * depth + "Tief verschachtelter Text. " * 20 + "</div>" * depth
+            + "</body></html>").encode()  # fmt: skip
+    started = time.perf_counter()
+    assert extract_article(body, URL) is None
+    assert time.perf_counter() - started < 2
+
+
+def test_single_8_mb_text_node_is_extracted() -> None:
+    sentence = "Die Partnerschaft zwischen Lahr und Alajuela wächst weiter. "
+    body = f"<html><body><article><p>{sentence * (8_000_000 // len(sentence))}</p></article></body></html>"
+    article = extract_article(body.encode(), URL)
+    assert article is not None
+    assert article.text.startswith("Die Partnerschaft zwischen Lahr und Alajuela")
+    assert len(article.text) > 1_000_000
+
+
+def test_12_mb_page_is_refused_quickly() -> None:
+    paragraphs = "".join(
+        f"<p>Meldung {i}: Die Stadt Lahr fördert Projekte in Costa Rica mit Schulen und Vereinen.</p>\n"
+        for i in range(140_000)
+    )
+    body = f"<html><body><main>{paragraphs}</main></body></html>".encode()
+    assert len(body) > 12_000_000
+    started = time.perf_counter()
+    assert extract_article(body, URL) is None
+    assert time.perf_counter() - started < 10
+
+
+def test_canonical_url_is_resolved_against_base() -> None:
+    article = extract_page("title_suffix.html")
+    assert article is not None
+    assert article.canonical_url == "https://skew.engagement-global.de/aktuelles/artikel/globales-lernen.html"
+    assert article.url == URL
+
+
+def test_canonical_url_is_none_without_link() -> None:
+    article = extract_page("english.html")
+    assert article is not None and article.canonical_url is None
+
+
+def test_title_uses_h1_without_soft_hyphen_or_nbsp() -> None:
+    article = extract_page("title_suffix.html")
+    assert article is not None
+    assert article.title == "Globales Lernen in Kommunen"
+    assert article.site_name == "Engagement Global"
+
+
+def test_title_site_suffix_is_stripped_when_it_names_the_site() -> None:
+    body = (PAGES / "title_suffix.html").read_bytes().replace("<h1>".encode(), b"<h2>")
+    article = extract_article(body, "https://skew.engagement-global.de/aktuelles/x.html")
+    assert article is not None
+    assert article.title == "Globales Lernen in Kommunen"
+    assert "Engagement Global" not in (article.title or "")
+
+
+def test_english_page_is_detected_as_english() -> None:
+    article = extract_page("english.html")
+    assert article is not None
+    assert (article.language, article.declared_language) == ("en", "en")
+    assert article.language_probability >= 0.8
+
+
+def test_spanish_page_is_detected_as_spanish() -> None:
+    article = extract_page("spanish.html")
+    assert article is not None
+    assert article.language == "es"
+    assert "Die Stadt" not in article.text
+
+
+def test_confident_detection_wins_over_wrong_lang_attribute() -> None:
+    article = extract_page("wrong_lang.html")
+    assert article is not None
+    assert article.declared_language == "de"
+    assert article.language == "en"
+
+
+def test_short_ambiguous_text_keeps_plausible_declared_language() -> None:
+    text = "Partnerschaft Lahr Alajuela Projekt Klima Energie Schule Verein Costa Rica Austausch"
+    language, probability = detect_language(text, "de")
+    assert language == "de"
+    assert 0.0 < probability <= 1.0
+
+
+def test_detect_language_never_raises_and_says_unknown() -> None:
+    for text in ("", "   ", "12345 67890", "https://www.lahr.de/", "🙂🙂🙂", "Start Aktuelles Cookies"):
+        assert detect_language(text, "de") == ("unknown", 0.0)
+
+
+def test_page_without_date_has_no_published_at() -> None:
+    article = extract_page("english.html")
+    assert article is not None
+    assert article.published_at is None and article.published_raw is None
+    assert article.published_at != date.today().isoformat()
+
+
+def test_normalize_text_removes_soft_hyphens_nbsp_and_extra_space() -> None:
+    raw = "Klima\u00adpartner\u00adschaft\u00a0 mit   Tansania \n\n  Zweite\tZeile\u200b "
+    assert normalize_text(raw) == "Klimapartnerschaft mit Tansania\nZweite Zeile"
+    assert normalize_text("Cafe\u0301") == "Café"
+
+
+def test_article_pickles_for_process_pools() -> None:
+    article = extract_page("boilerplate_leaks.html")
+    assert article is not None
+    assert pickle.loads(pickle.dumps(article)) == article
+
+
+def test_extract_module_imports_neither_scrapy_nor_sqlite_utils() -> None:
+    code = "import sys, crawler.extract; print(any(m.split('.')[0] in ('scrapy', 'sqlite_utils') for m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in PAGES.glob("*.html")))
+def test_every_fixture_page_extracts_without_raising(name: str) -> None:
+    result = extract_page(name)
+    assert result is None or isinstance(result, Article)

@@ -1,0 +1,88 @@
+"""Fingerprints: MinHash signatures estimate Jaccard, bands find the similar, sentences find quotes."""
+
+from __future__ import annotations
+
+import random
+
+from stories import INVITATION, REPORT, REPUBLISHED, SAME_TOPIC, UKRAINE, text
+
+from crawler.fingerprint import (
+    BANDS,
+    PERMUTATIONS,
+    estimate_jaccard,
+    fingerprint,
+    passage_hashes,
+    shingle_hashes,
+    signature_from_bytes,
+    signature_to_bytes,
+    words_of,
+)
+
+
+def shingle_jaccard(a: str, b: str) -> float:
+    sets = [set(shingle_hashes(words_of(t)).tolist()) for t in (a, b)]
+    return len(sets[0] & sets[1]) / len(sets[0] | sets[1])
+
+
+def test_layout_and_punctuation_do_not_change_the_fingerprint():
+    plain = fingerprint(text(INVITATION))
+    restyled = fingerprint("  ".join(p.upper().replace(",", " –") for p in INVITATION))
+    assert (plain.signature == restyled.signature).all()
+    assert plain.bands() == restyled.bands()
+
+
+def test_signature_estimates_jaccard_of_shingle_sets():
+    rng = random.Random(6)
+    words = text(INVITATION + REPORT + SAME_TOPIC).split()
+    for keep in (0.9, 0.7, 0.5):
+        edited = " ".join(w for w in words if rng.random() < keep or w.endswith("."))
+        truth = shingle_jaccard(" ".join(words), edited)
+        estimate = estimate_jaccard(fingerprint(" ".join(words)).signature, fingerprint(edited).signature)
+        # 128 permutations: standard error sqrt(J(1-J)/128) <= 0.045; allow three of them
+        assert abs(estimate - truth) <= 0.14, (keep, truth, estimate)
+
+
+def test_text_with_a_new_sentence_shares_a_band_with_its_original():
+    long_text = text(INVITATION + REPORT[2:])
+    extended = "Neu: die Anmeldefrist wurde verlängert. " + long_text
+    assert set(fingerprint(long_text).bands()) & set(fingerprint(extended).bands())
+
+
+def test_unrelated_texts_share_no_band_and_estimate_near_zero():
+    first, second = fingerprint(text(INVITATION)), fingerprint(text(UKRAINE))
+    assert not set(first.bands()) & set(second.bands())
+    assert estimate_jaccard(first.signature, second.signature) < 0.05
+    assert len(first.bands()) == BANDS
+
+
+def test_quoted_paragraph_is_found_as_shared_sentences():
+    invitation = dict(passage_hashes(text(INVITATION)))
+    report = dict(passage_hashes(text(REPORT)))
+    shared = invitation.keys() & report.keys()
+    assert sum(invitation[h] for h in shared) == len(words_of(INVITATION[1]))
+    assert not invitation.keys() & dict(passage_hashes(text(SAME_TOPIC))).keys()
+
+
+def test_short_sentences_and_ordinal_dates_are_not_passages():
+    hashes = passage_hashes("Die Teilnahme ist kostenfrei. Das Treffen findet am 27. und 28. März in Siegburg "
+                            "statt, wie jedes Jahr.")
+    assert [words for _, words in hashes] == [14]
+
+
+def test_republished_release_keeps_most_sentences():
+    original = dict(passage_hashes(text(INVITATION)))
+    copy = dict(passage_hashes(text(REPUBLISHED)))
+    assert sum(original[h] for h in original.keys() & copy.keys()) >= 60
+
+
+def test_signature_survives_storage_as_bytes():
+    signature = fingerprint(text(REPORT)).signature
+    blob = signature_to_bytes(signature)
+    assert len(blob) == 4 * PERMUTATIONS
+    assert (signature_from_bytes(blob) == signature).all()
+
+
+def test_empty_text_has_a_signature_matching_no_real_text():
+    empty = fingerprint("")
+    assert empty.shingles == 0 and empty.passages == ()
+    assert estimate_jaccard(empty.signature, fingerprint(text(REPORT)).signature) == 0.0

@@ -1,0 +1,111 @@
+import json
+import pickle
+
+import pytest
+
+from crawler.template import TemplateLearner, is_boilerplate_line
+
+FOOTER = "Die Servicestelle Kommunen in der Einen Welt ist ein Angebot von Engagement Global."
+
+
+def feed(learner: TemplateLearner, pages: int, start: int = 0) -> None:
+    for i in range(start, start + pages):
+        learner.add_page(f"https://skew.example/news/{i}", [f"Meldung Nummer {i} mit eigenem Text.", FOOTER])
+
+
+def test_paragraph_on_enough_pages_is_boilerplate() -> None:
+    learner = TemplateLearner(min_pages_per_paragraph=3, min_pages=3)
+    feed(learner, 3)
+    assert learner.boilerplate() == frozenset({FOOTER})
+
+
+def test_paragraph_on_too_few_pages_is_not_boilerplate() -> None:
+    learner = TemplateLearner(min_pages_per_paragraph=4, min_pages=1)
+    feed(learner, 3)
+    assert learner.boilerplate() == frozenset()
+
+
+def test_same_page_fed_twice_counts_once() -> None:
+    learner = TemplateLearner(min_pages_per_paragraph=2, min_pages=1)
+    learner.add_page("https://skew.example/a", [FOOTER, FOOTER])
+    learner.add_page("https://skew.example/a", [FOOTER])
+    assert learner.boilerplate() == frozenset()
+    learner.add_page("https://skew.example/b", [FOOTER])
+    assert learner.boilerplate() == frozenset({FOOTER})
+
+
+def test_nothing_is_learned_before_min_pages() -> None:
+    learner = TemplateLearner(min_pages_per_paragraph=2, min_pages=10)
+    feed(learner, 9)
+    assert learner.boilerplate() == frozenset()
+    feed(learner, 1, start=9)
+    assert learner.boilerplate() == frozenset({FOOTER})
+
+
+def test_whitespace_variants_are_one_paragraph_and_long_ones_ignored() -> None:
+    learner = TemplateLearner(min_pages_per_paragraph=2, min_pages=1, max_paragraph_chars=100)
+    long = "x" * 101
+    learner.add_page("a", ["  Zurück  zur   Übersicht ", long])
+    learner.add_page("b", ["Zurück zur Übersicht", long])
+    assert learner.boilerplate() == frozenset({"Zurück zur Übersicht"})
+
+
+def test_learner_round_trips_through_json_and_pickle() -> None:
+    learner = TemplateLearner(min_pages_per_paragraph=3, min_pages=3)
+    feed(learner, 2)
+    restored = TemplateLearner.from_json(learner.to_json())
+    json.loads(learner.to_json())
+    feed(restored, 1, start=2)
+    assert restored.boilerplate() == frozenset({FOOTER})
+    assert pickle.loads(pickle.dumps(restored)).boilerplate() == frozenset({FOOTER})
+
+
+def test_memory_is_bounded_by_dropping_single_page_paragraphs() -> None:
+    learner = TemplateLearner(min_pages_per_paragraph=2, min_pages=1, max_entries=10)
+    feed(learner, 20)
+    assert len(learner.seen_on) <= 11
+    assert FOOTER in learner.boilerplate()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Die Delegation im Alten Rathaus. Foto: Stadt Bonn",
+        "Mitglieder der Delegation (Bild: privat)",
+        "Logo der Partnerschaft © SKEW",
+        "Bildvergrößerung: Unterzeichnung im Rathaus",
+        "Dies ist der ALT-Text",
+        "Diese Seite teilen",
+        "Link kopieren",
+        "Seite weiterempfehlen",
+        "Hauptnavigation",
+        "Zum Inhalt springen",
+        "Wir verwenden Cookies, um unsere Website zu verbessern.",
+        "Abonnieren Sie unseren Newsletter!",
+        "Zurück",
+        "Weiterlesen …",
+        "Stand: 01.03.2024",
+        "Teilen auf Facebook",
+        "- Drucken",
+    ],
+)
+def test_page_furniture_lines_are_boilerplate(line: str) -> None:
+    assert is_boilerplate_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Der Fotograf Max Muster begleitete die Reise; seine Bilder sind im Rathaus ausgestellt.",
+        "Die Stadt Lahr unterstützt Projekte in Alajuela.",
+        "Zurück in Bonn berichtete die Delegation im Rat über ihre Reise nach Tansania.",
+        "Stand der Projekte: Drei Schulen wurden bereits mit Solaranlagen ausgestattet.",
+        "Der Newsletter-Beitrag erschien im März.",
+        "Mehr als 40 Kommunen beteiligen sich an dem Programm.",
+        ("Zum Abschluss der Reise besuchte die Delegation ein Kooperationsprojekt, das Kinder in Cajamarca "
+         "fördert und in dem auch zahlreiche Fotos entstanden sind, die im Rathaus gezeigt werden. " * 2)
+        + "Foto: Stadt Bonn",
+    ],
+)
+def test_article_sentences_are_not_boilerplate(line: str) -> None:
+    assert not is_boilerplate_line(line)
