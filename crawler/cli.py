@@ -29,14 +29,19 @@ def demo(db_path: str, state: str) -> None:
     from crawler.replica import Replica
 
     with Replica(state=state) as replica:
-        click.echo(f"replica ({state}) serving {len(replica.urls)} sites on 127.0.0.1")
-        failed = []
-        for spider in SPIDERS:
-            click.echo(f"crawling {spider} …")
-            command = crawl_command(spider, CRAWLER_STORAGE_PATH=Path(db_path).resolve(),
-                                    CRAWLER_ORIGIN_MAP=replica.origin_map(), LOG_LEVEL="WARNING")
-            if subprocess.run(command, env=crawl_env(), check=False).returncode != 0:
-                failed.append(spider)
+        click.echo(f"replica ({state}) serving {len(replica.urls)} sites on 127.0.0.1; crawling {', '.join(SPIDERS)} …")
+        # The spiders run side by side: the archive takes concurrent writers (BEGIN IMMEDIATE).
+        # Short delays suit a local replica; berlin's own delay and its 429 limit stay on.
+        crawls = {
+            spider: subprocess.Popen(
+                crawl_command(spider, CRAWLER_STORAGE_PATH=Path(db_path).resolve(), DOWNLOAD_DELAY=0.1,
+                              AUTOTHROTTLE_ENABLED=False, CRAWLER_ORIGIN_MAP=replica.origin_map(),
+                              LOG_LEVEL="WARNING"),
+                env=crawl_env(),
+            )
+            for spider in SPIDERS
+        }
+        failed = [spider for spider, process in crawls.items() if process.wait() != 0]
     _print_summary(db_path)
     click.echo(f"\nBrowse it: {Path(sys.executable).parent / 'datasette'} {db_path}")
     if failed:

@@ -24,6 +24,9 @@ RETRY_TIMES = 2
 # No control ports on a nightly crawler: Scrapy 2.19 opens a remote-control HTTP server by default.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
+# A news crawler needs no cookies; and Scrapy's cookie middleware looks up the public suffix
+# list on the internet (tldextract) the first time a site sets one.
+COOKIES_ENABLED = False
 LOG_LEVEL = "INFO"
 
 ITEM_PIPELINES = {

@@ -59,7 +59,18 @@ _COOKIE_CONTEXT = re.compile(
 )
 _NEWSLETTER = re.compile(
     r"newsletter.{0,80}(?:abonnier|anmeld|bestell|registrier|eintrag|subscribe|sign up)"
-    r"|(?:abonnier|anmeld|bestell|registrier|subscribe|sign up).{0,80}newsletter",
+    r"|(?:abonnier|anmeld|bestell|registrier|subscribe|sign up).{0,80}newsletter"
+    r"|\b(?:unser(?:em|en)?|our) newsletter",
+    re.IGNORECASE,
+)
+# calls to act and notices around an article: comments, consent, affiliate links, ads
+_NOTICE = re.compile(
+    r"in den kommentaren|kommentare? (?:zu )?(?:schreiben|verfassen|hinterlassen)|(?:eingeloggt|angemeldet)"
+    r" sein,? um|^gefällt (?:dir|ihnen|euch) (?:unser|dieser|der|die|das)|(?:akzeptieren|bestätigen)"
+    r" sie (?:unsere|die) (?:datenschutz|nutzungsbedingungen|agb)|jederzeit widerrufen"
+    r"|affiliate[- ]?links?|provisions-?links?|werbelinks?|product advertising api"
+    r"|^(?:anzeige|werbung|advertisement|sponsored)\b(?! (?:der|des|von|für|im|in)\b)"
+    r"|^(?:beitragsbild|titelbild|symbolbild|vorschaubild|headerbild)\b",
     re.IGNORECASE,
 )
 _LIST_MARK = re.compile(r"^[-•·*]\s+")
@@ -70,7 +81,7 @@ _RELATED = re.compile(
     r"|lesen sie (?:dazu|mehr)|lies auch|mehr zum thema|mehr (?:aus|zu) (?:der|dem|den) (?:rubrik|kategorie)"
     r"|weitere (?:artikel|beiträge|themen|meldungen|nachrichten|news|aktuelle themen|beiträge aus)"
     r"|ähnliche (?:artikel|beiträge|themen)|verwandte (?:artikel|beiträge|themen)|passend zum thema"
-    r"|empfohlene (?:artikel|beiträge)|beliebte (?:artikel|beiträge)|meistgelesen|top[- ]themen"
+    r"|empfohlene (?:artikel|beiträge)|beliebte (?:artikel|beiträge)|meist-?(?:gelesen|diskutiert|kommentiert)|top[- ]themen"
     r"|related(?: articles| posts| stories| content| coverage| reading)?|read more|read next|read also"
     r"|see also|you (?:may|might) also like|more from|more stories|recommended(?: for you)?"
     r"|most popular|most read|popular posts|recent posts|contenido relacionado|noticias relacionadas"
@@ -83,10 +94,10 @@ RELATED_INLINE = 200
 
 
 def is_boilerplate_line(line: str) -> bool:
-    """A short line that is page furniture: caption credit, share widget, skip link, cookie notice."""
+    """A short line that is page furniture: caption credit, share widget, skip link, notice."""
     if len(line) > COOKIE_LINE:
         return False
-    if _COOKIE.search(line) and _COOKIE_CONTEXT.search(line):
+    if (_COOKIE.search(line) and _COOKIE_CONTEXT.search(line)) or _NOTICE.search(line):
         return True
     if len(line) > SHORT_LINE:
         return False

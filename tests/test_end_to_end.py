@@ -1,0 +1,118 @@
+"""The whole path: `scrapy crawl` in a real subprocess against the replica, checked against golden data."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from conftest import run_crawl
+from crawler.replica import load_golden
+
+# The boilerplate issue 2 names: cookie banner, share widget, navigation heading, photo credits.
+NAMED_BOILERPLATE = ("Diese Website verwendet Cookies", "Diese Seite teilen", "Hauptnavigation", "Foto: ")
+
+
+def stored(db_path: Path) -> dict[str, dict]:
+    """Current version of every stored article, keyed by canonical path (ports differ per run)."""
+    db = sqlite3.connect(db_path)
+    db.row_factory = sqlite3.Row
+    rows = db.execute(
+        "SELECT a.canonical_url, a.current_version, v.title, v.published_at, v.language, v.text "
+        "FROM articles a JOIN version_texts t ON t.article_id = a.id AND t.version = a.current_version "
+        "JOIN versions v ON v.id = t.version_id"
+    ).fetchall()
+    texts = {r["canonical_url"]: r for r in db.execute(
+        "SELECT a.canonical_url, t.text FROM articles a JOIN version_texts t "
+        "ON t.article_id = a.id AND t.version = a.current_version")}
+    db.close()
+    return {_path(r["canonical_url"]): {**dict(r), "text": texts[r["canonical_url"]]["text"]} for r in rows}
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def listed_golden(site: str, state: str = "v1") -> list:
+    """Golden articles a listing or feed links to (translations and sitemap-only pages: issue 3)."""
+    return [a for a in load_golden(state).primary_articles() if a.site == site and a.translation_of is None
+            and {"listing", "feed"} & set(a.discoverable_from)]
+
+
+def version_count(db_path: Path) -> int:
+    with sqlite3.connect(db_path) as db:
+        return db.execute("SELECT count(*) FROM versions").fetchone()[0]
+
+
+def test_skew_crawl_stores_every_listed_article_with_golden_title_date_and_language(replica, tmp_path):
+    db_path = tmp_path / "archive.db"
+    run_crawl("skew", db_path, replica, {"base_url": replica.urls["skew"]})
+    articles = stored(db_path)
+    expected = listed_golden("skew")
+    assert len(expected) >= 12
+    for golden in expected:
+        got = articles.get(golden.canonical_path)
+        assert got is not None, f"not found: {golden.path}"
+        assert (got["title"], got["published_at"], got["language"]) == (golden.title, golden.published,
+                                                                         golden.language), golden.path
+        text = " ".join(got["text"].split())
+        for paragraph in golden.paragraphs:
+            assert " ".join(paragraph.split()) in text, f"{golden.path}: lost {paragraph[:60]!r}"
+
+
+def test_no_stored_text_carries_the_named_boilerplate(replica, tmp_path):
+    db_path = tmp_path / "archive.db"
+    for spider in ("skew", "lag21", "municipal"):
+        run_crawl(spider, db_path, replica)
+    articles = stored(db_path)
+    assert len(articles) >= 50
+    for path, row in articles.items():
+        for phrase in NAMED_BOILERPLATE:
+            assert phrase not in row["text"], f"{path}: {phrase!r} in stored text"
+
+
+def test_crawling_the_same_state_twice_adds_no_version(replica, tmp_path):
+    db_path = tmp_path / "archive.db"
+    run_crawl("lag21", db_path, replica)
+    first = version_count(db_path)
+    assert first >= 12
+    run_crawl("lag21", db_path, replica)
+    assert version_count(db_path) == first
+    with sqlite3.connect(db_path) as db:
+        runs = db.execute("SELECT outcome, articles_new, articles_unchanged FROM runs ORDER BY id").fetchall()
+    assert runs == [("ok", first, 0), ("ok", 0, first)]
+
+
+def test_v2_after_v1_adds_exactly_the_golden_new_and_changed_versions(own_replica, tmp_path):
+    db_path = tmp_path / "archive.db"
+    for spider in ("skew", "lag21", "municipal"):
+        run_crawl(spider, db_path, own_replica)
+    before = stored(db_path)
+    own_replica.set_state("v2")
+    for spider in ("skew", "lag21", "municipal"):
+        run_crawl(spider, db_path, own_replica)
+    after = stored(db_path)
+    changes = load_golden("v2").changes
+    canonical = {(a.site, a.path): a.canonical_path for a in load_golden("v2").articles}
+    canonical.update({(a.site, a.path): a.canonical_path for a in load_golden("v1").articles})
+
+    def discovered(keys) -> set[str]:
+        return {canonical[k] for k in keys} & (set(before) | set(after))
+
+    new = discovered(changes["new"])
+    assert new and new <= set(after) and not new & set(before)
+    bumped = {p for p, row in after.items() if p in before and row["current_version"] > before[p]["current_version"]}
+    assert bumped == discovered(changes["changed"])
+    assert not bumped & discovered(changes["boilerplate_only"])
+
+
+@pytest.mark.parametrize("spider", ["skew", "lag21", "municipal"])
+def test_every_spider_finishes_with_an_ok_run(replica, tmp_path, spider):
+    db_path = tmp_path / "archive.db"
+    run_crawl(spider, db_path, replica)
+    with sqlite3.connect(db_path) as db:
+        outcome, new, errors = db.execute("SELECT outcome, articles_new, errors FROM runs").fetchone()
+    assert (outcome, errors) == ("ok", 0) and new > 0
