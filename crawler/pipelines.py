@@ -18,7 +18,7 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler.extract import extract_article
 from crawler.items import ArticleItem, PageItem, now_iso
-from storage.articles import ensure_source, record_article, record_fetch, record_seen
+from storage.articles import ensure_source, record_article, record_fetch
 from storage.db import open_db
 from storage.lifecycle import conclude_run
 from storage.near_duplicates import DedupThresholds
@@ -146,16 +146,12 @@ class StoragePipeline:
                                       etag=item.etag, last_modified=item.last_modified, dedup=self.dedup,
                                       body_hash=item.body_hash)
             self.stats.inc_value(f"crawler/storage/version_{recorded.outcome}")
-        elif item.outcome in ("not_modified", "unchanged"):
-            outcome = record_seen(self.db, run_id=self.run_id, source=item.source, url=item.url,
-                                  fetched_at=item.fetched_at, outcome=item.outcome, http_status=item.http_status,
-                                  etag=item.etag, last_modified=item.last_modified,
-                                  detail="same body" if item.outcome == "unchanged" else None)
-            self.stats.inc_value(f"crawler/storage/fetch_{outcome}")
         else:
-            record_fetch(self.db, run_id=self.run_id, source=item.source, url=item.url, fetched_at=item.fetched_at,
-                         outcome=item.outcome or "error", http_status=item.http_status, detail=item.detail)
-            self.stats.inc_value(f"crawler/storage/fetch_{item.outcome}")
+            outcome = record_fetch(self.db, run_id=self.run_id, source=item.source, url=item.url,
+                                   fetched_at=item.fetched_at, outcome=item.outcome or "error",
+                                   http_status=item.http_status, detail=item.detail,
+                                   etag=item.etag, last_modified=item.last_modified)
+            self.stats.inc_value(f"crawler/storage/fetch_{outcome}")
         return item
 
 

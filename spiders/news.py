@@ -129,6 +129,7 @@ class NewsSpider(scrapy.Spider):
             item.body, item.outcome, item.detail = b"", "gone", f"HTTP {response.status}"
         elif outcome := response.meta.get(META_OUTCOME):  # 304 or same bytes: no extraction
             item.body, item.outcome = b"", outcome
+            item.detail = "same body" if outcome == "unchanged" else None
         yield item
 
     def article_failed(self, failure: Failure) -> Iterator[PageItem]:

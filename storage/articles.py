@@ -104,6 +104,9 @@ def record_article(
     return Recorded(outcome, article_id, number)
 
 
+SEEN = ("not_modified", "unchanged")  # fetch outcomes that reached the article without extracting it
+
+
 def record_fetch(
     db: Database,
     *,
@@ -114,36 +117,20 @@ def record_fetch(
     outcome: str,
     http_status: int | None = None,
     detail: str | None = None,
-) -> None:
-    """Record a fetch that stored no version (no_article, error, gone, refused…)."""
-    with write_transaction(db):
-        row = db.execute("SELECT id FROM articles WHERE url = ? OR canonical_url = ?", [url, url]).fetchone()
-        _insert_fetch(db, run_id, source, url, row[0] if row else None, fetched_at, http_status, outcome, detail)
-
-
-def record_seen(
-    db: Database,
-    *,
-    run_id: int | None,
-    source: str | None,
-    url: str,
-    fetched_at: str,
-    outcome: str,
-    http_status: int | None,
     etag: str | None = None,
     last_modified: str | None = None,
-    detail: str | None = None,
 ) -> str:
-    """Record a fetch of a known article that needed no extraction (304, or the same bytes).
+    """Record a fetch that stored no version (not_modified, no_article, error, gone, refused…).
 
-    The article was reachable, so it is seen now and no longer on its way to a tombstone;
-    returns the outcome written, which is `revived` for a tombstoned article.
+    A `not_modified` (304) or `unchanged` (same bytes) fetch reached the article: it is seen now,
+    no longer on its way to a tombstone, and revived if it had one (outcome `revived`).
+    Returns the outcome written.
     """
     with write_transaction(db):
         row = db.execute(
             "SELECT id, gone_at FROM articles WHERE url = ? OR canonical_url = ? LIMIT 1", [url, url]
         ).fetchone()
-        if row is not None:
+        if row is not None and outcome in SEEN:
             # a 304 need not repeat the validators: keep the stored ones unless new ones came
             db.execute(
                 "UPDATE articles SET last_seen_at = ?, gone_streak = 0, gone_at = NULL, "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,19 +16,15 @@ from storage.db import open_db
 from storage.fts import head_version_ids, indexed_version_ids, search
 from storage.lifecycle import conclude_run
 from storage.runs import start_run
+from test_storage import Art as StorageArt
+
+URL = "https://town.example/news/1.html"
 
 
-@dataclass(frozen=True)
-class Art:
-    url: str = "https://town.example/news/1.html"
-    canonical_url: str | None = None
-    title: str | None = "Meldung 1"
-    text: str = article_text(1)
-    published_at: str | None = "2026-01-01"
-    published_raw: str | None = None
-    author: str | None = None
-    language: str = "de"
-    language_probability: float = 0.99
+def town_article(**fields: object) -> StorageArt:
+    """An extracted article of the test town; `fields` override."""
+    return replace(StorageArt(), **{"url": URL, "title": "Meldung 1", "text": article_text(1),
+                                    "published_at": "2026-01-01", **fields})
 
 
 @pytest.fixture
@@ -64,8 +60,8 @@ def outcomes(db_path: Path, run_id: int) -> dict[str, str]:
 # --- storage: search, tombstones, unlinked ------------------------------------------------
 
 def test_search_finds_edited_article_by_new_words_not_removed_words(db):
-    record_article(db, Art(), source="town", run_id=None, fetched_at="t1")
-    edited = Art(text=article_text(1).replace("Partnerkommune", "Schwesterstadt"))
+    record_article(db, town_article(), source="town", run_id=None, fetched_at="t1")
+    edited = town_article(text=article_text(1).replace("Partnerkommune", "Schwesterstadt"))
     record_article(db, edited, source="town", run_id=None, fetched_at="t2")
     assert [hit["title"] for hit in search(db, "Schwesterstadt")] == ["Meldung 1"]
     assert search(db, "Partnerkommune") == []
@@ -73,15 +69,15 @@ def test_search_finds_edited_article_by_new_words_not_removed_words(db):
 
 
 def test_gone_needs_n_consecutive_completed_runs_and_a_success_resets_the_count(db):
-    record_article(db, Art(), source="town", run_id=None, fetched_at="t0")
+    record_article(db, town_article(), source="town", run_id=None, fetched_at="t0")
     linked = {"town": {"https://town.example/news/2.html"}}
 
     def run_with(outcome: str) -> None:
         run = start_run(db, "municipal", "t")
         if outcome == "gone":
-            record_fetch(db, run_id=run, source="town", url=Art.url, fetched_at="t", outcome="gone", http_status=404)
+            record_fetch(db, run_id=run, source="town", url=URL, fetched_at="t", outcome="gone", http_status=404)
         else:
-            record_article(db, Art(), source="town", run_id=run, fetched_at="t")
+            record_article(db, town_article(), source="town", run_id=run, fetched_at="t")
         conclude_run(db, run, linked, gone_after=3, at=f"at-run-{run}")
 
     for outcome in ("gone", "gone", "unchanged", "gone", "gone"):
@@ -93,10 +89,10 @@ def test_gone_needs_n_consecutive_completed_runs_and_a_success_resets_the_count(
 
 
 def test_source_whose_discovery_linked_nothing_is_not_judged(db):
-    record_article(db, Art(), source="town", run_id=None, fetched_at="t0")
+    record_article(db, town_article(), source="town", run_id=None, fetched_at="t0")
     for _ in range(4):
         run = start_run(db, "municipal", "t")
-        record_fetch(db, run_id=run, source="town", url=Art.url, fetched_at="t", outcome="gone", http_status=404)
+        record_fetch(db, run_id=run, source="town", url=URL, fetched_at="t", outcome="gone", http_status=404)
         conclude_run(db, run, {"town": set()}, gone_after=1, at="t")
     assert db.execute("SELECT gone_streak, gone_at, unlinked_at FROM articles").fetchone() == (0, None, None)
 
