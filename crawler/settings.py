@@ -60,3 +60,14 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.conditional.ConditionalRequestsMiddleware": 560,
 }
 EXTENSIONS = {"crawler.revisit.RevisitExtension": 500}
+# --- the crawl job, its schedule and its reports (schedules/, README "Scheduling") -------
+CRAWLER_RUN_ID = None  # set by the crawl job on each spider process: write under the job's run
+CRAWLER_JOB_SPIDER_TIMEOUT = 4 * 3600  # seconds one spider process may run before it is stopped
+CRAWLER_SCHEDULE_TIME = "02:00"  # local time of the nightly run, HH:MM or HH:MM:SS
+CRAWLER_SCHEDULE_TIMEZONE = "Europe/Berlin"
+CRAWLER_SCHEDULE_MISFIRE_GRACE = 6 * 3600  # seconds a late firing still runs (APScheduler's default: 1)
+CRAWLER_SCHEDULE_CHECK_INTERVAL = 3600  # seconds between checks for a due night without a run
+CRAWLER_REPORT_DIR = None  # None: reports/ next to the archive
+CRAWLER_NOTIFY_COMMAND = None  # run with the report's path (and its JSON on stdin) on failure or news
+CRAWLER_NOTIFY_URL = None  # POST the report JSON here on failure or news
+CRAWLER_STATUS_STALE_DAYS = 3  # `partnerwatch status`: a source without a successful run this long is stale

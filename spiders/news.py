@@ -49,6 +49,7 @@ class NewsSpider(scrapy.Spider):
         self.sources: list[Source] = []
         self.pages_requested: Counter[str] = Counter()
         self.requested: set[str] = set()  # cheaper than letting the dupefilter see every repeat link
+        self.invalid_sources = 0
         # article URLs linked by listings/feeds this run, per source: the rest of the archive is unlinked
         self.linked_articles: defaultdict[str, set[str]] = defaultdict(set)
 
@@ -72,7 +73,7 @@ class NewsSpider(scrapy.Spider):
         sources, errors = load_sources(path)
         for error in errors:
             logger.error("%s", error)
-            self.crawler.stats.inc_value("crawler/sources/invalid")
+        self.invalid_sources = len(errors)  # counted in start(): stats do not exist yet in from_crawler
         chosen = [s for s in sources if s.spider == self.name or s.name == self.only_source]
         if self.only_source:
             chosen = [s for s in chosen if s.name == self.only_source]
@@ -86,6 +87,8 @@ class NewsSpider(scrapy.Spider):
         return [s.rebased(origin_map) if origin_map else s for s in chosen]
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.invalid_sources:
+            self.crawler.stats.set_value("crawler/sources/invalid", self.invalid_sources)
         for src in self.sources:
             for url in src.feeds:
                 if request := self._request(src, url, self.parse_feed, priority=20):

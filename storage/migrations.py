@@ -189,3 +189,40 @@ def m003_duplicates(db: Database) -> None:
             PRIMARY KEY (hash, article_id)
         ) WITHOUT ROWID"""
     )
+
+
+@migrations()
+def m004_run_reports(db: Database) -> None:
+    # A run is one crawl job (nightly or `partnerwatch crawl`); it may start several spider
+    # processes, which all write their fetches under the job's run id (CRAWLER_RUN_ID).
+    db.execute("ALTER TABLE runs ADD COLUMN trigger TEXT")  # schedule | catch-up | manual | scrapy
+    db.execute("ALTER TABLE runs ADD COLUMN run_date TEXT")  # the night a scheduled run serves
+    db.execute("ALTER TABLE runs ADD COLUMN failures TEXT")  # JSON list of reasons it failed
+    db.execute("ALTER TABLE runs ADD COLUMN report_path TEXT")
+    db.execute("CREATE INDEX runs_run_date ON runs(run_date)")
+    db.execute(
+        """
+        CREATE TABLE run_sources (
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            source TEXT NOT NULL,
+            spider TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT,
+            finish_reason TEXT,
+            exit_code INTEGER,
+            requests INTEGER NOT NULL DEFAULT 0,
+            responses_ok INTEGER NOT NULL DEFAULT 0,
+            exceptions TEXT,
+            outcome TEXT NOT NULL DEFAULT 'running',
+            failures TEXT,
+            PRIMARY KEY (run_id, source)
+        )"""
+    )
+    db.execute("CREATE INDEX fetches_run_source ON fetches(run_id, source, outcome)")
+    # counts are never stored twice: they are always this grouping of the fetch log
+    db.execute(
+        """
+        CREATE VIEW run_source_counts AS
+        SELECT run_id, source, outcome, detail, count(*) AS fetches
+        FROM fetches GROUP BY run_id, source, outcome, detail"""
+    )
