@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import click
 
+from crawler.archive_commands import COMMANDS as ARCHIVE_COMMANDS
 from crawler.runner import crawl_command, crawl_env
 from schedules.job import UnknownSource
 from storage.db import open_db
@@ -121,3 +122,7 @@ def status(db_path: str | None, sources_path: str | None, per_source: int, stale
     settings, config = load_settings(db_path, sources_path, ())
     days = stale_days if stale_days is not None else settings.getint("CRAWLER_STATUS_STALE_DAYS")
     sys.exit(print_status(config.db_path, config.sources_path, per_source, days))
+
+
+for _command in ARCHIVE_COMMANDS:  # changes, diff, export, serve
+    main.add_command(_command)

@@ -26,6 +26,7 @@ class PageItem:
     detail: str | None = None  # why, for the fetches log (error class, extractor's reason)
     site_hosts: frozenset[str] = frozenset()  # the source's hosts: rel=canonical elsewhere is ignored
     mirrors: dict[str, str] = field(default_factory=dict)  # mirror origin -> primary origin
+    body_hash: str | None = None  # SHA-256 of the raw body (crawler.conditional), kept per article
 
 
 @dataclass
@@ -38,6 +39,13 @@ class ArticleItem:
     article: Article
     etag: str | None = None
     last_modified: str | None = None
+    body_hash: str | None = None
+
+
+# request meta keys shared by the spider and crawler.conditional
+META_ARTICLE = "partnerwatch_article"  # an article request: may be made conditional
+META_OUTCOME = "partnerwatch_outcome"  # not_modified (a 304) or unchanged (same bytes): skip extraction
+META_BODY_HASH = "partnerwatch_body_hash"  # SHA-256 of the response body
 
 
 def now_iso() -> str:

@@ -23,6 +23,7 @@ from crawler.tally import SourceTally
 from crawler.urls import article_identity
 from storage.articles import ensure_source, record_article, record_fetch
 from storage.db import open_db
+from storage.lifecycle import conclude_run
 from storage.near_duplicates import DedupThresholds
 from storage.runs import close_run, record_run_source, start_run
 
@@ -74,7 +75,8 @@ class ExtractPipeline:
         identity = article_identity(item.url, article.canonical_url, item.site_hosts, item.mirrors)
         article = replace(article, canonical_url=identity)
         return ArticleItem(source=item.source, fetched_at=item.fetched_at, http_status=item.http_status or 200,
-                           article=article, etag=item.etag, last_modified=item.last_modified)
+                           article=article, etag=item.etag, last_modified=item.last_modified,
+                           body_hash=item.body_hash)
 
     async def _run(self, extract: partial) -> object:
         if self.pool is None:
@@ -106,12 +108,13 @@ class StoragePipeline:
     """Store each ArticleItem as a version when its text changed; log every fetch's outcome."""
 
     def __init__(self, db_path: Path, stats: StatsCollector, crawler: Crawler,
-                 dedup: DedupThresholds | None = None, run_id: int | None = None) -> None:
+                 dedup: DedupThresholds | None = None, run_id: int | None = None, gone_after: int = 3) -> None:
         self.db_path = db_path
         self.stats = stats
         self.crawler = crawler
         self.dedup = dedup
         self.job_run_id = run_id  # set: a crawl job owns the run; this process adds its sources to it
+        self.gone_after = gone_after
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -119,7 +122,8 @@ class StoragePipeline:
             raise NotConfigured("CRAWLER_STORAGE_ENABLED is off")
         run_id = crawler.settings.get("CRAWLER_RUN_ID")
         pipeline = cls(Path(crawler.settings["CRAWLER_STORAGE_PATH"]), crawler.stats, crawler,
-                       _dedup_thresholds(crawler.settings), int(run_id) if run_id else None)
+                       _dedup_thresholds(crawler.settings), int(run_id) if run_id else None,
+                       crawler.settings.getint("CRAWLER_GONE_AFTER_RUNS"))
         # the run is closed on spider_closed: only that signal carries the finish reason
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -144,18 +148,27 @@ class StoragePipeline:
             outcome = close_run(self.db, self.run_id, finished_at=finished_at, finish_reason=reason,
                                 stats=self.stats.get_stats())
             logger.info("run %d: %s", self.run_id, outcome)
+        if reason == "finished" and not self.stats.get_value("spider_exceptions/count"):
+            # only a complete crawl may judge: a failed or partial one proves nothing about gone or unlinked
+            concluded = conclude_run(self.db, self.run_id, getattr(self.crawler.spider, "linked_articles", {}),
+                                     gone_after=self.gone_after, at=finished_at)
+            logger.info("run %d: %d articles now gone, %d unlinked", self.run_id, *concluded.values())
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # Datasette readers must not grow the WAL forever
         self.db.close()
 
     def process_item(self, item: PageItem | ArticleItem) -> PageItem | ArticleItem:
         if isinstance(item, ArticleItem):
             recorded = record_article(self.db, item.article, source=item.source, run_id=self.run_id,
                                       fetched_at=item.fetched_at, http_status=item.http_status,
-                                      etag=item.etag, last_modified=item.last_modified, dedup=self.dedup)
+                                      etag=item.etag, last_modified=item.last_modified, dedup=self.dedup,
+                                      body_hash=item.body_hash)
             self.stats.inc_value(f"crawler/storage/version_{recorded.outcome}")
         else:
-            record_fetch(self.db, run_id=self.run_id, source=item.source, url=item.url, fetched_at=item.fetched_at,
-                         outcome=item.outcome or "error", http_status=item.http_status, detail=item.detail)
-            self.stats.inc_value(f"crawler/storage/fetch_{item.outcome}")
+            outcome = record_fetch(self.db, run_id=self.run_id, source=item.source, url=item.url,
+                                   fetched_at=item.fetched_at, outcome=item.outcome or "error",
+                                   http_status=item.http_status, detail=item.detail,
+                                   etag=item.etag, last_modified=item.last_modified)
+            self.stats.inc_value(f"crawler/storage/fetch_{outcome}")
         return item
 
 

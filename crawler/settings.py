@@ -76,6 +76,15 @@ CRAWLER_DEDUP_JACCARD = 0.5  # estimated Jaccard of word 5-shingles from which t
 CRAWLER_DEDUP_SHARED_WORDS = 30  # words of verbatim shared sentences from which texts are one story
 CRAWLER_DEDUP_BOILERPLATE_ARTICLES = 50  # a sentence in this many articles is boilerplate, not a link
 
+# --- change monitoring (issue 5) ---------------------------------------------------------
+CRAWLER_CONDITIONAL_ENABLED = True  # If-None-Match / If-Modified-Since for known articles
+CRAWLER_REVISIT_ENABLED = True  # re-fetch known articles that no listing or feed linked this run
+CRAWLER_GONE_AFTER_RUNS = 3  # consecutive completed runs answering 404/410 before the tombstone
+DOWNLOADER_MIDDLEWARES = {
+    # below Redirect (600) and HttpCompression (590): it sees final, decoded responses
+    "crawler.conditional.ConditionalRequestsMiddleware": 560,
+}
+EXTENSIONS = {"crawler.revisit.RevisitExtension": 500}
 # --- the crawl job, its schedule and its reports (schedules/, README "Scheduling") -------
 CRAWLER_RUN_ID = None  # set by the crawl job on each spider process: write under the job's run
 CRAWLER_JOB_SPIDER_TIMEOUT = 4 * 3600  # seconds one spider process may run before it is stopped

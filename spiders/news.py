@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Self
@@ -22,7 +22,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.items import PageItem, now_iso
+from crawler.items import META_ARTICLE, META_BODY_HASH, META_OUTCOME, PageItem, now_iso
 from crawler.middlewares import ALLOWED_HOSTS_META, RefusedRequest, RobotsRefused
 from crawler.urls import clean_url, is_pathological, netloc
 from spiders.feeds import Entry, FeedError, is_newer, parse_feed, parse_sitemap
@@ -59,6 +59,8 @@ class NewsSpider(scrapy.Spider):
         self.stopped: set[tuple[str, str]] = set()
         self.depth_limit, self.max_links, self.since = 50, 500, None
         self.invalid_sources = 0
+        # article URLs linked by listings/feeds this run, per source: the rest of the archive is unlinked
+        self.linked_articles: defaultdict[str, set[str]] = defaultdict(set)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -181,9 +183,13 @@ class NewsSpider(scrapy.Spider):
             last_modified=_header(headers, b"Last-Modified"),
             site_hosts=source.allowed_hosts,
             mirrors=source.mirrors,
+            body_hash=response.meta.get(META_BODY_HASH),
         )
         if response.status in GONE_STATUSES:
             item.body, item.outcome, item.detail = b"", "gone", f"HTTP {response.status}"
+        elif outcome := response.meta.get(META_OUTCOME):  # 304 or same bytes: no extraction
+            item.body, item.outcome = b"", outcome
+            item.detail = "same body" if outcome == "unchanged" else None
         yield item
         if isinstance(response, TextResponse) and response.status == 200:
             # an article split over pages: only its own "next" link, never the whole page's links
@@ -233,7 +239,8 @@ class NewsSpider(scrapy.Spider):
             return
         path = _path(url)
         if source.is_article(path):
-            request = self._request(source, url, self.parse_article, errback=self.article_failed, depth=depth)
+            self.linked_articles[source.name].add(url)
+            request = self.article_request(source, url, depth)
         elif source.is_listing(path) and not sitemap:
             if depth > (source.depth_limit or self.depth_limit):
                 self._stop(source, "depth_limit", url)
@@ -246,6 +253,13 @@ class NewsSpider(scrapy.Spider):
             return
         if request is not None:
             yield request
+
+    def article_request(self, source: Source, url: str, depth: int = 0) -> scrapy.Request | None:
+        """The request for an article page, conditional when the archive knows it."""
+        request = self._request(source, url, self.parse_article, errback=self.article_failed, depth=depth)
+        if request is not None:
+            request.meta[META_ARTICLE] = True
+        return request
 
     def _request(self, source: Source, url: str, callback: Any, priority: int = 0,
                  errback: Any = None, depth: int = 0) -> scrapy.Request | None:

@@ -92,6 +92,52 @@ def m001_initial(db: Database) -> None:
 
 
 @migrations()
+def m002_change_monitoring(db: Database) -> None:
+    """Validators, tombstones and link flags on articles; full-text search over current texts."""
+    for column in (
+        "body_hash TEXT",  # SHA-256 of the last fetched raw body: an identical body skips extraction
+        "gone_streak INTEGER NOT NULL DEFAULT 0",  # consecutive completed runs answering 404/410
+        "gone_at TEXT",  # the tombstone: set after CRAWLER_GONE_AFTER_RUNS such runs
+        "unlinked_at TEXT",  # reachable, but no listing/feed linked it in a completed run
+    ):
+        db.execute(f"ALTER TABLE articles ADD COLUMN {column}")
+    db.execute("ALTER TABLE runs ADD COLUMN articles_gone INTEGER NOT NULL DEFAULT 0")
+    db.execute("CREATE INDEX articles_url ON articles(url)")
+    db.execute("CREATE INDEX versions_run ON versions(run_id)")
+    db.execute("CREATE INDEX fetches_article ON fetches(article_id)")
+    # External-content FTS5 over `versions` that indexes only each article's current version:
+    # search never finds words an edit removed, and no text is stored twice. Versions are
+    # append-only, so one trigger suffices: it swaps the previous head for the new one.
+    db.execute(
+        'CREATE VIRTUAL TABLE versions_fts USING fts5(title, text, content="versions", content_rowid="id")'
+    )
+    db.execute(
+        """
+        CREATE TRIGGER versions_fts_head AFTER INSERT ON versions BEGIN
+            INSERT INTO versions_fts (versions_fts, rowid, title, text)
+                SELECT 'delete', id, title, text FROM versions
+                WHERE article_id = new.article_id AND version = new.version - 1;
+            INSERT INTO versions_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+        END"""
+    )
+    # a later rewrite of the current version's text (issue 6 blanks an exact duplicate's copy)
+    # must reach the index too, or the next swap would delete words the index never held
+    db.execute(
+        """
+        CREATE TRIGGER versions_fts_rewrite AFTER UPDATE OF title, text ON versions
+        WHEN EXISTS (SELECT 1 FROM articles WHERE id = new.article_id AND current_version = new.version)
+        BEGIN
+            INSERT INTO versions_fts (versions_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text);
+            INSERT INTO versions_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+        END"""
+    )
+    db.execute(
+        "INSERT INTO versions_fts (rowid, title, text) SELECT v.id, v.title, v.text FROM versions v "
+        "JOIN articles a ON a.id = v.article_id AND v.version = a.current_version"
+    )
+
+
+@migrations()
 def m003_duplicates(db: Database) -> None:
     # One row per story found on two or more pages; single articles have no cluster.
     db.execute(

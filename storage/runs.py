@@ -25,6 +25,9 @@ _COUNTED = {
     "changed": "articles_changed",
     "metadata": "articles_changed",
     "unchanged": "articles_unchanged",
+    "not_modified": "articles_unchanged",
+    "revived": "articles_unchanged",
+    "gone": "articles_gone",
     "no_article": "no_article",
     "error": "errors",
 }
