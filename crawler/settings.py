@@ -28,7 +28,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.RobotsTxtFailClosedMiddleware": 100,
     # sees 429/503 before RetryMiddleware (550) schedules the retry
-    "crawler.middlewares.RetryAfterMiddleware": 560,
+    "crawler.middlewares.RetryAfterMiddleware": 555,
 }
 CRAWLER_NETGUARD_ENABLED = True
 CRAWLER_NETGUARD_ALLOWED_PRIVATE = []  # "address" or "address:port" that may be fetched although not public
@@ -80,7 +80,7 @@ CRAWLER_DEDUP_BOILERPLATE_ARTICLES = 50  # a sentence in this many articles is b
 CRAWLER_CONDITIONAL_ENABLED = True  # If-None-Match / If-Modified-Since for known articles
 CRAWLER_REVISIT_ENABLED = True  # re-fetch known articles that no listing or feed linked this run
 CRAWLER_GONE_AFTER_RUNS = 3  # consecutive completed runs answering 404/410 before the tombstone
-DOWNLOADER_MIDDLEWARES = {
+DOWNLOADER_MIDDLEWARES |= {  # |=: the safety middlewares above stay
     # below Redirect (600) and HttpCompression (590): it sees final, decoded responses
     "crawler.conditional.ConditionalRequestsMiddleware": 560,
 }
