@@ -37,12 +37,15 @@ _DATE = re.compile(
 )
 # what may stand before a date for a line to count as a dateline
 _DATELINE_LEAD = re.compile(
-    r"^(?:[\w .:|/-]{0,40}?\b(?:vom|von|am|Datum|Veröffentlicht|Erschienen|Erstellt|Published|Posted"
+    r"^(?:[\w .:|/-]{0,40}?\b(?:vom|von|am|Datum|Veröffentlicht|Erschienen|Erstellt"
+    r"|Published|Posted"
     r"|Pressemitteilung|Pressemeldung|Meldung)\b:?\s*|[A-ZÄÖÜ][\w./ -]{0,40},\s*)?"
     rf"(?:{_WEEKDAY})?$",
     re.IGNORECASE,
 )
-_NOT_PUBLICATION = re.compile(r"\b(?:Stand|aktualisiert|geändert|updated|modified)\b", re.IGNORECASE)
+_NOT_PUBLICATION = re.compile(
+    r"\b(?:Stand|aktualisiert|geändert|updated|modified)\b", re.IGNORECASE
+)
 _META_NAMES = (
     "article:published_time", "og:published_time", "og:article:published_time",
     "dcterms.date", "dcterms.created", "dcterms.issued", "dc.date", "dc.date.issued",
@@ -51,6 +54,7 @@ _META_NAMES = (
 )  # fmt: skip
 _META_RANK = {name: rank for rank, name in enumerate(_META_NAMES)}
 _JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
+_PAGE_FURNITURE = frozenset({"nav", "footer", "aside"})
 MIN_YEAR = 1990
 SHORT_LINE = 100
 
@@ -95,6 +99,14 @@ def find_dateline(lines: list[str]) -> tuple[str, str] | None:
     return None
 
 
+def _is_page_furniture(elem: HtmlElement) -> bool:
+    """Inside nav, footer or aside, or inside a <header> that no article or main encloses."""
+    tags = [a.tag for a in elem.iterancestors()]
+    if _PAGE_FURNITURE.intersection(tags):
+        return True
+    return "header" in tags and not {"article", "main"}.intersection(tags[tags.index("header") :])
+
+
 def find_declared_date(tree: HtmlElement) -> tuple[str, str] | None:
     """A publication date declared in meta tags, JSON-LD or <time datetime>."""
     best: tuple[int, str, str] | None = None
@@ -111,10 +123,12 @@ def find_declared_date(tree: HtmlElement) -> tuple[str, str] | None:
         return best[1], best[2]
     for script in tree.iterfind('.//script[@type="application/ld+json"]'):
         match = _JSONLD_DATE.search(script.text or "")
-        parsed = match and parse_date(match.group(1))
-        if parsed:
+        parsed = parse_date(match.group(1)) if match else None
+        if match and parsed:
             return match.group(1), parsed[1]
     for elem in tree.iter("time"):
+        if _is_page_furniture(elem):
+            continue  # a site header or footer shows today's date or the last update
         for value in (elem.get("datetime"), elem.text_content()):
             parsed = value and parse_date(value.strip())
             if parsed:
