@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
@@ -92,9 +93,27 @@ class ExtractPipeline:
         return item
 
 
+_WARM_UP_TEXT = ("Die Stadt hat am Montag ein neues Programm für kommunale Partnerschaften vorgestellt. "
+                 "Gemeinsam mit Partnern in Afrika und Lateinamerika sollen Projekte für den Klimaschutz entstehen. ")
+_WARM_UP_PAGE = (f"<html lang='de'><head><title>Programm</title></head><body><article><h1>Programm</h1>"
+                 f"<p>{_WARM_UP_TEXT * 3}</p><p>{_WARM_UP_TEXT * 2}</p></article></body></html>").encode()
+
+
 def _new_pool(workers: int) -> ProcessPoolExecutor:
     # fork: workers start at once with trafilatura already imported; they only run extract_article
+    _warm_up()
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+
+
+def _warm_up() -> None:
+    """Load what extraction loads lazily (langdetect's 61 MB of profiles, stoplists) before forking.
+
+    The workers then share these pages with the crawl process instead of each loading its own
+    copy, and start extracting at once. gc.freeze() keeps the collector from writing to the
+    inherited objects, which would copy their pages into every worker (bench/throughput.py).
+    """
+    extract_article(_WARM_UP_PAGE, "http://127.0.0.1/warm-up.html")
+    gc.freeze()
 
 
 class StoragePipeline:
