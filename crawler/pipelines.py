@@ -7,6 +7,7 @@ import gc
 import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from pathlib import Path
 from typing import Self
@@ -38,6 +39,7 @@ class ExtractPipeline:
         self.max_bytes = max_bytes
         self.min_chars = min_chars
         self.pool: ProcessPoolExecutor | None = None
+        self.slots = asyncio.Semaphore(1)  # replaced in open_spider, sized to the pool
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -48,6 +50,10 @@ class ExtractPipeline:
     def open_spider(self) -> None:
         if self.workers > 0:
             self.pool = _new_pool(self.workers)
+            # Two pages a worker in the pool (one extracting, one ready); the rest wait here. So the
+            # timeout counts a page's own extraction (and at most one page's before it), not the
+            # backlog a fast download builds up, and a timeout's killed workers take few pages along.
+            self.slots = asyncio.Semaphore(2 * self.workers)
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -66,6 +72,8 @@ class ExtractPipeline:
             article = await self._run(extract)
         except TimeoutError:
             return self._skip(item, "error", "extract_timeout")
+        except BrokenProcessPool:
+            return self._skip(item, "error", "extract_worker_died")
         if article is None:
             return self._skip(item, "no_article", "extractor found no article")
         self.stats.inc_value("crawler/extract/article")
@@ -75,16 +83,33 @@ class ExtractPipeline:
     async def _run(self, extract: partial) -> object:
         if self.pool is None:
             return extract()
-        future = asyncio.get_running_loop().run_in_executor(self.pool, extract)
+        async with self.slots:
+            try:
+                return await self._extract_in(self.pool, extract)
+            except BrokenProcessPool:
+                # another page's timeout killed this page's worker, or a worker died: once more
+                self.stats.inc_value("crawler/extract/retried")
+                return await self._extract_in(self.pool, extract)
+
+    async def _extract_in(self, pool: ProcessPoolExecutor, extract: partial) -> object:
+        future = asyncio.get_running_loop().run_in_executor(pool, extract)
         try:
             return await asyncio.wait_for(future, self.timeout)
-        except TimeoutError:
-            # a stuck worker cannot be interrupted: replace the pool and kill its processes
-            old, self.pool = self.pool, _new_pool(self.workers)
-            for process in list(old._processes.values()):  # noqa: SLF001 (no public way to kill one)
-                process.kill()
-            old.shutdown(wait=False, cancel_futures=True)
+        except (TimeoutError, BrokenProcessPool):
+            self._replace_pool(pool)
             raise
+
+    def _replace_pool(self, pool: ProcessPoolExecutor) -> None:
+        """A stuck worker cannot be interrupted: kill the pool's processes and start a new pool.
+
+        Its other pages fail with BrokenProcessPool and are extracted again in the new pool.
+        """
+        if pool is not self.pool:
+            return  # replaced already, by another page of the same pool
+        self.pool = _new_pool(self.workers)
+        for process in list(pool._processes.values()):  # noqa: SLF001 (no public way to kill one)
+            process.kill()
+        pool.shutdown(wait=False)
 
     def _skip(self, item: PageItem, outcome: str, detail: str) -> PageItem:
         self.stats.inc_value(f"crawler/extract/{outcome}")
