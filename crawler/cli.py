@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
 
 import click
 
+from crawler.archive_commands import COMMANDS as ARCHIVE_COMMANDS
 from crawler.runner import crawl_command, crawl_env
+from schedules.job import UnknownSource
 from storage.db import open_db
 from storage.report import articles_per_source, newest_articles
 
@@ -64,3 +67,59 @@ def _print_summary(db_path: str, limit: int = 10) -> None:
     for row in newest_articles(db, limit):
         click.echo(f"  {row['published_at'] or 'undated':<10}  {row['language']:<7}  {row['source']:<24}  {row['title']}")
     db.close()
+
+
+_db_option = click.option("--db", "db_path", default=None, type=click.Path(dir_okay=False),
+                          help="The archive [default: CRAWLER_STORAGE_PATH].")
+_sources_option = click.option("--sources", "sources_path", default=None, type=click.Path(exists=True, dir_okay=False),
+                               help="Another sources file [default: CRAWLER_SOURCES_PATH or the bundled one].")
+_settings_option = click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+                                help="A setting, for the job and every crawl process (repeatable).")
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+@_db_option
+@_sources_option
+@_settings_option
+def crawl(sources: tuple[str, ...], db_path: str | None, sources_path: str | None, overrides: tuple[str, ...]) -> None:
+    """Run the crawl job once, now: every source, or only SOURCES. Exits 1 when the run failed."""
+    from schedules.commands import crawl_now, load_settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    _, config = load_settings(db_path, sources_path, overrides)
+    try:
+        sys.exit(crawl_now(config, list(sources)))
+    except UnknownSource as error:
+        raise click.UsageError(str(error)) from None
+
+
+@main.command()
+@_db_option
+@_sources_option
+@_settings_option
+def schedule(db_path: str | None, sources_path: str | None, overrides: tuple[str, ...]) -> None:
+    """Run the nightly scheduler in the foreground (CRAWLER_SCHEDULE_TIME, CRAWLER_SCHEDULE_TIMEZONE)."""
+    from schedules.commands import load_settings, serve_schedule
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings, config = load_settings(db_path, sources_path, overrides)
+    serve_schedule(settings, config)
+
+
+@main.command()
+@_db_option
+@_sources_option
+@click.option("--runs", "per_source", default=3, show_default=True, help="Runs shown per source.")
+@click.option("--stale-days", type=int, default=None, help="[default: CRAWLER_STATUS_STALE_DAYS]")
+def status(db_path: str | None, sources_path: str | None, per_source: int, stale_days: int | None) -> None:
+    """The last runs of every source, their outcomes and counts, and stale sources (exit 1 if any)."""
+    from schedules.commands import load_settings, print_status
+
+    settings, config = load_settings(db_path, sources_path, ())
+    days = stale_days if stale_days is not None else settings.getint("CRAWLER_STATUS_STALE_DAYS")
+    sys.exit(print_status(config.db_path, config.sources_path, per_source, days))
+
+
+for _command in ARCHIVE_COMMANDS:  # changes, diff, export, serve
+    main.add_command(_command)

@@ -24,6 +24,7 @@ class PageItem:
     last_modified: str | None = None
     outcome: str | None = None  # set when the page will store no version: error, gone, no_article…
     detail: str | None = None  # why, for the fetches log (error class, extractor's reason)
+    body_hash: str | None = None  # SHA-256 of the raw body (crawler.conditional), kept per article
 
 
 @dataclass
@@ -36,6 +37,13 @@ class ArticleItem:
     article: Article
     etag: str | None = None
     last_modified: str | None = None
+    body_hash: str | None = None
+
+
+# request meta keys shared by the spider and crawler.conditional
+META_ARTICLE = "partnerwatch_article"  # an article request: may be made conditional
+META_OUTCOME = "partnerwatch_outcome"  # not_modified (a 304) or unchanged (same bytes): skip extraction
+META_BODY_HASH = "partnerwatch_body_hash"  # SHA-256 of the response body
 
 
 def now_iso() -> str:

@@ -20,10 +20,12 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler.extract import extract_article
 from crawler.items import ArticleItem, PageItem, now_iso
+from crawler.tally import SourceTally
 from storage.articles import ensure_source, record_article, record_fetch
 from storage.db import open_db
+from storage.lifecycle import conclude_run
 from storage.near_duplicates import DedupThresholds
-from storage.runs import finish_run, start_run
+from storage.runs import close_run, record_run_source, start_run
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +80,8 @@ class ExtractPipeline:
             return self._skip(item, "no_article", "extractor found no article")
         self.stats.inc_value("crawler/extract/article")
         return ArticleItem(source=item.source, fetched_at=item.fetched_at, http_status=item.http_status or 200,
-                           article=article, etag=item.etag, last_modified=item.last_modified)
+                           article=article, etag=item.etag, last_modified=item.last_modified,
+                           body_hash=item.body_hash)
 
     async def _run(self, extract: partial) -> object:
         if self.pool is None:
@@ -145,18 +148,22 @@ class StoragePipeline:
     """Store each ArticleItem as a version when its text changed; log every fetch's outcome."""
 
     def __init__(self, db_path: Path, stats: StatsCollector, crawler: Crawler,
-                 dedup: DedupThresholds | None = None) -> None:
+                 dedup: DedupThresholds | None = None, run_id: int | None = None, gone_after: int = 3) -> None:
         self.db_path = db_path
         self.stats = stats
         self.crawler = crawler
         self.dedup = dedup
+        self.job_run_id = run_id  # set: a crawl job owns the run; this process adds its sources to it
+        self.gone_after = gone_after
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         if not crawler.settings.getbool("CRAWLER_STORAGE_ENABLED"):
             raise NotConfigured("CRAWLER_STORAGE_ENABLED is off")
+        run_id = crawler.settings.get("CRAWLER_RUN_ID")
         pipeline = cls(Path(crawler.settings["CRAWLER_STORAGE_PATH"]), crawler.stats, crawler,
-                       _dedup_thresholds(crawler.settings))
+                       _dedup_thresholds(crawler.settings), int(run_id) if run_id else None,
+                       crawler.settings.getint("CRAWLER_GONE_AFTER_RUNS"))
         # the run is closed on spider_closed: only that signal carries the finish reason
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -166,25 +173,42 @@ class StoragePipeline:
         self.db = open_db(self.db_path)
         for source in getattr(spider, "sources", []):
             ensure_source(self.db, source.name, source.title, source.home_url)
-        self.run_id = start_run(self.db, spider.name, now_iso())
+        self.started_at = now_iso()
+        self.run_id = self.job_run_id or start_run(self.db, spider.name, self.started_at)
+        self.tally = SourceTally.connect(self.crawler, [s.name for s in getattr(spider, "sources", [])])
 
     def spider_closed(self, reason: str) -> None:
-        failed = reason != "finished" or bool(self.stats.get_value("spider_exceptions/count"))
-        counts = finish_run(self.db, self.run_id, finished_at=now_iso(), outcome="failed" if failed else "ok",
-                            finish_reason=reason, stats=self.stats.get_stats())
-        logger.info("run %d: %s", self.run_id, counts)
+        finished_at = now_iso()
+        for source in self.tally.sources:
+            record_run_source(self.db, self.run_id, source=source, spider=self.crawler.spider.name,
+                              started_at=self.started_at, finished_at=finished_at, finish_reason=reason,
+                              requests=self.tally.requests[source], responses_ok=self.tally.responses_ok[source],
+                              exceptions=dict(self.tally.exceptions[source]))
+        if self.job_run_id is None:
+            outcome = close_run(self.db, self.run_id, finished_at=finished_at, finish_reason=reason,
+                                stats=self.stats.get_stats())
+            logger.info("run %d: %s", self.run_id, outcome)
+        if reason == "finished" and not self.stats.get_value("spider_exceptions/count"):
+            # only a complete crawl may judge: a failed or partial one proves nothing about gone or unlinked
+            concluded = conclude_run(self.db, self.run_id, getattr(self.crawler.spider, "linked_articles", {}),
+                                     gone_after=self.gone_after, at=finished_at)
+            logger.info("run %d: %d articles now gone, %d unlinked", self.run_id, *concluded.values())
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # Datasette readers must not grow the WAL forever
         self.db.close()
 
     def process_item(self, item: PageItem | ArticleItem) -> PageItem | ArticleItem:
         if isinstance(item, ArticleItem):
             recorded = record_article(self.db, item.article, source=item.source, run_id=self.run_id,
                                       fetched_at=item.fetched_at, http_status=item.http_status,
-                                      etag=item.etag, last_modified=item.last_modified, dedup=self.dedup)
+                                      etag=item.etag, last_modified=item.last_modified, dedup=self.dedup,
+                                      body_hash=item.body_hash)
             self.stats.inc_value(f"crawler/storage/version_{recorded.outcome}")
         else:
-            record_fetch(self.db, run_id=self.run_id, source=item.source, url=item.url, fetched_at=item.fetched_at,
-                         outcome=item.outcome or "error", http_status=item.http_status, detail=item.detail)
-            self.stats.inc_value(f"crawler/storage/fetch_{item.outcome}")
+            outcome = record_fetch(self.db, run_id=self.run_id, source=item.source, url=item.url,
+                                   fetched_at=item.fetched_at, outcome=item.outcome or "error",
+                                   http_status=item.http_status, detail=item.detail,
+                                   etag=item.etag, last_modified=item.last_modified)
+            self.stats.inc_value(f"crawler/storage/fetch_{outcome}")
         return item
 
 

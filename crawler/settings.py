@@ -50,3 +50,24 @@ CRAWLER_DEDUP_ENABLED = True  # link exact and near-duplicate texts into story c
 CRAWLER_DEDUP_JACCARD = 0.5  # estimated Jaccard of word 5-shingles from which texts are near-duplicates
 CRAWLER_DEDUP_SHARED_WORDS = 30  # words of verbatim shared sentences from which texts are one story
 CRAWLER_DEDUP_BOILERPLATE_ARTICLES = 50  # a sentence in this many articles is boilerplate, not a link
+
+# --- change monitoring (issue 5) ---------------------------------------------------------
+CRAWLER_CONDITIONAL_ENABLED = True  # If-None-Match / If-Modified-Since for known articles
+CRAWLER_REVISIT_ENABLED = True  # re-fetch known articles that no listing or feed linked this run
+CRAWLER_GONE_AFTER_RUNS = 3  # consecutive completed runs answering 404/410 before the tombstone
+DOWNLOADER_MIDDLEWARES = {
+    # below Redirect (600) and HttpCompression (590): it sees final, decoded responses
+    "crawler.conditional.ConditionalRequestsMiddleware": 560,
+}
+EXTENSIONS = {"crawler.revisit.RevisitExtension": 500}
+# --- the crawl job, its schedule and its reports (schedules/, README "Scheduling") -------
+CRAWLER_RUN_ID = None  # set by the crawl job on each spider process: write under the job's run
+CRAWLER_JOB_SPIDER_TIMEOUT = 4 * 3600  # seconds one spider process may run before it is stopped
+CRAWLER_SCHEDULE_TIME = "02:00"  # local time of the nightly run, HH:MM or HH:MM:SS
+CRAWLER_SCHEDULE_TIMEZONE = "Europe/Berlin"
+CRAWLER_SCHEDULE_MISFIRE_GRACE = 6 * 3600  # seconds a late firing still runs (APScheduler's default: 1)
+CRAWLER_SCHEDULE_CHECK_INTERVAL = 3600  # seconds between checks for a due night without a run
+CRAWLER_REPORT_DIR = None  # None: reports/ next to the archive
+CRAWLER_NOTIFY_COMMAND = None  # run with the report's path (and its JSON on stdin) on failure or news
+CRAWLER_NOTIFY_URL = None  # POST the report JSON here on failure or news
+CRAWLER_STATUS_STALE_DAYS = 3  # `partnerwatch status`: a source without a successful run this long is stale

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Self
@@ -21,7 +21,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.items import PageItem, now_iso
+from crawler.items import META_ARTICLE, META_BODY_HASH, META_OUTCOME, PageItem, now_iso
 from crawler.urls import clean_url, netloc
 from spiders.sources import BUNDLED_SOURCES, Source, load_sources
 
@@ -49,6 +49,9 @@ class NewsSpider(scrapy.Spider):
         self.sources: list[Source] = []
         self.pages_requested: Counter[str] = Counter()
         self.requested: set[str] = set()  # cheaper than letting the dupefilter see every repeat link
+        self.invalid_sources = 0
+        # article URLs linked by listings/feeds this run, per source: the rest of the archive is unlinked
+        self.linked_articles: defaultdict[str, set[str]] = defaultdict(set)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -70,7 +73,7 @@ class NewsSpider(scrapy.Spider):
         sources, errors = load_sources(path)
         for error in errors:
             logger.error("%s", error)
-            self.crawler.stats.inc_value("crawler/sources/invalid")
+        self.invalid_sources = len(errors)  # counted in start(): stats do not exist yet in from_crawler
         chosen = [s for s in sources if s.spider == self.name or s.name == self.only_source]
         if self.only_source:
             chosen = [s for s in chosen if s.name == self.only_source]
@@ -84,6 +87,8 @@ class NewsSpider(scrapy.Spider):
         return [s.rebased(origin_map) if origin_map else s for s in chosen]
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.invalid_sources:
+            self.crawler.stats.set_value("crawler/sources/invalid", self.invalid_sources)
         for src in self.sources:
             for url in src.feeds:
                 if request := self._request(src, url, self.parse_feed, priority=20):
@@ -121,9 +126,13 @@ class NewsSpider(scrapy.Spider):
             content_type=_header(headers, b"Content-Type"),
             etag=_header(headers, b"ETag"),
             last_modified=_header(headers, b"Last-Modified"),
+            body_hash=response.meta.get(META_BODY_HASH),
         )
         if response.status in GONE_STATUSES:
             item.body, item.outcome, item.detail = b"", "gone", f"HTTP {response.status}"
+        elif outcome := response.meta.get(META_OUTCOME):  # 304 or same bytes: no extraction
+            item.body, item.outcome = b"", outcome
+            item.detail = "same body" if outcome == "unchanged" else None
         yield item
 
     def article_failed(self, failure: Failure) -> Iterator[PageItem]:
@@ -141,13 +150,21 @@ class NewsSpider(scrapy.Spider):
             return
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         if source.is_article(path):
-            request = self._request(source, url, self.parse_article, errback=self.article_failed)
+            self.linked_articles[source.name].add(url)
+            request = self.article_request(source, url)
         elif source.is_listing(path):
             request = self._request(source, url, self.parse_listing, priority=5)
         else:
             return
         if request is not None:
             yield request
+
+    def article_request(self, source: Source, url: str) -> scrapy.Request | None:
+        """The request for an article page, conditional when the archive knows it."""
+        request = self._request(source, url, self.parse_article, errback=self.article_failed)
+        if request is not None:
+            request.meta[META_ARTICLE] = True
+        return request
 
     def _request(self, source: Source, url: str, callback: Any, priority: int = 0,
                  errback: Any = None) -> scrapy.Request | None:

@@ -31,7 +31,7 @@ class ArticleLike(Protocol):
 
 @dataclass(frozen=True)
 class Recorded:
-    outcome: str  # new | changed | metadata | unchanged
+    outcome: str  # new | changed | metadata | unchanged | revived
     article_id: int
     version: int
 
@@ -60,8 +60,13 @@ def record_article(
     etag: str | None = None,
     last_modified: str | None = None,
     dedup: DedupThresholds | None = None,
+    body_hash: str | None = None,
 ) -> Recorded:
-    """Store `article`; add a version only when its text, title or date changed."""
+    """Store `article`; add a version only when its text, title or date changed.
+
+    One transaction holds the version, the article head (validators, body hash, revival of a
+    tombstoned article) and the fetch's outcome row, so a crash never leaves half of them.
+    """
     canonical_url = article.canonical_url or article.url
     digest = text_hash(article.text)
     with write_transaction(db):
@@ -87,13 +92,19 @@ def record_article(
             )
         db.execute(
             "UPDATE articles SET url = ?, last_seen_at = ?, current_version = ?, text_hash = ?, "
-            "etag = ?, last_modified = ? WHERE id = ?",
-            [article.url, fetched_at, number, digest, etag, last_modified, article_id],
+            "etag = ?, last_modified = ?, body_hash = ?, gone_streak = 0, gone_at = NULL WHERE id = ?",
+            [article.url, fetched_at, number, digest, etag, last_modified, body_hash, article_id],
         )
         if dedup is not None and kind in ("new", "changed"):
             link_duplicates(db, article_id, article.text, version=number, thresholds=dedup)
-        _insert_fetch(db, run_id, source, article.url, article_id, fetched_at, http_status, kind, None)
-    return Recorded(kind, article_id, number)
+        was_gone = current is not None and current["gone_at"] is not None
+        outcome = "revived" if was_gone and kind == "unchanged" else kind
+        detail = "revived" if was_gone and kind != "unchanged" else None
+        _insert_fetch(db, run_id, source, article.url, article_id, fetched_at, http_status, outcome, detail)
+    return Recorded(outcome, article_id, number)
+
+
+SEEN = ("not_modified", "unchanged")  # fetch outcomes that reached the article without extracting it
 
 
 def record_fetch(
@@ -106,17 +117,38 @@ def record_fetch(
     outcome: str,
     http_status: int | None = None,
     detail: str | None = None,
-) -> None:
-    """Record a fetch that stored no version (no_article, error, gone, refused…)."""
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> str:
+    """Record a fetch that stored no version (not_modified, no_article, error, gone, refused…).
+
+    A `not_modified` (304) or `unchanged` (same bytes) fetch reached the article: it is seen now,
+    no longer on its way to a tombstone, and revived if it had one (outcome `revived`).
+    Returns the outcome written.
+    """
     with write_transaction(db):
-        row = db.execute("SELECT id FROM articles WHERE url = ? OR canonical_url = ?", [url, url]).fetchone()
+        row = db.execute(
+            "SELECT id, gone_at FROM articles WHERE url = ? OR canonical_url = ? LIMIT 1", [url, url]
+        ).fetchone()
+        if row is not None and outcome in SEEN:
+            # a 304 need not repeat the validators: keep the stored ones unless new ones came
+            db.execute(
+                "UPDATE articles SET last_seen_at = ?, gone_streak = 0, gone_at = NULL, "
+                "etag = coalesce(?, etag), last_modified = coalesce(?, last_modified) WHERE id = ?",
+                [fetched_at, etag, last_modified, row[0]],
+            )
+            if row[1] is not None:
+                outcome, detail = "revived", outcome
         _insert_fetch(db, run_id, source, url, row[0] if row else None, fetched_at, http_status, outcome, detail)
+    return outcome
 
 
 def _current_version(db: Database, canonical_url: str) -> dict | None:
     cursor = db.execute(
-        "SELECT a.id AS article_id, v.version, v.title, v.text, v.published_at, v.text_hash "
+        "SELECT a.id AS article_id, a.gone_at, v.version, v.title, coalesce(src.text, v.text) AS text, "
+        "v.published_at, v.text_hash "
         "FROM articles a JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
+        "LEFT JOIN versions src ON src.id = v.text_version_id "  # an exact duplicate's text lives there
         "WHERE a.canonical_url = ?",
         [canonical_url],
     )

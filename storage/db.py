@@ -17,13 +17,15 @@ BUSY_TIMEOUT_MS = 10_000
 def open_db(path: str | Path) -> Database:
     """Open (or create) the archive at `path` and bring its schema up to date."""
     db = Database(path)
+    # first: two crawls opening a new archive at once must wait for each other, not fail
+    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     # WAL lets Datasette read while a crawl writes; NORMAL is durable across
     # process crashes (reliability.md finding 10), only power loss may drop the last commit.
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
-    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA foreign_keys=ON")
-    migrations.apply(db)
+    with write_transaction(db):  # one opener migrates; the others wait, then find nothing pending
+        migrations.apply(db)
     return db
 
 

@@ -92,6 +92,52 @@ def m001_initial(db: Database) -> None:
 
 
 @migrations()
+def m002_change_monitoring(db: Database) -> None:
+    """Validators, tombstones and link flags on articles; full-text search over current texts."""
+    for column in (
+        "body_hash TEXT",  # SHA-256 of the last fetched raw body: an identical body skips extraction
+        "gone_streak INTEGER NOT NULL DEFAULT 0",  # consecutive completed runs answering 404/410
+        "gone_at TEXT",  # the tombstone: set after CRAWLER_GONE_AFTER_RUNS such runs
+        "unlinked_at TEXT",  # reachable, but no listing/feed linked it in a completed run
+    ):
+        db.execute(f"ALTER TABLE articles ADD COLUMN {column}")
+    db.execute("ALTER TABLE runs ADD COLUMN articles_gone INTEGER NOT NULL DEFAULT 0")
+    db.execute("CREATE INDEX articles_url ON articles(url)")
+    db.execute("CREATE INDEX versions_run ON versions(run_id)")
+    db.execute("CREATE INDEX fetches_article ON fetches(article_id)")
+    # External-content FTS5 over `versions` that indexes only each article's current version:
+    # search never finds words an edit removed, and no text is stored twice. Versions are
+    # append-only, so one trigger suffices: it swaps the previous head for the new one.
+    db.execute(
+        'CREATE VIRTUAL TABLE versions_fts USING fts5(title, text, content="versions", content_rowid="id")'
+    )
+    db.execute(
+        """
+        CREATE TRIGGER versions_fts_head AFTER INSERT ON versions BEGIN
+            INSERT INTO versions_fts (versions_fts, rowid, title, text)
+                SELECT 'delete', id, title, text FROM versions
+                WHERE article_id = new.article_id AND version = new.version - 1;
+            INSERT INTO versions_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+        END"""
+    )
+    # a later rewrite of the current version's text (issue 6 blanks an exact duplicate's copy)
+    # must reach the index too, or the next swap would delete words the index never held
+    db.execute(
+        """
+        CREATE TRIGGER versions_fts_rewrite AFTER UPDATE OF title, text ON versions
+        WHEN EXISTS (SELECT 1 FROM articles WHERE id = new.article_id AND current_version = new.version)
+        BEGIN
+            INSERT INTO versions_fts (versions_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text);
+            INSERT INTO versions_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+        END"""
+    )
+    db.execute(
+        "INSERT INTO versions_fts (rowid, title, text) SELECT v.id, v.title, v.text FROM versions v "
+        "JOIN articles a ON a.id = v.article_id AND v.version = a.current_version"
+    )
+
+
+@migrations()
 def m003_duplicates(db: Database) -> None:
     # One row per story found on two or more pages; single articles have no cluster.
     db.execute(
@@ -142,4 +188,41 @@ def m003_duplicates(db: Database) -> None:
             article_id INTEGER NOT NULL,
             PRIMARY KEY (hash, article_id)
         ) WITHOUT ROWID"""
+    )
+
+
+@migrations()
+def m004_run_reports(db: Database) -> None:
+    # A run is one crawl job (nightly or `partnerwatch crawl`); it may start several spider
+    # processes, which all write their fetches under the job's run id (CRAWLER_RUN_ID).
+    db.execute("ALTER TABLE runs ADD COLUMN trigger TEXT")  # schedule | catch-up | manual | scrapy
+    db.execute("ALTER TABLE runs ADD COLUMN run_date TEXT")  # the night a scheduled run serves
+    db.execute("ALTER TABLE runs ADD COLUMN failures TEXT")  # JSON list of reasons it failed
+    db.execute("ALTER TABLE runs ADD COLUMN report_path TEXT")
+    db.execute("CREATE INDEX runs_run_date ON runs(run_date)")
+    db.execute(
+        """
+        CREATE TABLE run_sources (
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            source TEXT NOT NULL,
+            spider TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT,
+            finish_reason TEXT,
+            exit_code INTEGER,
+            requests INTEGER NOT NULL DEFAULT 0,
+            responses_ok INTEGER NOT NULL DEFAULT 0,
+            exceptions TEXT,
+            outcome TEXT NOT NULL DEFAULT 'running',
+            failures TEXT,
+            PRIMARY KEY (run_id, source)
+        )"""
+    )
+    db.execute("CREATE INDEX fetches_run_source ON fetches(run_id, source, outcome)")
+    # counts are never stored twice: they are always this grouping of the fetch log
+    db.execute(
+        """
+        CREATE VIEW run_source_counts AS
+        SELECT run_id, source, outcome, detail, count(*) AS fetches
+        FROM fetches GROUP BY run_id, source, outcome, detail"""
     )

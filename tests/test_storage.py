@@ -102,7 +102,7 @@ def test_run_counts_come_from_fetch_outcomes(db):
     record_fetch(db, run_id=run, source="skew", url="https://example.org/d", fetched_at="t1", outcome="error", detail="TimeoutError")
     counts = finish_run(db, run, finished_at="t2", outcome="ok", finish_reason="finished")
     assert counts == {"pages_fetched": 5, "articles_new": 2, "articles_changed": 1, "articles_unchanged": 0,
-                      "no_article": 1, "errors": 1}
+                      "no_article": 1, "errors": 1, "articles_gone": 0}
     row = db.execute("SELECT outcome, articles_new, errors FROM runs WHERE id = ?", [run]).fetchone()
     assert row == ("ok", 2, 1)
 

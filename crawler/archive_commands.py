@@ -1,0 +1,134 @@
+"""Commands that read the archive: `changes`, `diff`, `export`, `serve` (Datasette)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from storage.changes import (
+    Cutoff,
+    UnknownArticle,
+    UnknownCutoff,
+    changes_since,
+    parse_since,
+    render_diff,
+    version_texts,
+    word_diff,
+)
+from storage.db import open_db
+from storage.export import export_rows, write_jsonl
+from storage.fts import SEARCH_SQL
+
+METADATA = Path(__file__).with_name("datasette.yml")
+DB_OPTION = click.option("--db", "db_path", default="archive.db", show_default=True,
+                         type=click.Path(exists=True, dir_okay=False), help="The archive.")
+SINCE_OPTION = click.option("--since", default=None, metavar="RUN|DATE",
+                            help="A run id (that run and later) or an ISO date/time (UTC). Default: everything.")
+KIND_LABELS = {"new": "new", "changed": "changed", "gone": "gone", "unlinked": "no longer linked"}
+
+
+def _cutoff(db: Any, since: str | None) -> Cutoff:
+    try:
+        return parse_since(db, since)
+    except UnknownCutoff as error:
+        raise click.BadParameter(str(error), param_hint="--since") from error
+
+
+@click.command()
+@DB_OPTION
+@SINCE_OPTION
+@click.option("--source", default=None, help="Only this source.")
+def changes(db_path: str, since: str | None, source: str | None) -> None:
+    """What is new, changed, gone or no longer linked, per source."""
+    db = open_db(db_path)
+    report = changes_since(db, _cutoff(db, since), source)
+    if not report:
+        click.echo("no changes")
+    for name in sorted(report):
+        kinds = report[name]
+        click.echo(f"{name}: " + ", ".join(f"{len(kinds[k])} {KIND_LABELS[k]}" for k in KIND_LABELS if k in kinds))
+        for kind in KIND_LABELS:
+            for row in kinds.get(kind, []):
+                click.echo(f"  {kind:<8} {_change_note(kind, row):<14} {row['title'] or '(untitled)'}  {row['canonical_url']}")
+    db.close()
+
+
+def _change_note(kind: str, row: dict) -> str:
+    if kind == "changed":
+        return "title/date" if row["change_kind"] == "metadata" else f"+{row['words_added']}/-{row['words_removed']}"
+    if kind in ("gone", "unlinked"):
+        return row["flagged_at"][:10]
+    return f"v{row['version']}"
+
+
+@click.command()
+@DB_OPTION
+@click.argument("url")
+@click.option("--from", "from_version", type=int, default=None, help="Older version (default: the one before --to).")
+@click.option("--to", "to_version", type=int, default=None, help="Newer version (default: the current one).")
+def diff(db_path: str, url: str, from_version: int | None, to_version: int | None) -> None:
+    """Word-level diff of an article's main text: [-removed-] {+added+}."""
+    db = open_db(db_path)
+    try:
+        old, new = version_texts(db, url, from_version, to_version)
+    except UnknownArticle as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        db.close()
+    click.echo(f"--- version {old['version']} ({old['fetched_at']}, {old['change_kind']})")
+    click.echo(f"+++ version {new['version']} ({new['fetched_at']}, {new['change_kind']})")
+    if old["title"] != new["title"]:
+        click.echo(f"title: [-{old['title']}-] {{+{new['title']}+}}")
+    runs = word_diff(old["text"], new["text"])
+    click.echo(render_diff(runs) if any(op != "=" for op, _ in runs) else "(text unchanged)")
+
+
+@click.command()
+@DB_OPTION
+@SINCE_OPTION
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", help="Default: stdout.")
+def export(db_path: str, since: str | None, fmt: str, output: Any) -> None:
+    """Latest version of each article changed since the cut-off, as JSON Lines (README, "Export format")."""
+    db = open_db(db_path)
+    count = write_jsonl(export_rows(db, _cutoff(db, since)), output)
+    db.close()
+    click.echo(f"exported {count} articles", err=True)
+
+
+@click.command()
+@DB_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--public", is_flag=True, help="No arbitrary SQL: only tables, search and the canned queries.")
+def serve(db_path: str, host: str, port: int, public: bool) -> None:
+    """Browse the archive with Datasette (read-only; safe while a crawl writes)."""
+    from datasette.cli import cli as datasette
+
+    open_db(db_path).close()  # bring the schema up to date: Datasette only reads
+    with tempfile.TemporaryDirectory() as scratch:
+        metadata = Path(scratch) / "metadata.json"
+        metadata.write_text(json.dumps(build_metadata(Path(db_path).stem)), encoding="utf-8")
+        # not immutable (-i): the crawler may write while Datasette reads (reliability.md 1.3)
+        args = ["serve", db_path, "--metadata", str(metadata), "--host", host, "--port", str(port)]
+        if public:
+            args += ["--setting", "default_allow_sql", "off"]
+        sys.exit(datasette.main(args=args, prog_name="datasette", standalone_mode=False))
+
+
+def build_metadata(database: str) -> dict[str, Any]:
+    """The shipped metadata with its database key renamed to `database` and the search SQL set."""
+    from datasette.utils import parse_metadata
+
+    metadata = parse_metadata(METADATA.read_text(encoding="utf-8"))
+    metadata["databases"] = {database: metadata["databases"].pop("archive")}
+    metadata["databases"][database]["queries"]["search"]["sql"] = SEARCH_SQL
+    return metadata
+
+
+COMMANDS = (changes, diff, export, serve)

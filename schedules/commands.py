@@ -1,0 +1,104 @@
+"""Bodies of `partnerwatch crawl`, `schedule` and `status` (crawler/cli.py declares them)."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import signal
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from scrapy.settings import Settings
+
+from crawler.progress import Progress, describe
+from schedules.job import JobConfig, Stop, config_from_settings, run_job
+from schedules.lock import JobLock, JobLocked, lock_path_for
+from schedules.nightly import Schedule, build_scheduler, parse_time
+from spiders.sources import BUNDLED_SOURCES, load_sources
+from storage.db import open_db
+from storage.runs import last_success_per_source, recent_source_runs
+
+
+def load_settings(db: str | None, sources: str | None, overrides: tuple[str, ...]) -> tuple[Settings, JobConfig]:
+    """Project settings with `-s NAME=VALUE` applied, and the job configuration from them."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")  # what every crawl process reads
+    crawl_settings = {}
+    for pair in overrides:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="-s")
+        crawl_settings[name] = value
+    if sources:
+        crawl_settings["CRAWLER_SOURCES_PATH"] = str(Path(sources).resolve())
+    settings.setdict(crawl_settings, priority="cmdline")
+    db_path = Path(db or settings["CRAWLER_STORAGE_PATH"])
+    return settings, config_from_settings(settings, db_path, crawl_settings)
+
+
+def crawl_now(config: JobConfig, selected: list[str]) -> int:
+    """Run the crawl job once, now, in the foreground; the exit status (0 only when the run is ok)."""
+    stop = Stop()
+    _stop_on_signals(stop)
+    try:
+        with JobLock(lock_path_for(config.db_path)):
+            result = run_job(config, selected, trigger="manual", progress=Progress(), stop=stop)
+    except JobLocked as error:
+        raise click.ClickException(f"{error}: not starting a second crawl on this archive") from None
+    except (OSError, sqlite3.Error) as error:
+        raise click.ClickException(f"the archive {config.db_path} cannot be written: {error}") from None
+    click.echo(f"run {result.run_id}: {result.outcome}; report {result.report_path}", err=True)
+    return 0 if result.outcome == "ok" else 1
+
+
+def serve_schedule(settings: Settings, config: JobConfig) -> None:
+    """Run the nightly scheduler in the foreground until SIGTERM or Ctrl-C."""
+    schedule = Schedule(
+        at=parse_time(settings.get("CRAWLER_SCHEDULE_TIME")),
+        timezone=ZoneInfo(settings.get("CRAWLER_SCHEDULE_TIMEZONE")),
+        misfire_grace=settings.getint("CRAWLER_SCHEDULE_MISFIRE_GRACE"),
+        check_interval=settings.getint("CRAWLER_SCHEDULE_CHECK_INTERVAL"),
+    )
+    stop = Stop()
+    scheduler = build_scheduler(config, schedule, stop)
+
+    def shut_down(signum: int, frame: object) -> None:
+        stop.request()  # the running crawl stops cleanly and its run is recorded as aborted
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, shut_down)
+    signal.signal(signal.SIGINT, shut_down)
+    logging.getLogger(__name__).info("nightly crawl at %s %s into %s", schedule.at, schedule.timezone,
+                                     config.db_path)
+    scheduler.start()
+
+
+def print_status(db_path: Path, sources_path: Path | None, per_source: int, stale_days: int) -> int:
+    """Last runs per source and stale sources; exit status 1 when a source is stale."""
+    db = open_db(db_path)
+    try:
+        rows = recent_source_runs(db, per_source)
+        successes = last_success_per_source(db)
+    finally:
+        db.close()
+    click.echo(f"{'source':<28} {'run':>5}  {'started (UTC)':<25} {'outcome':<8} counts")
+    for row in rows:
+        click.echo(f"{row['source']:<28} {row['run_id']:>5}  {row['started_at']:<25} {row['outcome']:<8} "
+                   f"{describe(row['counts'])}")
+        for why in row["failures"]:
+            click.echo(f"{'':<36}! {why}")
+    known, _ = load_sources(sources_path or BUNDLED_SOURCES)
+    limit = (datetime.now(UTC) - timedelta(days=stale_days)).isoformat(timespec="seconds")
+    stale = sorted(s.name for s in known if successes.get(s.name, "") < limit)
+    if stale:
+        click.echo(f"\nStale (no successful run in {stale_days} days):")
+        for name in stale:
+            click.echo(f"  {name:<28} last success: {successes.get(name, 'never')}")
+    return 1 if stale else 0
+
+
+def _stop_on_signals(stop: Stop) -> None:
+    signal.signal(signal.SIGTERM, stop.request)
+    signal.signal(signal.SIGINT, stop.request)

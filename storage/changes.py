@@ -1,0 +1,174 @@
+"""Reading the archive's history: what is new, changed or gone since a cut-off, and word diffs."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlite_utils import Database
+
+DIFF_CONTEXT_WORDS = 8
+PARAGRAPH = "¶"  # a paragraph break, diffed as a word of its own
+
+
+class UnknownCutoff(ValueError):
+    """A --since value that is neither a run id of this archive nor an ISO date."""
+
+
+class UnknownArticle(LookupError):
+    """No article (or no such version of it) under that URL."""
+
+
+@dataclass(frozen=True)
+class Cutoff:
+    """Since when: a run (its versions and everything after its start) or a point in time."""
+
+    run_id: int | None = None
+    at: str | None = None
+
+    def versions_sql(self, alias: str = "v") -> tuple[str, list[object]]:
+        """A WHERE fragment selecting versions found since the cut-off."""
+        if self.run_id is not None:
+            return f"{alias}.run_id >= ?", [self.run_id]
+        if self.at is not None:
+            return f"{alias}.fetched_at >= ?", [self.at]
+        return "1", []
+
+
+def parse_since(db: Database, since: str | None) -> Cutoff:
+    """`None` → everything; a number → that run (inclusive); else an ISO date or date-time (UTC)."""
+    if since is None:
+        return Cutoff()
+    if since.isdigit():
+        row = db.execute("SELECT started_at FROM runs WHERE id = ?", [int(since)]).fetchone()
+        if row is None:
+            raise UnknownCutoff(f"no run {since} in this archive")
+        return Cutoff(run_id=int(since), at=row[0])
+    try:
+        moment = datetime.fromisoformat(since) if "T" in since else date.fromisoformat(since)
+    except ValueError as error:
+        raise UnknownCutoff(f"--since {since!r} is neither a run id nor an ISO date") from error
+    return Cutoff(at=moment.isoformat())
+
+
+def changes_since(db: Database, cutoff: Cutoff, source: str | None = None) -> dict[str, dict[str, list[dict]]]:
+    """Per source: articles `new`, `changed` (text, or `metadata` only), `gone` and `unlinked`."""
+    where, params = cutoff.versions_sql()
+    if source is not None:
+        where, params = f"{where} AND a.source = ?", [*params, source]
+    rows = db.query(
+        "SELECT a.source, a.canonical_url, v.title, v.version, v.change_kind, v.words_added, "
+        "v.words_removed, v.fetched_at, v.run_id FROM versions v JOIN articles a ON a.id = v.article_id "
+        f"WHERE {where} ORDER BY a.source, v.fetched_at, v.id",
+        params,
+    )
+    report: dict[str, dict[str, list[dict]]] = {}
+    latest: dict[str, dict] = {}  # an article found new and then edited in the window is new
+    for row in rows:
+        previous = latest.get(row["canonical_url"])
+        row["kind"] = "new" if previous and previous["kind"] == "new" else _kind(row["change_kind"])
+        latest[row["canonical_url"]] = row
+    for row in latest.values():
+        report.setdefault(row["source"], {}).setdefault(row["kind"], []).append(row)
+    for flag in ("gone", "unlinked"):
+        for row in _flagged(db, flag, cutoff, source):
+            report.setdefault(row["source"], {}).setdefault(flag, []).append(row)
+    return report
+
+
+def _kind(change_kind: str) -> str:
+    return "new" if change_kind == "new" else "changed"
+
+
+def _flagged(db: Database, flag: str, cutoff: Cutoff, source: str | None) -> list[dict]:
+    column = {"gone": "gone_at", "unlinked": "unlinked_at"}[flag]
+    where, params = f"a.{column} IS NOT NULL", []
+    if cutoff.at is not None:
+        where, params = f"{where} AND a.{column} >= ?", [cutoff.at]
+    if source is not None:
+        where, params = f"{where} AND a.source = ?", [*params, source]
+    return list(db.query(
+        f"SELECT a.source, a.canonical_url, v.title, v.version, a.{column} AS flagged_at FROM articles a "
+        f"JOIN versions v ON v.article_id = a.id AND v.version = a.current_version WHERE {where} "
+        f"ORDER BY a.source, a.{column}",
+        params,
+    ))
+
+
+def version_texts(db: Database, url: str, from_version: int | None, to_version: int | None) -> tuple[dict, dict]:
+    """Two versions of the article at `url` (or canonical URL); default: the last two."""
+    row = db.execute(
+        "SELECT id, current_version FROM articles WHERE canonical_url = ? OR url = ? LIMIT 1", [url, url]
+    ).fetchone()
+    if row is None:
+        raise UnknownArticle(f"no article at {url}")
+    article_id, current = row
+    to_version = to_version or current
+    from_version = from_version or max(to_version - 1, 1)
+    found = {
+        v["version"]: v
+        for v in db.query(
+            "SELECT v.version, v.fetched_at, v.change_kind, v.title, t.text FROM versions v "
+            "JOIN version_texts t ON t.version_id = v.id WHERE v.article_id = ? AND v.version IN (?, ?)",
+            [article_id, from_version, to_version],
+        )
+    }
+    for number in (from_version, to_version):
+        if number not in found:
+            raise UnknownArticle(f"{url} has no version {number} (versions 1..{current})")
+    return found[from_version], found[to_version]
+
+
+def word_diff(old: str, new: str) -> list[tuple[str, str]]:
+    """(op, words) runs: op is '=' kept, '-' removed, '+' added; paragraphs stay whole words."""
+    old_words, new_words = _words(old), _words(new)
+    matcher = difflib.SequenceMatcher(None, old_words, new_words, autojunk=False)
+    runs: list[tuple[str, str]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            runs.append(("=", " ".join(old_words[i1:i2])))
+            continue
+        if i2 > i1:
+            runs.append(("-", " ".join(old_words[i1:i2])))
+        if j2 > j1:
+            runs.append(("+", " ".join(new_words[j1:j2])))
+    return runs
+
+
+def render_diff(runs: list[tuple[str, str]], context: int = DIFF_CONTEXT_WORDS) -> str:
+    """wdiff style: `[-removed-]{+added+}`, long unchanged stretches cut to `context` words."""
+    parts: list[str] = []
+    for index, (op, words) in enumerate(runs):
+        tokens = words.split(" ")
+        if op == "=":
+            parts.append(_trim(tokens, context, is_first=index == 0, is_last=index == len(runs) - 1))
+            continue
+        # paragraph breaks at the edges of a change belong to the text around it
+        lead = len(tokens) - len(_lstrip_breaks(tokens))
+        inner = _lstrip_breaks(_lstrip_breaks(tokens)[::-1])[::-1]
+        trail = len(tokens) - lead - len(inner)
+        marked = f"[-{' '.join(inner)}-]" if op == "-" else f"{{+{' '.join(inner)}+}}"
+        parts.append(" ".join([PARAGRAPH] * lead + [marked] + [PARAGRAPH] * trail))
+    text = " ".join(part for part in parts if part)
+    return text.replace(f" {PARAGRAPH} ", "\n").replace(PARAGRAPH, "\n")
+
+
+def _lstrip_breaks(tokens: list[str]) -> list[str]:
+    index = 0
+    while index < len(tokens) and tokens[index] == PARAGRAPH:
+        index += 1
+    return tokens[index:]
+
+
+def _words(text: str) -> list[str]:
+    # a paragraph break is a word of its own, so a diff keeps the text's shape
+    return f" {PARAGRAPH} ".join(" ".join(line.split()) for line in text.splitlines() if line.strip()).split(" ")
+
+
+def _trim(words: list[str], context: int, *, is_first: bool, is_last: bool) -> str:
+    head = [] if is_first else words[:context]
+    tail = [] if is_last else words[-context:]
+    if len(head) + len(tail) >= len(words):
+        return " ".join(words)
+    return " ".join([*head, "…", *tail])

@@ -1,0 +1,70 @@
+"""The export feed for downstream indexing: one JSON object per article, latest version only.
+
+The format is stable and versioned (README, "Export format"): fields are only ever added,
+and a change that breaks readers raises FORMAT_VERSION. `article_row` is the one place a
+line is built, so a new field (e.g. the duplicate cluster) is one line there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import IO, Any
+
+from sqlite_utils import Database
+
+from storage.changes import Cutoff
+
+FORMAT_VERSION = 1
+
+_SELECT = (
+    "SELECT a.url, a.canonical_url, a.source, a.first_seen_at, a.last_seen_at, a.gone_at, "
+    "a.cluster_id, a.is_cluster_origin, origin.canonical_url AS duplicate_of, "
+    "v.title, t.text, v.published_at, v.language, v.version, v.change_kind, v.run_id, v.fetched_at "
+    "FROM articles a JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
+    "JOIN version_texts t ON t.version_id = v.id "  # an exact duplicate's text is stored once
+    "LEFT JOIN articles origin ON origin.id = a.duplicate_of"
+)
+
+
+def export_rows(db: Database, cutoff: Cutoff) -> Iterator[dict[str, Any]]:
+    """Articles whose latest version (or tombstone) is newer than `cutoff`, oldest change first."""
+    where, params = cutoff.versions_sql()
+    if cutoff.at is not None:
+        # a tombstone is news for an index too: it must drop the article
+        where, params = f"({where} OR a.gone_at >= ?)", [*params, cutoff.at]
+    for row in db.query(f"{_SELECT} WHERE {where} ORDER BY v.fetched_at, a.id", params):
+        yield article_row(row)
+
+
+def article_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One export line from a joined article + current-version row."""
+    return {
+        "format": FORMAT_VERSION,
+        "url": row["url"],
+        "canonical_url": row["canonical_url"],
+        "source": row["source"],
+        "title": row["title"],
+        "text": row["text"],
+        "published": row["published_at"],
+        "language": row["language"],
+        "version": row["version"],
+        "change_kind": row["change_kind"],
+        "changed_at": row["fetched_at"],
+        "first_seen": row["first_seen_at"],
+        "last_seen": row["last_seen_at"],
+        "gone": row["gone_at"] is not None,
+        "gone_at": row["gone_at"],
+        "cluster_id": row["cluster_id"],
+        "is_cluster_origin": bool(row["is_cluster_origin"]),
+        "duplicate_of": row["duplicate_of"],
+    }
+
+
+def write_jsonl(rows: Iterator[dict[str, Any]], out: IO[str]) -> int:
+    """Write `rows` as JSON Lines (UTF-8, not ASCII-escaped); returns how many."""
+    count = 0
+    for row in rows:
+        out.write(json.dumps(row, ensure_ascii=False, sort_keys=False) + "\n")
+        count += 1
+    return count

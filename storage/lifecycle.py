@@ -1,0 +1,90 @@
+"""What the archive knows before a run, and what a completed run concludes: gone and unlinked.
+
+A single 404 is no proof that an article is gone (a CMS hiccup, a site move), and an article
+missing from the listings may only have slid off the last listing page. So both judgements are
+made once per *completed* run, per source, and only for sources whose discovery found links
+(reliability.md H4, H21): a crashed, failed or blind run concludes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from storage.db import write_transaction
+
+# fetch outcomes that prove the article's page was reachable this run
+REACHED = ("new", "changed", "metadata", "unchanged", "not_modified", "revived")
+_REACHED_SQL = "(" + ", ".join(f"'{outcome}'" for outcome in REACHED) + ")"
+
+
+@dataclass(frozen=True)
+class Known:
+    """An archived article as the crawler needs it: where it is, and how to ask if it changed."""
+
+    url: str
+    canonical_url: str
+    source: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    is_gone: bool
+
+
+def load_known(db: Database, sources: Iterable[str] | None = None) -> list[Known]:
+    """Every archived article (of `sources`, when given), read once at the start of a crawl."""
+    sql = "SELECT url, canonical_url, source, etag, last_modified, body_hash, gone_at IS NOT NULL FROM articles"
+    params: list[str] = []
+    if sources is not None:
+        params = sorted(set(sources))
+        sql += f" WHERE source IN ({', '.join('?' * len(params))})"
+    return [Known(*row[:6], is_gone=bool(row[6])) for row in db.execute(sql, params).fetchall()]
+
+
+def conclude_run(
+    db: Database, run_id: int, linked: Mapping[str, Iterable[str]], *, gone_after: int, at: str
+) -> dict[str, int]:
+    """Count 404/410 streaks, write tombstones and unlinked flags for each source in `linked`.
+
+    `linked` maps a source to the article URLs its listings, feeds and sitemaps linked this
+    run; a source that linked nothing is skipped (its discovery failed). Call this only for a
+    run that completed normally. Returns how many articles became gone and unlinked.
+    """
+    counts = {"gone": 0, "unlinked": 0}
+    with write_transaction(db):
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS linked_urls (url TEXT PRIMARY KEY)")
+        for source, urls in linked.items():
+            db.execute("DELETE FROM temp.linked_urls")
+            db.conn.executemany("INSERT OR IGNORE INTO temp.linked_urls VALUES (?)", ((u,) for u in urls))
+            if db.execute("SELECT count(*) FROM temp.linked_urls").fetchone()[0] == 0:
+                continue
+            counts["gone"] += _count_gone(db, run_id, source, gone_after, at)
+            counts["unlinked"] += _flag_unlinked(db, run_id, source, at)
+    return counts
+
+
+def _count_gone(db: Database, run_id: int, source: str, gone_after: int, at: str) -> int:
+    db.execute(
+        "UPDATE articles SET gone_streak = gone_streak + 1 WHERE source = ? AND id IN "
+        f"(SELECT article_id FROM fetches WHERE run_id = ? AND outcome = 'gone' AND article_id IS NOT NULL "
+        f"EXCEPT SELECT article_id FROM fetches WHERE run_id = ? AND outcome IN {_REACHED_SQL})",
+        [source, run_id, run_id],
+    )
+    cursor = db.execute(
+        "UPDATE articles SET gone_at = ? WHERE source = ? AND gone_at IS NULL AND gone_streak >= ?",
+        [at, source, gone_after],
+    )
+    return cursor.rowcount
+
+
+def _flag_unlinked(db: Database, run_id: int, source: str, at: str) -> int:
+    is_linked = "(url IN (SELECT url FROM temp.linked_urls) OR canonical_url IN (SELECT url FROM temp.linked_urls))"
+    db.execute(f"UPDATE articles SET unlinked_at = NULL WHERE source = ? AND {is_linked}", [source])
+    cursor = db.execute(
+        f"UPDATE articles SET unlinked_at = ? WHERE source = ? AND unlinked_at IS NULL AND gone_at IS NULL "
+        f"AND NOT {is_linked} AND id IN (SELECT article_id FROM fetches WHERE run_id = ? AND outcome IN {_REACHED_SQL})",
+        [at, source, run_id],
+    )
+    return cursor.rowcount

@@ -1,0 +1,113 @@
+"""`partnerwatch serve`: Datasette on a crawled archive, with the shipped metadata and queries."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from change_site import Site, article_page, crawl_site, serve
+
+from crawler.runner import PROJECT_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def get_json(base: str, path: str, **params: str) -> object:
+    url = f"{base}{path}?{urllib.parse.urlencode(params)}" if params else f"{base}{path}"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+def start_serve(db_path: Path, *flags: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "partnerwatch"), "serve", "--db", str(db_path), "--port", str(port), *flags],
+        cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            get_json(base, "/-/versions.json")
+            return process, base
+        except (urllib.error.URLError, ConnectionError):
+            if process.poll() is not None:
+                raise AssertionError(process.stderr.read().decode()) from None
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError("datasette did not start")
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two crawls: article 2 is edited in between ('Partnerkommune' becomes 'Schwesterstadt')."""
+    tmp_path = tmp_path_factory.mktemp("datasette")
+    site = Site()
+    site.publish(3)
+    server = serve(site)
+    db_path = tmp_path / "archive.db"
+    crawl_site(site, tmp_path, db_path)
+    site.pages["/news/2.html"] = article_page(2, edition=2).replace(b"Partnerkommune", b"Schwesterstadt")
+    crawl_site(site, tmp_path, db_path)
+    server.shutdown()
+    return db_path
+
+
+@pytest.fixture(scope="module")
+def datasette(archive: Path) -> Iterator[str]:
+    process, base = start_serve(archive)
+    yield base
+    process.terminate()
+    process.wait(10)
+
+
+def test_canned_search_finds_current_text_only(datasette):
+    hits = get_json(datasette, "/archive/search.json", q="Schwesterstadt", _shape="array")
+    assert [hit["title"] for hit in hits] == ["Meldung 2"]
+    assert "[Schwesterstadt]" in hits[0]["snippet"]
+    old_words = get_json(datasette, "/archive/search.json", q="Partnerkommune", _shape="array")
+    assert sorted(hit["title"] for hit in old_words) == ["Meldung 0", "Meldung 1"]
+
+
+def test_table_search_over_versions_and_canned_queries_answer(datasette):
+    versions = get_json(datasette, "/archive/versions.json", _search="Schwesterstadt", _shape="array")
+    assert [(row["version"], row["change_kind"]) for row in versions] == [(2, "changed")]
+    new = get_json(datasette, "/archive/new_this_week.json", _shape="array")
+    assert sorted(row["title"] for row in new) == ["Meldung 0", "Meldung 1", "Meldung 2"]
+    changed = get_json(datasette, "/archive/changed_this_week.json", _shape="array")
+    assert [(row["title"], row["version"]) for row in changed] == [("Meldung 2", 2)]
+    assert get_json(datasette, "/archive/gone.json", _shape="array") == []
+
+
+def test_metadata_describes_tables_and_columns(datasette):
+    metadata = get_json(datasette, "/-/metadata.json")
+    tables = metadata["databases"]["archive"]["tables"]
+    for table in ("articles", "versions", "fetches", "runs", "sources"):
+        assert tables[table]["description"]
+    assert "tombstone" in tables["articles"]["columns"]["gone_at"].lower()
+    assert set(metadata["databases"]["archive"]["queries"]) == {"new_this_week", "changed_this_week", "gone", "search"}
+
+
+def test_public_mode_refuses_arbitrary_sql_but_keeps_canned_queries(archive):
+    process, base = start_serve(archive, "--public")
+    try:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            get_json(base, "/archive.json", sql="select text from versions")
+        assert refused.value.code == 403
+        assert get_json(base, "/archive/search.json", q="Schwesterstadt", _shape="array") != []
+    finally:
+        process.terminate()
+        process.wait(10)
