@@ -122,7 +122,7 @@ class ExtractPipeline:
 
 
 _WARM_UP_TEXT = ("Die Stadt hat am Montag ein neues Programm für kommunale Partnerschaften vorgestellt. "
-                 "Gemeinsam mit Partnern in Afrika und Lateinamerika sollen Projekte für den Klimaschutz entstehen. ")
+                 "Mit Partnern in Afrika und Lateinamerika sollen Projekte für den Klimaschutz entstehen. ")
 _WARM_UP_PAGE = (f"<html lang='de'><head><title>Programm</title></head><body><article><h1>Programm</h1>"
                  f"<p>{_WARM_UP_TEXT * 3}</p><p>{_WARM_UP_TEXT * 2}</p></article></body></html>").encode()
 
