@@ -1,4 +1,4 @@
-"""Publication dates as German (and English) sites print or declare them."""
+"""Publication dates as German (and English or Spanish) sites print or declare them."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ _MONTHS = {
     "oktober": 10, "october": 10, "okt": 10, "oct": 10,
     "november": 11, "nov": 11,
     "dezember": 12, "december": 12, "dez": 12, "dec": 12,
+    # Spanish: the partner municipalities' pages ("24 de febrero de 2024")
+    "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7,
+    "agosto": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
 }  # fmt: skip
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _WEEKDAY = (
@@ -31,7 +34,7 @@ _WEEKDAY = (
 _DATE = re.compile(
     r"(?<![\d.])(?P<iy>(?:19|20)\d\d)-(?P<im>[01]\d)-(?P<id>[0-3]\d)(?!\d)"
     r"|(?<![\d.])(?P<nd>[0-3]?\d)\.\s?(?P<nm>[01]?\d)\.\s?(?P<ny>(?:19|20)\d\d|\d\d)(?![\d]|\.\d)"
-    rf"|(?<![\d.])(?P<td>[0-3]?\d)\.?\s+(?P<tm>{_MONTH})\.?\s+(?P<ty>(?:19|20)\d\d)(?!\d)"
+    rf"|(?<![\d.])(?P<td>[0-3]?\d)\.?\s+(?:de\s+)?(?P<tm>{_MONTH})\.?\s+(?:de\s+)?(?P<ty>(?:19|20)\d\d)(?!\d)"
     rf"|\b(?P<em>{_MONTH})\.?\s+(?P<ed>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<ey>(?:19|20)\d\d)(?!\d)",
     re.IGNORECASE,
 )

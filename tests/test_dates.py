@@ -66,6 +66,8 @@ def test_stand_footer_is_not_a_publication_date() -> None:
         ("May 5, 2023", "2023-05-05"),
         ("2024-03-05T10:00:00+01:00", "2024-03-05"),
         ("am 1.2.2019 um 10 Uhr", "2019-02-01"),
+        ("Bonn, 24 de febrero de 2024.", "2024-02-24"),
+        ("15 de junio de 2023", "2023-06-15"),
     ],
 )
 def test_parse_date_reads_other_shapes(text: str, iso: str) -> None:
