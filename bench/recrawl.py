@@ -1,10 +1,13 @@
-"""Benchmark: first crawl of the replica vs a re-crawl of the unchanged replica.
+"""Benchmark: first crawl vs a re-crawl of the same unchanged pages.
 
-    .venv/bin/python bench/recrawl.py [--rounds 3]
+    .venv/bin/python bench/recrawl.py [--rounds 3]                       # the generated 3,000-article site
+    .venv/bin/python bench/recrawl.py --replica [--rounds 3]             # the small replica
 
-Each round crawls the replica (state v1, rate limit off, no delays) with every spider into a
-fresh archive, then again into the same archive: the second crawl sends conditional requests
-and gets 304s, so it skips extraction. Prints, per round and as medians: the crawl time inside
+Each round crawls the pages (no delays) into a fresh archive, then again into the same
+archive: the second crawl sends conditional requests and gets 304s, so it skips extraction.
+The default target is the seeded town site of bench/throughput.py (3,000 articles, 150
+listings, served from memory with ETags); `--replica` uses the replica (state v1, every
+spider), where process start-up and listings dominate because it has only ~80 articles. Prints, per round and as medians: the crawl time inside
 Scrapy (spider open to close, `elapsed_time_seconds`, summed over the spiders), the whole
 process time (interpreter and Scrapy start-up included), and the ratios first / re-crawl.
 """
@@ -12,13 +15,17 @@ process time (interpreter and Scrapy start-up included), and the ratios first / 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import subprocess
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from throughput import crawl_site_command, ensure_site, start_server
 
 from crawler.cli import SPIDERS
 from crawler.replica import Replica
@@ -45,15 +52,38 @@ def crawl(replica: Replica, db_path: Path) -> tuple[float, float, int]:
     return inside, wall, sum(pages for _, pages in last)
 
 
+def crawl_generated(origin: str, site: Path, work: Path, db_path: Path) -> tuple[float, float, int]:
+    """One crawl of the generated site: (seconds inside Scrapy, wall seconds, pages fetched)."""
+    started = time.perf_counter()
+    subprocess.run(crawl_site_command(origin, site, work, db_path), env=crawl_env(), cwd=PROJECT_ROOT,
+                   check=True, capture_output=True)
+    wall = time.perf_counter() - started
+    db = open_db(db_path)
+    stats, pages = db.execute("SELECT stats, pages_fetched FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    db.close()
+    return json.loads(stats).get("elapsed_time_seconds", 0.0), wall, pages
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--replica", action="store_true", help="crawl the replica instead of the generated site")
+    parser.add_argument("--articles", type=int, default=3000)
+    options = parser.parse_args()
     results = []
-    with Replica(state="v1", rate_limit=False) as replica, tempfile.TemporaryDirectory() as scratch:
-        for round_number in range(rounds):
-            db_path = Path(scratch) / f"round{round_number}.db"
-            first, again = crawl(replica, db_path), crawl(replica, db_path)
+    with contextlib.ExitStack() as stack:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        if options.replica:
+            replica = stack.enter_context(Replica(state="v1", rate_limit=False))
+            run = partial(crawl, replica)
+        else:
+            site = ensure_site(Path(tempfile.gettempdir()) / "partnerwatch-bench", options.articles, seed=1)
+            server, origin = start_server(site)
+            stack.callback(server.terminate)
+            run = partial(crawl_generated, origin, site, scratch)
+        for round_number in range(options.rounds):
+            db_path = scratch / f"round{round_number}.db"
+            first, again = run(db_path), run(db_path)
             results.append((first, again))
             print(f"round {round_number + 1}: first {first[0]:.2f} s in Scrapy / {first[1]:.2f} s wall "
                   f"({first[2]} pages); re-crawl {again[0]:.2f} s / {again[1]:.2f} s ({again[2]} pages); "

@@ -3,7 +3,8 @@
     .venv/bin/python bench/static_server.py DIR [--port 0] [--threaded]
 
 Prints `http://127.0.0.1:PORT` on its first line once it listens, then serves until killed.
-`/` paths map to `index.html`. The default is one asyncio event loop answering from a dict of
+`/` paths map to `index.html`. Every file has a strong ETag, and `If-None-Match` gets a 304, as
+the real sites answer conditional re-crawls (bench/recrawl.py). The default is one asyncio event loop answering from a dict of
 preloaded files; `--threaded` serves the same directory with the stdlib's ThreadingHTTPServer and
 SimpleHTTPRequestHandler instead, so `bench/throughput.py --servers` can compare the two.
 """
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import re
 import sys
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -21,20 +24,24 @@ TYPES = {".html": b"text/html; charset=utf-8", ".txt": b"text/plain; charset=utf
          ".toml": b"text/plain; charset=utf-8"}
 
 
-def load_files(root: Path) -> dict[bytes, tuple[bytes, bytes]]:
-    """URL path -> (content type, body) for every file under `root`."""
+_IF_NONE_MATCH = re.compile(rb"\r\nif-none-match:[ \t]*([^\r]*)", re.IGNORECASE)
+
+
+def load_files(root: Path) -> dict[bytes, tuple[bytes, bytes, bytes]]:
+    """URL path -> (content type, body, ETag) for every file under `root`."""
     files = {}
     for path in root.rglob("*"):
         if path.is_file():
             url = "/" + path.relative_to(root).as_posix()
             content_type = TYPES.get(path.suffix, b"application/octet-stream")
-            files[url.encode()] = (content_type, path.read_bytes())
+            body = path.read_bytes()
+            files[url.encode()] = (content_type, body, b'"%s"' % hashlib.sha1(body).hexdigest().encode())
             if path.name == "index.html":
                 files[url[: -len("index.html")].encode()] = files[url.encode()]
     return files
 
 
-async def handle(files: dict[bytes, tuple[bytes, bytes]], reader: asyncio.StreamReader,
+async def handle(files: dict[bytes, tuple[bytes, bytes, bytes]], reader: asyncio.StreamReader,
                  writer: asyncio.StreamWriter) -> None:
     """Answer requests on one connection until the client closes it or asks to."""
     try:
@@ -42,10 +49,15 @@ async def handle(files: dict[bytes, tuple[bytes, bytes]], reader: asyncio.Stream
             head = await reader.readuntil(b"\r\n\r\n")
             method, target, _ = head.split(b"\r\n", 1)[0].split(b" ", 2)
             found = files.get(target.split(b"?", 1)[0])
-            status, content_type, body = (b"200 OK", *found) if found else (b"404 Not Found", TYPES[".txt"], b"")
+            status, content_type, body, etag = (b"200 OK", *found) if found else (
+                b"404 Not Found", TYPES[".txt"], b"", b"")
+            match = _IF_NONE_MATCH.search(head)
+            if found and match and match.group(1).strip() == etag:
+                status, body = b"304 Not Modified", b""
             closing = b"connection: close" in head.lower()
-            writer.write(b"HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n" % (
-                status, content_type, len(body), b"Connection: close\r\n" if closing else b""))
+            writer.write(b"HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s%s\r\n" % (
+                status, content_type, len(body), b"ETag: %s\r\n" % etag if etag else b"",
+                b"Connection: close\r\n" if closing else b""))
             if method != b"HEAD":
                 writer.write(body)
             await writer.drain()

@@ -130,12 +130,17 @@ def measure(tool: str, command: list[str], pages: int, log: Path, env: dict[str,
     return Run(tool, pages, wall, usage, process.pid)
 
 
-def run_ours(origin: str, site: Path, work: Path, round_no: int) -> Run:
+def crawl_site_command(origin: str, site: Path, work: Path, db: Path) -> list[str]:
+    """`scrapy crawl municipal` of the generated site (its own sources entry) into `db`."""
     sources = work / "sources.toml"
     sources.write_text((site / "source.toml").read_text().replace("{origin}", origin))
+    return crawl_command("municipal", {"sources": str(sources), "source": "bench"}, CRAWLER_STORAGE_PATH=db,
+                         CRAWLER_NETGUARD_ALLOWED_PRIVATE=[origin.removeprefix("http://")], **CRAWL_SETTINGS)
+
+
+def run_ours(origin: str, site: Path, work: Path, round_no: int) -> Run:
     db = work / f"archive-{round_no}.db"
-    command = crawl_command("municipal", {"sources": str(sources), "source": "bench"},
-                            CRAWLER_STORAGE_PATH=db, **CRAWL_SETTINGS)
+    command = crawl_site_command(origin, site, work, db)
     run = measure("ours", command, 0, work / f"ours-{round_no}.log", env=crawl_env())
     with sqlite3.connect(db) as conn:
         outcomes = dict(conn.execute("SELECT outcome, count(*) FROM fetches GROUP BY outcome").fetchall())
