@@ -48,7 +48,8 @@ def demo(db_path: str, state: str) -> None:
         }
         failed = [spider for spider, process in crawls.items() if process.wait() != 0]
     _print_summary(db_path)
-    click.echo(f"\nBrowse it: {Path(sys.executable).parent / 'datasette'} {db_path}")
+    partnerwatch = Path(sys.executable).parent / "partnerwatch"
+    click.echo(f"\nBrowse it with Datasette: {partnerwatch} serve --db {db_path}   (http://127.0.0.1:8001)")
     if failed:
         raise click.ClickException(f"crawl failed: {', '.join(failed)}")
 
