@@ -132,7 +132,7 @@ class StoragePipeline:
         run_id = crawler.settings.get("CRAWLER_RUN_ID")
         s = crawler.settings
         pipeline = cls(Path(s["CRAWLER_STORAGE_PATH"]), crawler.stats, crawler,
-                       _dedup_thresholds(s), int(run_id) if run_id else None, s.getint("CRAWLER_GONE_AFTER_RUNS"),
+                       dedup_thresholds(s), int(run_id) if run_id else None, s.getint("CRAWLER_GONE_AFTER_RUNS"),
                        _template_settings(s), s.getbool("CRAWLER_RAW_PAGES_ENABLED"),
                        s.getint("CRAWLER_EXTRACT_MIN_CHARS"))
         # the run is closed on spider_closed: only that signal carries the finish reason
@@ -227,7 +227,7 @@ def _template_settings(settings: Settings) -> TemplateSettings | None:
                             hold=settings.getint("CRAWLER_TEMPLATE_HOLD_PAGES"))
 
 
-def _dedup_thresholds(settings: Settings) -> DedupThresholds | None:
+def dedup_thresholds(settings: Settings) -> DedupThresholds | None:
     if not settings.getbool("CRAWLER_DEDUP_ENABLED"):
         return None
     return DedupThresholds(jaccard=settings.getfloat("CRAWLER_DEDUP_JACCARD"),
