@@ -12,7 +12,14 @@ from urllib.parse import urljoin
 
 from charset_normalizer import from_bytes
 from lxml import etree
-from lxml.html import HtmlElement, HTMLParser, document_fromstring
+from lxml.html import (
+    HtmlComment,
+    HtmlElement,
+    HtmlEntity,
+    HTMLParser,
+    HtmlProcessingInstruction,
+    document_fromstring,
+)
 from trafilatura import bare_extraction
 from trafilatura.metadata import examine_meta, extract_meta_json
 
@@ -28,7 +35,19 @@ MAX_DOM_DEPTH = 250
 MAX_DOM_ELEMENTS = 60_000
 MAX_LINK_SHARE = 0.8  # a link round-up blog post has 0.75, menus and listings above 0.9
 DATELINE_SCAN_LINES = 4
+SHORT_DATE_ELEMENT = 100
 _PARSER = HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False)
+# one element class, looked up in C: lxml.html's per-tag lookup is a Python call per element
+# touched and costs trafilatura ~10 % of its time
+_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
+    )
+)
+_TOO_DEEP = etree.XPath("/*" * (MAX_DOM_DEPTH + 1))
+_COUNT_ELEMENTS = etree.XPath("count(//*)")
+# JSON-LD stays: trafilatura reads it to recognise forum threads
+_INVISIBLE_ELEMENTS = etree.XPath("//script[not(@type='application/ld+json')]|//style|//svg|//template")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
@@ -38,16 +57,10 @@ _SPACES = re.compile(r"[^\S\n]+")
 _NO_SPACE = re.compile(r"\s+")
 MIN_CHUNK_CHARS = 200
 CHUNK_MAX_LEVELS = 3
-_OUTSIDE_ARTICLE = etree.XPath(
-    "ancestor-or-self::*[self::nav or self::aside or self::footer or self::header or self::form or self::li"
-    " or re:test(concat(@class, ' ', @id), 'comment|sidebar|related|teaser|footer|promo', 'i')]",
-    namespaces={"re": "http://exslt.org/regular-expressions"},
-)
-_DATE_ELEMENTS = etree.XPath(
-    "//body//*[re:test(concat(@class, ' ', @id, ' ', @itemprop), "
-    "'date|datum|time|zeit|publish|posted|byline|meta|info', 'i')]",
-    namespaces={"re": "http://exslt.org/regular-expressions"},
-)
+
+_OUTSIDE_TAGS = frozenset({"nav", "aside", "footer", "header", "form", "li"})
+_OUTSIDE_WORDS = re.compile(r"comment|sidebar|related|teaser|footer|promo", re.IGNORECASE)
+_DATE_WORDS = re.compile(r"date|datum|time|zeit|publish|posted|byline|meta|info", re.IGNORECASE)
 _TITLE_SEPARATOR = re.compile(r"\s+[-|–—:·»]{1,2}\s+")
 # WHATWG: labels for Latin-1 and ASCII mean windows-1252
 _WHATWG_ALIASES = {"latin_1": "cp1252", "ascii": "cp1252", "iso8859_1": "cp1252"}
@@ -82,12 +95,13 @@ def extract_article(
     tree = parse_html(decode_html(body, content_type))
     if tree is None:
         return None
-    depth, elements = dom_shape(tree)
-    if depth > MAX_DOM_DEPTH or elements > MAX_DOM_ELEMENTS:
-        logger.debug("DOM too deep (%s) or too large (%s), no extraction: %s", depth, elements, url)
+    if is_oversized(tree):
+        logger.debug("DOM too deep or too large, no extraction: %s", url)
         return None
     meta = examine_meta(tree)
     meta = extract_meta_json(tree, meta)
+    for invisible in _INVISIBLE_ELEMENTS(tree):
+        invisible.drop_tree()  # trafilatura drops them too, but only after copying them 3-4 times
     title = find_title(tree, meta.title, meta.sitename, url)
     text = extract_text(tree, url, boilerplate, title)
     if len(text) < min_chars or link_share(tree, text) > MAX_LINK_SHARE:
@@ -139,7 +153,7 @@ def add_sibling_chunks(tree: HtmlElement, lines: list[str]) -> list[str]:
     paragraphs = []
     for paragraph in tree.iter("p"):
         parent = paragraph.getparent()
-        text = _clean_field(" ".join(paragraph.itertext()))
+        text = _squash(" ".join(paragraph.itertext()))
         if parent is None or not parent.get("class") or not text:
             continue
         key = (parent.tag, parent.get("class", ""))
@@ -155,13 +169,20 @@ def add_sibling_chunks(tree: HtmlElement, lines: list[str]) -> list[str]:
         chunk: texts
         for chunk, texts in chunks.items()
         if sum(map(len, texts)) >= MIN_CHUNK_CHARS
-        and not _OUTSIDE_ARTICLE(chunk)
+        and not _is_outside_article(chunk)
         and any(_is_twin(chunk, other) for other in found[(chunk.tag, chunk.get("class", ""))])
     }
     if not chunks:
         return lines
     added = {text for parent, _, text, _ in paragraphs if parent in chunks}
     return _merge_in_page_order(lines, paragraphs, added)
+
+
+def _is_outside_article(elem: HtmlElement) -> bool:
+    for node in (elem, *elem.iterancestors()):
+        if node.tag in _OUTSIDE_TAGS or _OUTSIDE_WORDS.search(f"{node.get('class')} {node.get('id')}"):
+            return True
+    return False
 
 
 def _is_twin(chunk: HtmlElement, other: HtmlElement) -> bool:
@@ -186,7 +207,7 @@ def _merge_in_page_order(lines: list[str], paragraphs: list, added: set[str]) ->
         if is_found and text in position:
             anchor = position[text]
         elif text in added and anchor >= 0:
-            inserts.setdefault(anchor, []).append(text)
+            inserts.setdefault(anchor, []).append(normalize_text(text))
     merged = []
     for i, line in enumerate(lines):
         merged.append(line)
@@ -263,25 +284,22 @@ def parse_html(html: str) -> HtmlElement | None:
     return tree if isinstance(tree, HtmlElement) else None
 
 
-def dom_shape(tree: HtmlElement) -> tuple[int, int]:
-    """Depth and number of elements of a tree."""
-    depth = deepest = elements = 0
-    for event, _ in etree.iterwalk(tree, events=("start", "end")):
-        if event == "start":
-            depth += 1
-            elements += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest, elements
+def is_oversized(tree: HtmlElement) -> bool:
+    """Deeper than MAX_DOM_DEPTH or more than MAX_DOM_ELEMENTS elements."""
+    return bool(_TOO_DEEP(tree)) or _COUNT_ELEMENTS(tree) > MAX_DOM_ELEMENTS
 
 
 def link_share(tree: HtmlElement, text: str) -> float:
     """Share of the text's characters that are link texts of the page (listings, menus)."""
-    flat = text.replace("\n", " ")
-    anchors = Counter(_clean_field(anchor.text_content()) for anchor in tree.iter("a"))
-    linked = sum(len(a) * min(n, flat.count(a)) for a, n in anchors.items() if a and len(a) > 2)
+    flat = _squash(text)
+    anchors = Counter(_squash(a.text_content()) for a in tree.iter("a"))
+    linked = sum(len(a) * min(n, flat.count(a)) for a, n in anchors.items() if len(a) > 2)
     return min(1.0, linked / len(flat)) if flat else 1.0
+
+
+def _squash(value: str) -> str:
+    """Whitespace collapsed to single spaces: cheap, for comparing texts within one page."""
+    return " ".join(value.split())
 
 
 def find_canonical_url(tree: HtmlElement, url: str) -> str | None:
@@ -296,17 +314,20 @@ def find_canonical_url(tree: HtmlElement, url: str) -> str | None:
 def find_published(tree: HtmlElement, text: str) -> tuple[str, str] | None:
     """(as printed, ISO date) from meta/time, a dateline opening the text, or a date element."""
     head = text.split("\n", DATELINE_SCAN_LINES)[:DATELINE_SCAN_LINES]
-    return find_declared_date(tree) or find_dateline(head) or find_dateline(_date_element_texts(tree))
+    return find_declared_date(tree) or find_dateline(head) or _find_date_element(tree)
 
 
-def _date_element_texts(tree: HtmlElement) -> list[str]:
-    """Short texts of elements whose class or id marks a date ("date", "datum", "meta", ...)."""
-    texts = []
-    for elem in _DATE_ELEMENTS(tree):
-        value = _clean_field(elem.text_content())
-        if value and len(value) <= 100:
-            texts.append(value)
-    return texts
+def _find_date_element(tree: HtmlElement) -> tuple[str, str] | None:
+    """A dateline in a short element whose class or id marks a date ("date", "datum", "meta")."""
+    body = tree.find("body")
+    for elem in body.iter() if body is not None else ():
+        marks = f"{elem.get('class', '')} {elem.get('id', '')} {elem.get('itemprop', '')}"
+        if len(marks) > 2 and _DATE_WORDS.search(marks):
+            value = _squash(elem.text_content())
+            found = find_dateline([value]) if 0 < len(value) <= SHORT_DATE_ELEMENT else None
+            if found:
+                return found
+    return None
 
 
 def find_title(tree: HtmlElement, meta_title: str | None, site_name: str | None, url: str) -> str | None:

@@ -51,7 +51,6 @@ _CREDIT = re.compile(
     r"|©\s*[^©]{0,100}$",
     re.IGNORECASE,
 )
-_COOKIE = re.compile(r"\bcookies?\b", re.IGNORECASE)
 _COOKIE_CONTEXT = re.compile(
     r"verwende|nutze|setze|einsetze|speicher|akzeptier|zustimm|stimme|einverstanden|einstellung"
     r"|datenschutz|we use|uses|accept|consent|settings|privacy|browser",
@@ -97,16 +96,17 @@ def is_boilerplate_line(line: str) -> bool:
     """A short line that is page furniture: caption credit, share widget, skip link, notice."""
     if len(line) > COOKIE_LINE:
         return False
-    if (_COOKIE.search(line) and _COOKIE_CONTEXT.search(line)) or _NOTICE.search(line):
+    lower = line.lower()  # casefold() would turn ß into ss
+    if ("cookie" in lower and _COOKIE_CONTEXT.search(lower)) or _NOTICE.search(lower):
         return True
     if len(line) > SHORT_LINE:
         return False
-    bare = _LIST_MARK.sub("", line).strip(_TRAILING).lower()  # casefold() would turn ß into ss
+    bare = _LIST_MARK.sub("", lower).strip(_TRAILING)
     return (
         bare in _STUBS
         or _PATTERNS.search(bare) is not None
-        or _CREDIT.search(line) is not None
-        or _NEWSLETTER.search(line) is not None
+        or ((":" in line or "©" in line) and _CREDIT.search(line) is not None)
+        or ("newsletter" in lower and _NEWSLETTER.search(lower) is not None)
     )
 
 

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 from change_site import Site, article_page, crawl_site, serve
+from conftest import run_crawl
 
+from crawler.replica import load_golden
 from crawler.runner import PROJECT_ROOT
 
 
@@ -98,7 +100,8 @@ def test_metadata_describes_tables_and_columns(datasette):
     for table in ("articles", "versions", "fetches", "runs", "sources"):
         assert tables[table]["description"]
     assert "tombstone" in tables["articles"]["columns"]["gone_at"].lower()
-    assert set(metadata["databases"]["archive"]["queries"]) == {"new_this_week", "changed_this_week", "gone", "search"}
+    assert set(metadata["databases"]["archive"]["queries"]) == {
+        "new_this_week", "changed_this_week", "gone", "stories_on_several_sites", "search"}
 
 
 def test_public_mode_refuses_arbitrary_sql_but_keeps_canned_queries(archive):
@@ -111,3 +114,23 @@ def test_public_mode_refuses_arbitrary_sql_but_keeps_canned_queries(archive):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_replica_archive_lists_each_golden_story_on_several_sites_with_its_origin(replica, tmp_path):
+    db_path = tmp_path / "archive.db"
+    for spider in ("skew", "lag21", "municipal"):
+        run_crawl(spider, db_path, replica)
+    origins = {}  # golden cluster -> (site, path) of its earliest member
+    for article in sorted(load_golden("v1").primary_articles(), key=lambda a: a.published or "9999"):
+        if article.cluster:
+            origins.setdefault(article.cluster, (article.site, article.canonical_path))
+    process, base = start_serve(db_path)
+    try:
+        stories = get_json(base, "/archive/stories_on_several_sites.json", _shape="array")
+    finally:
+        process.terminate()
+        process.wait(10)
+    found = {(row["origin_source"], urllib.parse.urlsplit(row["origin_url"]).path) for row in stories}
+    sites = {"skew": "skew", "berlin": "berlin-treptow-koepenick"}
+    assert {(sites[site], path) for site, path in origins.values()} == found
+    assert all(row["sources"] > 1 for row in stories)

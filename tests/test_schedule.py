@@ -145,8 +145,9 @@ def test_two_schedulers_on_one_archive_run_the_night_once(tmp_path, site):
         stop(*schedulers)
     assert [(trigger, outcome) for trigger, _, outcome in night.runs_tonight()] == [("schedule", "ok")]
     logs = [(tmp_path / f"{name}.log").read_text() for name in ("one", "two")]
-    # the other one found the lock taken, or (had it fired later) tonight's run already there
-    assert sum("skipped_locked" in log or f"night {night.tonight} already has run" in log for log in logs) == 1
+    # the loser found the lock taken, or (had it fired later) tonight's run already there; under
+    # load the winner's own start-up check may say so too, so the run table above is the proof
+    assert any("skipped_locked" in log or f"night {night.tonight} already has run" in log for log in logs)
 
 
 @pytest.mark.parametrize(("now", "expected"), [
