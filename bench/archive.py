@@ -16,11 +16,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+import urllib.error
 import urllib.request
 
 from crawler.extract import extract_article
 from crawler.replica import Replica, load_golden
 from crawler.reextract import Task, extract_all
+from crawler.settings import USER_AGENT
 from crawler.site_templates import SourceTemplate
 from crawler.template import TemplateLearner
 from storage.raw_pages import StoredPage, pack_raw_page
@@ -33,8 +35,12 @@ def fetch_pages() -> list[tuple[str, str, bytes, str]]:
     with Replica(state="v1", rate_limit=False) as replica:
         for article in load_golden("v1").articles:
             url = replica.urls[article.site] + article.path
-            with urllib.request.urlopen(url) as response:
-                pages.append((article.site, url, response.read(), response.headers.get("Content-Type")))
+            request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+            try:
+                with urllib.request.urlopen(request) as response:
+                    pages.append((article.site, url, response.read(), response.headers.get("Content-Type")))
+            except urllib.error.HTTPError:
+                continue  # robots-disallowed or gone in this state: the crawler never stores it either
     return pages
 
 
