@@ -4,27 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from change_site import Site, article_page, crawl_site, serve
+from change_site import article_page, crawl_site
 
-from storage.articles import ensure_source, record_article
+from storage.articles import record_article
 from storage.db import open_db
 from storage.raw_pages import load_raw_page, pack_raw_page
 from storage.runs import start_run
-from test_storage import Art
+from test_changes import site  # noqa: F401 (fixture: a town site with six articles)
+from test_storage import Art, db  # noqa: F401 (fixture: an archive with the source skew)
 
 PAGE = b"<html><body><article><h1>Meldung</h1><p>" + "Ein Absatz über die Partnerschaft. ".encode() * 40 + b"</p>"
-
-
-@pytest.fixture
-def db(tmp_path: Path):
-    db = open_db(tmp_path / "archive.db")
-    ensure_source(db, "skew")
-    yield db
-    db.close()
 
 
 def test_identical_bytes_are_stored_once_compressed_and_linked_to_each_version_and_fetch(db):
@@ -46,15 +38,6 @@ def test_a_failed_record_leaves_no_raw_page_behind(db):
         record_article(db, Art(), source="skew", run_id=99, fetched_at="t1", raw=pack_raw_page(PAGE, None))
     assert db.execute("SELECT count(*) FROM raw_pages").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    served = Site()
-    served.publish(6)
-    server = serve(served)
-    yield served
-    server.shutdown()
 
 
 def raw_rows(db_path: Path) -> list[tuple]:
