@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from crawler.cli import SPIDERS
 from crawler.replica import Replica
@@ -32,7 +33,9 @@ def crawl(replica: Replica, db_path: Path) -> tuple[float, float, int]:
     """All spiders one after another: (seconds inside Scrapy, wall seconds, pages fetched)."""
     started = time.perf_counter()
     for spider in SPIDERS:
-        command = crawl_command(spider, CRAWLER_STORAGE_PATH=db_path, CRAWLER_ORIGIN_MAP=replica.origin_map(), **FAST)
+        command = crawl_command(spider, CRAWLER_STORAGE_PATH=db_path, CRAWLER_ORIGIN_MAP=replica.origin_map(),
+                                CRAWLER_NETGUARD_ALLOWED_PRIVATE=[urlsplit(u).netloc for u in replica.urls.values()],
+                                **FAST)
         subprocess.run(command, env=crawl_env(), cwd=PROJECT_ROOT, check=True, capture_output=True)
     wall = time.perf_counter() - started
     db = open_db(db_path)

@@ -6,6 +6,7 @@ import logging
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -38,6 +39,8 @@ def demo(db_path: str, state: str) -> None:
             spider: subprocess.Popen(
                 crawl_command(spider, CRAWLER_STORAGE_PATH=Path(db_path).resolve(), DOWNLOAD_DELAY=0.1,
                               AUTOTHROTTLE_ENABLED=False, CRAWLER_ORIGIN_MAP=replica.origin_map(),
+                              # the replica runs on loopback, which the net guard refuses otherwise
+                              CRAWLER_NETGUARD_ALLOWED_PRIVATE=[urlsplit(u).netloc for u in replica.urls.values()],
                               LOG_LEVEL="WARNING"),
                 env=crawl_env(),
             )

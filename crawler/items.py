@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,8 @@ class PageItem:
     last_modified: str | None = None
     outcome: str | None = None  # set when the page will store no version: error, gone, no_article…
     detail: str | None = None  # why, for the fetches log (error class, extractor's reason)
+    site_hosts: frozenset[str] = frozenset()  # the source's hosts: rel=canonical elsewhere is ignored
+    mirrors: dict[str, str] = field(default_factory=dict)  # mirror origin -> primary origin
     body_hash: str | None = None  # SHA-256 of the raw body (crawler.conditional), kept per article
 
 

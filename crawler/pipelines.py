@@ -6,6 +6,7 @@ import asyncio
 import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Self
@@ -20,6 +21,7 @@ from crawler.extract import extract_article
 from crawler.items import ArticleItem, PageItem, now_iso
 from crawler.site_templates import TemplateLearning, TemplateSettings, apply_blocks
 from crawler.tally import SourceTally
+from crawler.urls import article_identity
 from storage.articles import ensure_source, record_article, record_fetch
 from storage.db import open_db
 from storage.lifecycle import conclude_run
@@ -78,6 +80,8 @@ class ExtractPipeline:
         if article is None:
             return self._skip(item, "no_article", "extractor found no article")
         self.stats.inc_value("crawler/extract/article")
+        identity = article_identity(item.url, article.canonical_url, item.site_hosts, item.mirrors)
+        article = replace(article, canonical_url=identity)
         return ArticleItem(source=item.source, fetched_at=item.fetched_at, http_status=item.http_status or 200,
                            article=article, etag=item.etag, last_modified=item.last_modified,
                            body_hash=item.body_hash, body=item.body, content_type=item.content_type)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from crawler.netguard import Refused, is_allowed_endpoint
 
 # Query parameters that never select content: trackers and session ids.
 _DROPPED_PARAMS = re.compile(
@@ -40,3 +43,32 @@ def origin(url: str) -> str:
 
 def netloc(url: str) -> str:
     return urlsplit(url).netloc.lower()
+
+
+def is_pathological(url: str, max_segments: int = 12, max_repeats: int = 3) -> bool:
+    """True for ever-growing paths (/a/b/a/b/…, relative-link loops): too deep or one segment repeated."""
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    return len(segments) > max_segments or any(segments.count(s) >= max_repeats for s in set(segments))
+
+
+def article_identity(url: str, declared: str | None, site_hosts: Iterable[str],
+                     mirrors: Mapping[str, str]) -> str:
+    """The canonical URL an article is archived under.
+
+    The page's own `rel=canonical` counts only when it stays on the source's hosts: a copy on
+    another site must not claim, or be claimed by, the original. Mirror hosts map to the
+    primary host, which also unifies mirrors that carry no canonical tag.
+    """
+    candidate = declared if declared and _is_same_site(declared, site_hosts) else url
+    mirror_of = mirrors.get(origin(candidate).lower())
+    if mirror_of:
+        parts, primary = urlsplit(candidate), urlsplit(mirror_of)
+        candidate = urlunsplit((primary.scheme, primary.netloc, parts.path, parts.query, ""))
+    return canonical_url(candidate)
+
+
+def _is_same_site(url: str, site_hosts: Iterable[str]) -> bool:
+    try:
+        return is_allowed_endpoint(url, site_hosts)
+    except Refused:
+        return False

@@ -1,8 +1,9 @@
-"""The one news spider: feeds first, then listings, one PageItem per article page.
+"""The one news spider: feeds and sitemaps first, then listings, one PageItem per article page.
 
-Spiders know nothing of extraction or SQL: they discover and fetch, the item
-pipelines do the rest. Links are taken only from feeds and listing pages, with a
-plain XPath (Scrapy's LinkExtractor on every page costs 5x the fetching itself).
+Spiders know nothing of extraction or SQL: they discover and fetch, the item pipelines do
+the rest. Links are taken only where they matter (feeds, sitemaps, listings, an article's own
+"next" page), with a plain XPath: Scrapy's LinkExtractor on every page makes a crawl about
+5x slower than the fetching itself (perf-notes.md).
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.items import META_ARTICLE, META_BODY_HASH, META_OUTCOME, PageItem, now_iso
-from crawler.urls import clean_url, netloc
+from crawler.middlewares import ALLOWED_HOSTS_META, RefusedRequest, RobotsRefused
+from crawler.urls import clean_url, is_pathological, netloc
+from spiders.feeds import Entry, FeedError, is_newer, parse_feed, parse_sitemap
 from spiders.sources import BUNDLED_SOURCES, Source, load_sources
 
 logger = logging.getLogger(__name__)
 
 GONE_STATUSES = (404, 410)
+_NEXT_PAGE = "//link[@rel='next']/@href | //a[@rel='next']/@href"
 
 
 class NewsSpider(scrapy.Spider):
@@ -37,7 +41,7 @@ class NewsSpider(scrapy.Spider):
     file; `base_url=URL` serve the (single) source from another origin, e.g. the replica.
     """
 
-    # article pages answering these reach the callback, so a vanished article is recorded as gone
+    # listings past their last page (Imperia: 404) and vanished articles reach the callbacks
     handle_httpstatus_list = list(GONE_STATUSES)
 
     def __init__(self, *args: Any, source: str | None = None, sources: str | None = None,
@@ -47,8 +51,13 @@ class NewsSpider(scrapy.Spider):
         self.sources_path = Path(sources) if sources else None
         self.base_url = base_url.rstrip("/") if base_url else None
         self.sources: list[Source] = []
+        self.all_allowed_hosts: frozenset[str] = frozenset()  # read by NetGuardMiddleware
         self.pages_requested: Counter[str] = Counter()
         self.requested: set[str] = set()  # cheaper than letting the dupefilter see every repeat link
+        self.feeds_pending: Counter[str] = Counter()
+        self.feeds_failed: Counter[str] = Counter()
+        self.stopped: set[tuple[str, str]] = set()
+        self.depth_limit, self.max_links, self.since = 50, 500, None
         self.invalid_sources = 0
         # article URLs linked by listings/feeds this run, per source: the rest of the archive is unlinked
         self.linked_articles: defaultdict[str, set[str]] = defaultdict(set)
@@ -60,13 +69,17 @@ class NewsSpider(scrapy.Spider):
         path = spider.sources_path or Path(settings.get("CRAWLER_SOURCES_PATH") or BUNDLED_SOURCES)
         origin_map = _as_dict(settings.get("CRAWLER_ORIGIN_MAP"))
         spider.sources = spider._select(path, origin_map)
+        spider.depth_limit = settings.getint("CRAWLER_DISCOVERY_DEPTH_LIMIT")
+        spider.max_links = settings.getint("CRAWLER_DISCOVERY_MAX_LINKS")
+        spider.since = settings.get("CRAWLER_DISCOVERY_SINCE") or None
         if settings.getbool("CRAWLER_SOURCE_DELAYS_ENABLED"):
             slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
             for src in spider.sources:
                 if src.delay is not None:
                     slots.update({host: {"delay": src.delay, "concurrency": 1} for host in src.allowed_hosts})
             settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
-        spider.allowed_domains = sorted({h.split(":")[0] for s in spider.sources for h in s.allowed_hosts})
+        spider.all_allowed_hosts = frozenset(h for s in spider.sources for h in s.allowed_hosts)
+        spider.allowed_domains = sorted({urlsplit(f"//{h}").hostname or h for h in spider.all_allowed_hosts})
         return spider
 
     def _select(self, path: Path, origin_map: dict[str, str]) -> list[Source]:
@@ -82,40 +95,82 @@ class NewsSpider(scrapy.Spider):
         if self.base_url:
             if len(chosen) != 1:
                 raise ValueError("base_url needs exactly one source: add -a source=NAME")
-            origin = "{0.scheme}://{0.netloc}".format(urlsplit(chosen[0].start_urls[0]))
-            origin_map = {**origin_map, origin: self.base_url}
-        return [s.rebased(origin_map) if origin_map else s for s in chosen]
+            origin_map = {**origin_map, _origin(chosen[0].start_urls[0]): self.base_url}
+        if origin_map:
+            # the map says where to crawl instead; a source it does not cover is left out, so a
+            # crawl of the replica (or a staging copy) never reaches the real sites
+            covered = [s for s in chosen if any(_origin(u) in origin_map for u in s.start_urls)]
+            if len(covered) < len(chosen):
+                logger.info("CRAWLER_ORIGIN_MAP covers %d of %d sources; crawling only those", len(covered), len(chosen))
+            chosen = covered
+        return [s.rebased(origin_map) for s in chosen] if origin_map else chosen
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.invalid_sources:
             self.crawler.stats.set_value("crawler/sources/invalid", self.invalid_sources)
         for src in self.sources:
+            self.feeds_pending[src.name] = len(src.feeds)
             for url in src.feeds:
                 if request := self._request(src, url, self.parse_feed, priority=20):
                     yield request
-            for url in src.start_urls:
-                if request := self._request(src, url, self.parse_listing, priority=10):
+            for url in src.sitemaps:
+                if request := self._request(src, url, self.parse_sitemap, priority=15):
+                    yield request
+            if not src.feeds:
+                for request in self._listings(src):
+                    yield request
+
+    # --- discovery documents ----------------------------------------------------------------
+
+    def parse_feed(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
+        try:
+            entries = parse_feed(response.body, response.url) if response.status == 200 else []
+            if not entries:
+                raise FeedError(f"HTTP {response.status}")
+        except FeedError as error:
+            self._discovery_error(source, "feed", response.url, str(error))
+            self.feeds_failed[source.name] += 1
+            entries = []
+        self.crawler.stats.inc_value(f"crawler/discovery/feed_links/{source.name}", len(entries))
+        for entry in entries[: self.max_links]:
+            yield from self._follow(source, entry.url, depth=1)
+        yield from self._feed_done(source)
+
+    def parse_sitemap(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
+        try:
+            if response.status != 200:
+                raise FeedError(f"HTTP {response.status}")
+            max_size = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+            pages, children = parse_sitemap(response.body, response.url, max_size)
+        except FeedError as error:
+            self._discovery_error(source, "sitemap", response.url, str(error))
+            return
+        fresh = sorted((e for e in pages if is_newer(e, self.since)), key=_modified, reverse=True)
+        self.crawler.stats.inc_value(f"crawler/discovery/sitemap_links/{source.name}", len(fresh))
+        self.crawler.stats.inc_value(f"crawler/discovery/sitemap_skipped_old/{source.name}", len(pages) - len(fresh))
+        for entry in fresh[: self.max_links]:
+            yield from self._follow(source, entry.url, depth=1, sitemap=True)
+        for child in children[: self.max_links]:
+            if is_newer(child, self.since) and netloc(child.url) in source.allowed_hosts:
+                if request := self._request(source, clean_url(child.url), self.parse_sitemap, priority=15):
                     yield request
 
     def parse_listing(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
         if not isinstance(response, TextResponse) or response.status in GONE_STATUSES:
-            return  # past the last page (Imperia answers 404 there) or not a page at all
-        for href in response.xpath("//a/@href").getall():
-            yield from self._follow(source, response.urljoin(href))
+            # past the last page (Imperia answers 404 there) or not a page at all
+            self.crawler.stats.inc_value(f"crawler/discovery/listing_end/{source.name}")
+            return
+        area = response.css(source.links_css) if source.links_css else [response]
+        hrefs = [h for part in area for h in part.xpath(".//a/@href | .//link[@rel='next']/@href").getall()]
+        if len(hrefs) > self.max_links:
+            self._stop(source, "too_many_links", f"{response.url} has {len(hrefs)} links")
+        depth = response.meta.get("discovery_depth", 0) + 1
+        for href in hrefs[: self.max_links]:
+            yield from self._follow(source, response.urljoin(href), depth=depth)
 
-    def parse_feed(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
-        links = response.xpath(
-            "//item/link/text() | //*[local-name()='entry']/*[local-name()='link']/@href"
-        ).getall() if isinstance(response, TextResponse) else []
-        if not links:
-            # an empty or unparsable feed is an error of this source, not "no news"
-            logger.error("feed %s of %s yielded no links (status %s)", response.url, source.name, response.status)
-            self.crawler.stats.inc_value(f"crawler/discovery/feed_empty/{source.name}")
-        self.crawler.stats.inc_value(f"crawler/discovery/feed_links/{source.name}", len(links))
-        for link in links:
-            yield from self._follow(source, response.urljoin(link.strip()))
+    # --- articles -----------------------------------------------------------------------------
 
-    def parse_article(self, response: Response, source: Source) -> Iterator[PageItem]:
+    def parse_article(self, response: Response, source: Source) -> Iterator[PageItem | scrapy.Request]:
         headers = response.headers
         item = PageItem(
             url=response.url,
@@ -126,6 +181,8 @@ class NewsSpider(scrapy.Spider):
             content_type=_header(headers, b"Content-Type"),
             etag=_header(headers, b"ETag"),
             last_modified=_header(headers, b"Last-Modified"),
+            site_hosts=source.allowed_hosts,
+            mirrors=source.mirrors,
             body_hash=response.meta.get(META_BODY_HASH),
         )
         if response.status in GONE_STATUSES:
@@ -134,55 +191,118 @@ class NewsSpider(scrapy.Spider):
             item.body, item.outcome = b"", outcome
             item.detail = "same body" if outcome == "unchanged" else None
         yield item
+        if isinstance(response, TextResponse) and response.status == 200:
+            # an article split over pages: only its own "next" link, never the whole page's links
+            for href in response.xpath(_NEXT_PAGE).getall()[:1]:
+                url = source.primary_url(clean_url(response.urljoin(href)))
+                if source.is_article(_path(url)):
+                    yield from self._follow(source, url, depth=response.meta.get("discovery_depth", 0))
 
     def article_failed(self, failure: Failure) -> Iterator[PageItem]:
         """Every article request ends in an item, so every fetch gets its outcome row."""
         request = failure.request
+        outcome = "robots" if failure.check(RobotsRefused) else "refused" if failure.check(RefusedRequest) else "error"
         status = failure.value.response.status if failure.check(HttpError) else None
-        self.crawler.stats.inc_value(f"crawler/fetch/error/{failure.type.__name__}")
+        detail = str(failure.value) if outcome != "error" else failure.type.__name__
+        self.crawler.stats.inc_value(f"crawler/fetch/{outcome}/{failure.type.__name__}")
         yield PageItem(url=request.url, source=request.cb_kwargs["source"].name, fetched_at=now_iso(),
-                       http_status=status, outcome="error", detail=failure.type.__name__)
+                       http_status=status, outcome=outcome, detail=detail)
 
-    def _follow(self, source: Source, url: str) -> Iterator[scrapy.Request]:
-        url = clean_url(url)
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or netloc(url) not in source.allowed_hosts:
+    def discovery_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """A listing, feed or sitemap that failed: counted and logged as an error of its source."""
+        request, source = failure.request, failure.request.cb_kwargs["source"]
+        kind = {self.parse_feed: "feed", self.parse_sitemap: "sitemap"}.get(request.callback, "listing")
+        if failure.check(RobotsRefused, RefusedRequest):
+            self.crawler.stats.inc_value(f"crawler/refused/{source.name}")
+        self._discovery_error(source, kind, request.url, f"{failure.type.__name__}: {failure.value}")
+        if kind == "feed":
+            self.feeds_failed[source.name] += 1
+            yield from self._feed_done(source)
+
+    # --- following links ----------------------------------------------------------------------
+
+    def _feed_done(self, source: Source) -> Iterator[scrapy.Request]:
+        """Listings start once the source's feeds are read (always, or only if all failed)."""
+        self.feeds_pending[source.name] -= 1
+        if self.feeds_pending[source.name] == 0:
+            if not source.listing_fallback or self.feeds_failed[source.name] == len(source.feeds):
+                yield from self._listings(source)
+
+    def _listings(self, source: Source) -> Iterator[scrapy.Request]:
+        for url in source.start_urls:
+            if request := self._request(source, url, self.parse_listing, priority=10):
+                yield request
+
+    def _follow(self, source: Source, url: str, depth: int, sitemap: bool = False) -> Iterator[scrapy.Request]:
+        url = source.primary_url(clean_url(url))
+        if urlsplit(url).scheme not in ("http", "https") or netloc(url) not in source.allowed_hosts:
             return
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        path = _path(url)
         if source.is_article(path):
             self.linked_articles[source.name].add(url)
-            request = self.article_request(source, url)
-        elif source.is_listing(path):
-            request = self._request(source, url, self.parse_listing, priority=5)
+            request = self.article_request(source, url, depth)
+        elif source.is_listing(path) and not sitemap:
+            if depth > (source.depth_limit or self.depth_limit):
+                self._stop(source, "depth_limit", url)
+                return
+            if is_pathological(url):
+                self._stop(source, "pathological_url", url)
+                return
+            request = self._request(source, url, self.parse_listing, priority=5, depth=depth)
         else:
             return
         if request is not None:
             yield request
 
-    def article_request(self, source: Source, url: str) -> scrapy.Request | None:
+    def article_request(self, source: Source, url: str, depth: int = 0) -> scrapy.Request | None:
         """The request for an article page, conditional when the archive knows it."""
-        request = self._request(source, url, self.parse_article, errback=self.article_failed)
+        request = self._request(source, url, self.parse_article, errback=self.article_failed, depth=depth)
         if request is not None:
             request.meta[META_ARTICLE] = True
         return request
 
     def _request(self, source: Source, url: str, callback: Any, priority: int = 0,
-                 errback: Any = None) -> scrapy.Request | None:
+                 errback: Any = None, depth: int = 0) -> scrapy.Request | None:
         """A request within the source's page budget; None once spent or when already requested."""
         if url in self.requested:
             return None
+        if self.pages_requested[source.name] >= source.page_budget:
+            self._stop(source, "page_budget", url)
+            return None
         self.requested.add(url)
         self.pages_requested[source.name] += 1
-        if self.pages_requested[source.name] > source.page_budget:
-            if self.pages_requested[source.name] == source.page_budget + 1:
-                logger.warning("source %s reached its page budget of %d", source.name, source.page_budget)
-            self.crawler.stats.inc_value(f"crawler/discovery/over_budget/{source.name}")
-            return None
-        meta = {"download_slot": netloc(url)}
+        meta = {"download_slot": netloc(url), ALLOWED_HOSTS_META: sorted(source.allowed_hosts),
+                "discovery_depth": depth}
         if source.delay is not None:
             meta["autothrottle_dont_adjust_delay"] = True  # the source's own delay is the floor
-        return scrapy.Request(url, callback=callback, errback=errback, priority=priority,
-                              cb_kwargs={"source": source}, meta=meta)
+        return scrapy.Request(url, callback=callback, errback=errback or self.discovery_failed,
+                              priority=priority, cb_kwargs={"source": source}, meta=meta)
+
+    def _stop(self, source: Source, reason: str, url: str) -> None:
+        """Count a link not followed because of a trap guard; log the first per source and reason."""
+        self.crawler.stats.inc_value(f"crawler/discovery/stopped/{reason}/{source.name}")
+        if (source.name, reason) not in self.stopped:
+            self.stopped.add((source.name, reason))
+            logger.warning("source %s: %s reached (first at %s); further links not followed", source.name, reason, url)
+
+    def _discovery_error(self, source: Source, kind: str, url: str, why: str) -> None:
+        # a feed or sitemap that yields nothing is an error of the source, never "no news"
+        logger.error("source %s: %s %s failed: %s", source.name, kind, url, why)
+        self.crawler.stats.inc_value(f"crawler/discovery/{kind}_error/{source.name}")
+        self.crawler.stats.inc_value("crawler/discovery/errors")
+
+
+def _origin(url: str) -> str:
+    return "{0.scheme}://{0.netloc}".format(urlsplit(url))
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _modified(entry: Entry) -> str:
+    return entry.modified or ""
 
 
 def _header(headers: Any, name: bytes) -> str | None:

@@ -12,8 +12,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from cssselect import GenericTranslator, SelectorError
+
+from crawler.netguard import is_allowed_endpoint
+
 BUNDLED_SOURCES = Path(__file__).with_name("sources.toml")
 SPIDERS = ("skew", "lag21", "municipal")
+_HOST_ENTRY = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$")
 
 
 class SourceError(ValueError):
@@ -35,6 +40,15 @@ class Source:
     page_budget: int = 500
     delay: float | None = None  # seconds between requests to this source's hosts
     home_url: str = field(default="")
+    mirrors: dict[str, str] = field(default_factory=dict)  # mirror origin -> primary origin
+    links_css: str | None = None  # CSS selector of the part of a listing whose links count
+    depth_limit: int | None = None  # listing hops from a start URL; None: the crawl's default
+    listing_fallback: bool = False  # True: listings only when every feed failed or was empty
+
+    def primary_url(self, url: str) -> str:
+        """The URL on the primary host: mirrors and the www/bare twin of the start host mapped."""
+        new_origin = self.mirrors.get(_origin(url).lower())
+        return _rebase(url, {_origin(url): new_origin}) if new_origin else url
 
     def is_article(self, path_and_query: str) -> bool:
         return any(p.search(path_and_query) for p in self.article_patterns)
@@ -53,6 +67,7 @@ class Source:
             sitemaps=swap(self.sitemaps),
             home_url=_rebase(self.home_url, origin_map),
             allowed_hosts=frozenset(hosts.get(h, h) for h in self.allowed_hosts),
+            mirrors={_rebase(m, origin_map): _rebase(p, origin_map) for m, p in self.mirrors.items()},
         )
 
 
@@ -87,8 +102,15 @@ def parse_source(name: str, entry: Any) -> Source:
     hosts = entry.get("allowed_hosts") or sorted({urlsplit(u).netloc for u in start_urls})
     if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
         raise fail("allowed_hosts", "must be a list of host names")
+    for host in hosts:
+        if not _HOST_ENTRY.match(host):
+            raise fail("allowed_hosts", f"not a host or host:port: {host!r}")
+    for key, urls in (("start_urls", start_urls), ("feeds", feeds), ("sitemaps", sitemaps)):
+        outside = [u for u in urls if not is_allowed_endpoint(u, hosts)]
+        if outside:
+            raise fail(key, f"{outside[0]!r} is not on an allowed host")
     budget = entry.get("page_budget", 500)
-    if not isinstance(budget, int) or budget < 1:
+    if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
         raise fail("page_budget", "must be a positive integer")
     delay = entry.get("delay")
     if delay is not None and (not isinstance(delay, (int, float)) or delay < 0):
@@ -103,11 +125,68 @@ def parse_source(name: str, entry: Any) -> Source:
         listing_patterns=_patterns(entry, "listing_patterns", fail),
         feeds=feeds,
         sitemaps=sitemaps,
-        language=str(entry.get("language", "de")),
+        language=_language(entry, fail),
         page_budget=budget,
         delay=float(delay) if delay is not None else None,
         home_url=str(entry.get("home_url", _origin(start_urls[0]) + "/")),
+        mirrors=_mirrors(entry, start_urls[0], hosts, fail),
+        links_css=_css(entry, fail),
+        depth_limit=_positive(entry, "depth_limit", fail),
+        listing_fallback=_flag(entry, "listing_fallback", fail),
     )
+
+
+def _mirrors(entry: dict, start_url: str, hosts: list[str], fail) -> dict[str, str]:
+    """Declared mirrors, plus the www/bare twin of the start host when it is allowed too."""
+    declared = entry.get("mirrors", {})
+    if not isinstance(declared, dict):
+        raise fail("mirrors", 'must be a table of "mirror origin" = "primary origin"')
+    mirrors = {}
+    for mirror, primary in declared.items():
+        for url in (mirror, primary):
+            parts = urlsplit(url) if isinstance(url, str) else None
+            if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
+                raise fail("mirrors", f"not an origin (scheme://host[:port]): {url!r}")
+        mirrors[mirror.rstrip("/").lower()] = primary.rstrip("/")
+    start = urlsplit(start_url)
+    host = start.netloc.lower()
+    twin = host[4:] if host.startswith("www.") else f"www.{host}"
+    if twin in {h.lower() for h in hosts}:
+        for scheme in ("http", "https"):
+            mirrors.setdefault(f"{scheme}://{twin}", f"{start.scheme}://{start.netloc}")
+    return mirrors
+
+
+def _language(entry: dict, fail) -> str:
+    language = entry.get("language", "de")
+    if not isinstance(language, str) or not re.fullmatch(r"[a-z]{2,3}", language):
+        raise fail("language", "must be a language code such as 'de'")
+    return language
+
+
+def _css(entry: dict, fail) -> str | None:
+    css = entry.get("links_css")
+    if css is None:
+        return None
+    try:
+        GenericTranslator().css_to_xpath(css)
+    except (SelectorError, TypeError) as error:
+        raise fail("links_css", f"bad CSS selector: {error}") from None
+    return css
+
+
+def _positive(entry: dict, key: str, fail) -> int | None:
+    value = entry.get(key)
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise fail(key, "must be a positive integer")
+    return value
+
+
+def _flag(entry: dict, key: str, fail) -> bool:
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        raise fail(key, "must be true or false")
+    return value
 
 
 def _urls(entry: dict, key: str, fail, required: bool = False) -> tuple[str, ...]:

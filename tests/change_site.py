@@ -126,7 +126,9 @@ FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS
 def site_crawl_command(site: Site, tmp_path: Path, db_path: Path, **settings: Any) -> list[str]:
     sources = site.sources_file(tmp_path)
     return crawl_command("municipal", {"sources": str(sources)},
-                         **{"CRAWLER_STORAGE_PATH": db_path, **FAST, **settings})
+                         **{"CRAWLER_STORAGE_PATH": db_path, **FAST,
+                            # the site listens on 127.0.0.1, which the net guard refuses unless allowed
+                            "CRAWLER_NETGUARD_ALLOWED_PRIVATE": [f"127.0.0.1:{site.port}"], **settings})
 
 
 def crawl_site(site: Site, tmp_path: Path, db_path: Path, **settings: Any) -> subprocess.CompletedProcess:

@@ -6,6 +6,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -42,10 +43,16 @@ def own_replica() -> Iterator[Replica]:
         yield served
 
 
+def replica_netlocs(replica: Replica) -> list[str]:
+    """The replica's 127.0.0.1 ports: the only private addresses a test crawl may reach."""
+    return [urlsplit(url).netloc for url in replica.urls.values()]
+
+
 def run_crawl(spider: str, db_path: Path, replica: Replica, args: dict[str, str] | None = None,
               timeout: float = 240, check: bool = True, **settings) -> subprocess.CompletedProcess:
     """`scrapy crawl SPIDER` against the replica, in a subprocess, into `db_path`."""
-    settings = {"CRAWLER_STORAGE_PATH": db_path, "CRAWLER_ORIGIN_MAP": replica.origin_map(), **FAST, **settings}
+    settings = {"CRAWLER_STORAGE_PATH": db_path, "CRAWLER_ORIGIN_MAP": replica.origin_map(),
+                "CRAWLER_NETGUARD_ALLOWED_PRIVATE": replica_netlocs(replica), **FAST, **settings}
     result = subprocess.run(crawl_command(spider, args, **settings), env=crawl_env(), cwd=PROJECT_ROOT,
                             capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:

@@ -202,7 +202,8 @@ def test_plain_scrapy_crawl_is_a_run_of_its_own_judged_the_same_way(tmp_path, si
 
     (tmp_path / "sources.toml").write_text(source_entry("down", "lag21", f"{site.url}/down/"), "utf-8")
     command = crawl_command("lag21", CRAWLER_STORAGE_PATH=tmp_path / "archive.db",
-                            CRAWLER_SOURCES_PATH=tmp_path / "sources.toml", RETRY_TIMES=0)
+                            CRAWLER_SOURCES_PATH=tmp_path / "sources.toml", RETRY_TIMES=0,
+                            CRAWLER_NETGUARD_ALLOWED_PRIVATE="127.0.0.1")
     subprocess.run(command, env=crawl_env(), capture_output=True, timeout=60, check=True)
     db = sqlite3.connect(tmp_path / "archive.db")
     assert db.execute("SELECT trigger, outcome, finish_reason FROM runs").fetchall() == [

@@ -63,3 +63,33 @@ def test_rebase_moves_urls_and_hosts_to_another_origin(tmp_path):
     local = town.rebased({"https://www.town.example": "http://127.0.0.1:8123"})
     assert local.start_urls == ("http://127.0.0.1:8123/news/",)
     assert local.allowed_hosts == {"127.0.0.1:8123"}
+
+
+def test_new_fields_are_validated_with_entry_and_field_named(tmp_path):
+    bad = {
+        "mirrors": 'mirrors = { "https://copy.example/path" = "https://www.town.example" }',
+        "links_css": 'links_css = "ul[["',
+        "depth_limit": "depth_limit = 0",
+        "listing_fallback": 'listing_fallback = "yes"',
+        "allowed_hosts": 'allowed_hosts = ["https://www.town.example/"]',
+        "language": 'language = "Deutsch"',
+    }
+    for field, line in bad.items():
+        _, errors = load_sources(write(tmp_path, GOOD + line + "\n"))
+        assert [f"source 'town', field '{field}'" in str(e) for e in errors] == [True], (field, errors)
+
+
+def test_start_url_outside_the_allowed_hosts_is_an_error(tmp_path):
+    _, (error,) = load_sources(write(tmp_path, GOOD + 'allowed_hosts = ["other.example"]\n'))
+    assert "field 'start_urls'" in str(error) and "not on an allowed host" in str(error)
+
+
+def test_www_twin_and_declared_mirrors_map_to_the_primary_host(tmp_path):
+    text = GOOD + 'allowed_hosts = ["www.town.example", "town.example"]\n' \
+                  'mirrors = { "https://redaktion.town.example" = "https://www.town.example" }\n'
+    (town,), _ = load_sources(write(tmp_path, text))
+    assert town.primary_url("https://town.example/news/1/x") == "https://www.town.example/news/1/x"
+    assert town.primary_url("https://redaktion.town.example/a?b=1") == "https://www.town.example/a?b=1"
+    local = town.rebased({"https://www.town.example": "http://127.0.0.1:8123",
+                          "https://redaktion.town.example": "http://127.0.0.1:8124"})
+    assert local.primary_url("http://127.0.0.1:8124/a") == "http://127.0.0.1:8123/a"

@@ -1,0 +1,226 @@
+"""Downloader middlewares that make the crawler safe and polite.
+
+- `NetGuardMiddleware` refuses every request, and every redirect hop, that leaves the
+  source's allowed hosts and ports or reaches a non-public address (SSRF, reliability.md §2.1).
+- `RobotsTxtFailClosedMiddleware` treats a robots.txt that answers 5xx/429 or cannot be
+  fetched as "disallow everything" for the run (RFC 9309 §2.3.1.4; Scrapy fails open).
+- `RetryAfterMiddleware` honours `Retry-After` on 429 and 503 and slows that host down for
+  the rest of the run (Scrapy ignores the header, scrapy/scrapy#3849).
+
+Refusals raise `IgnoreRequest` subclasses, which reach the request's errback, so the spider
+can record an outcome for every refused article.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Self
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
+from scrapy.robotstxt import RobotParser
+from scrapy.utils.misc import build_from_crawler
+
+from crawler.netguard import (
+    IPAddress,
+    Refused,
+    check_addresses,
+    check_url,
+    host_port,
+    is_allowed_endpoint,
+    normalize_host_entry,
+    parse_ip,
+)
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_HOSTS_META = "allowed_hosts"  # request.meta key: the source's `host[:port]` list
+
+
+class RefusedRequest(IgnoreRequest):
+    """A request the net guard refused: not an allowed host/port, or not a public address."""
+
+
+class RobotsRefused(IgnoreRequest):
+    """A request robots.txt forbids, or that waits on a robots.txt that could not be read."""
+
+
+class NetGuardMiddleware:
+    """Refuse requests outside the source's hosts and ports, and non-public addresses."""
+
+    def __init__(self, crawler: Crawler, private_allowed: Iterable[str]) -> None:
+        self.crawler = crawler
+        self.private_allowed = tuple(private_allowed)
+        self.resolved: dict[tuple[str, int], list[IPAddress]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not crawler.settings.getbool("CRAWLER_NETGUARD_ENABLED"):
+            raise NotConfigured("CRAWLER_NETGUARD_ENABLED is off")
+        value = crawler.settings.get("CRAWLER_NETGUARD_ALLOWED_PRIVATE") or []
+        if isinstance(value, str):  # from the command line: JSON, or comma-separated
+            value = json.loads(value) if value.lstrip().startswith("[") else value.split(",")
+        # a bad entry fails the crawl at start instead of refusing every request later
+        return cls(crawler, [normalize_host_entry(entry) for entry in value])
+
+    async def process_request(self, request: Request) -> None:
+        try:
+            await self.check(request)
+        except Refused as why:
+            hops = request.meta.get("redirect_urls")
+            reason = f"{why} (redirected from {hops[-1]})" if hops else str(why)
+            self.crawler.stats.inc_value("crawler/refused/netguard")
+            logger.warning("refused %s: %s", request.url, reason)
+            raise RefusedRequest(reason) from None
+
+    async def check(self, request: Request) -> None:
+        # dont_filter is deliberately ignored: seeds and their redirects carry it in Scrapy
+        check_url(request.url)
+        allowed = request.meta.get(ALLOWED_HOSTS_META) or getattr(self.crawler.spider, "all_allowed_hosts", ())
+        if allowed and not is_allowed_endpoint(request.url, allowed):
+            host, port = host_port(request.url)
+            raise Refused(f"{host}:{port} is not an allowed host and port of this source")
+        host, port = host_port(request.url)
+        literal = parse_ip(host)
+        addresses = [literal] if literal is not None else await self.resolve(host, port)
+        if addresses:
+            check_addresses(host, port, addresses, self.private_allowed)
+
+    async def resolve(self, host: str, port: int) -> list[IPAddress]:
+        """The host's addresses; empty when it does not resolve (the download then fails as DNS error)."""
+        key = (host, port)
+        if key not in self.resolved:
+            try:
+                infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            except socket.gaierror:
+                return []
+            self.resolved[key] = [a for a in (parse_ip(str(info[4][0])) for info in infos) if a is not None]
+        return self.resolved[key]
+
+
+class _Unreadable(RobotParser):
+    """The rules of a robots.txt that could not be read: nothing is allowed (RFC 9309)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, robotstxt_body: bytes) -> Self:
+        return cls("unreadable")
+
+    def allowed(self, url: str | bytes, user_agent: str | bytes) -> bool:
+        return False
+
+
+class RobotsTxtFailClosedMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, but 5xx, 429 and fetch errors disallow the whole host."""
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        if response.status >= 500 or response.status == 429:
+            self._stats.inc_value("robotstxt/response_count")
+            self._stats.inc_value(f"robotstxt/response_status_count/{response.status}")
+            self._settle(netloc, _Unreadable(f"robots.txt answered HTTP {response.status}"))
+        elif response.status >= 400:
+            # RFC 9309 §2.3.1.3: robots.txt "unavailable" (404 and kin) means no rules; an
+            # error page must not be parsed as rules
+            await super()._parse_robots(response.replace(body=b""), netloc, request)
+        else:
+            await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        if not isinstance(exc, IgnoreRequest):
+            self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
+        self._settle(netloc, _Unreadable(f"robots.txt could not be fetched ({type(exc).__name__})"))
+
+    def _settle(self, netloc: str, parser: RobotParser) -> None:
+        if isinstance(parser, _Unreadable):
+            logger.error("%s: %s; the host is disallowed for this run", netloc, parser.reason)
+            self._stats.inc_value("crawler/robots/unreadable")
+            self._stats.inc_value(f"crawler/robots/unreadable/{netloc}")
+        waiting = self._parsers[netloc]
+        self._parsers[netloc] = parser
+        if hasattr(waiting, "callback"):
+            waiting.callback(parser)
+
+    def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
+        if isinstance(rp, _Unreadable):
+            self._stats.inc_value("robotstxt/forbidden")
+            raise RobotsRefused(rp.reason)
+        try:
+            super().process_request_2(rp, request)
+        except IgnoreRequest:
+            raise RobotsRefused("forbidden by robots.txt") from None
+
+
+class RetryAfterMiddleware:
+    """On 429/503, wait as `Retry-After` asks before the host's next request, and keep that
+    host at one request at a time for the rest of the run."""
+
+    def __init__(self, crawler: Crawler, max_wait: float, default_wait: float, min_delay: float) -> None:
+        self.crawler = crawler
+        self.max_wait = max_wait
+        self.default_wait = default_wait
+        self.min_delay = min_delay
+        self.slowed: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        s = crawler.settings
+        if not s.getbool("CRAWLER_RETRY_AFTER_ENABLED"):
+            raise NotConfigured("CRAWLER_RETRY_AFTER_ENABLED is off")
+        return cls(crawler, s.getfloat("CRAWLER_RETRY_AFTER_MAX"), s.getfloat("CRAWLER_RETRY_AFTER_DEFAULT"),
+                   s.getfloat("CRAWLER_RETRY_AFTER_MIN_DELAY"))
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status not in (429, 503):
+            return response
+        header = response.headers.get(b"Retry-After")
+        asked = parse_retry_after(header.decode("latin-1")) if header else None
+        if asked is None and response.status == 503:
+            return response  # a plain 503 is an outage, not a request to slow down
+        wait = min(asked if asked is not None else self.default_wait, self.max_wait)
+        self.slow_down(request, wait)
+        return response
+
+    def slow_down(self, request: Request, wait: float) -> None:
+        downloader: Any = self.crawler.engine.downloader
+        key = downloader.get_slot_key(request)
+        slot = downloader.slots.get(key)
+        if slot is None:
+            return
+        # the downloader holds a slot's queue until `lastseen + delay`; a zero delay skips the check
+        slot.delay = max(slot.delay, self.min_delay)
+        slot.lastseen = max(slot.lastseen, time.monotonic() + wait)  # the downloader's clock
+        slot.concurrency = 1
+        # slots idle for a minute are dropped and rebuilt from these settings: keep the host slow
+        downloader.per_slot_settings[key] = {**downloader.per_slot_settings.get(key, {}),
+                                             "concurrency": 1, "delay": slot.delay}
+        self.crawler.stats.inc_value("crawler/politeness/retry_after")
+        if key not in self.slowed:
+            self.slowed.add(key)
+            self.crawler.stats.inc_value("crawler/politeness/slowed_hosts")
+            logger.info("%s asked to slow down: waiting %.1f s, one request at a time from now on", key, wait)
+
+
+def parse_retry_after(value: str, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` value (delta seconds or an HTTP date); None if unreadable."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

@@ -1,0 +1,131 @@
+"""Politeness and safety against a misbehaving local server, in real crawl subprocesses.
+
+Every "forbidden" target is another loopback port or name: no test traffic leaves 127.0.0.0/8.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+
+from crawler.middlewares import parse_retry_after
+from hostile_server import HostileServer, crawl_sources, write_sources
+
+
+@pytest.fixture
+def site():
+    with HostileServer() as served:
+        yield served
+
+
+@pytest.fixture
+def other():
+    """A second local service: the crawler must never reach it unless a source allows it."""
+    with HostileServer() as served:
+        served.article("/secret")
+        yield served
+
+
+def entry(site: HostileServer, **extra) -> dict:
+    return {"start_urls": [f"{site.origin}/news/"], "allowed_hosts": [site.netloc],
+            "listing_patterns": ["^/news/"], "article_patterns": ["^/(a|old|secret)"], **extra}
+
+
+def test_robots_503_means_nothing_is_fetched_from_that_host(tmp_path, site):
+    site.robots = (503, "Service Unavailable")
+    site.page("/news/", links=["/a1", "/a2"])
+    site.article("/a1")
+    with HostileServer() as listing_host:
+        # a listing on a healthy host links to articles on the host whose robots.txt fails
+        listing_host.page("/news/", links=[f"{site.origin}/a1", f"{site.origin}/a2"])
+        sources = write_sources(tmp_path, {"town": {
+            "start_urls": [f"{listing_host.origin}/news/"], "allowed_hosts": [listing_host.netloc, site.netloc],
+            "listing_patterns": ["^/news/"], "article_patterns": ["^/a\\d"]}})
+        result = crawl_sources(tmp_path, sources, [listing_host.netloc, site.netloc])
+    assert set(site.paths()) == {"/robots.txt"}
+    outcomes = {row["url"]: (row["outcome"], row["detail"]) for row in result.fetches()}
+    assert outcomes == {f"{site.origin}/a{n}": ("robots", "robots.txt answered HTTP 503") for n in (1, 2)}
+    assert "robots.txt answered HTTP 503; the host is disallowed for this run" in result.log
+    assert result.stat(f"crawler/robots/unreadable/{site.netloc}") == 1
+
+
+def test_robots_404_allows_everything_but_disallow_rules_are_obeyed(tmp_path, site):
+    site.page("/news/", links=["/a1", "/a2"])
+    site.article("/a1")
+    site.article("/a2")
+    site.robots = (200, "User-agent: *\nDisallow: /a2\n")
+    result = crawl_sources(tmp_path, write_sources(tmp_path, {"town": entry(site)}), [site.netloc])
+    assert "/a2" not in site.paths() and "/a1" in site.paths()
+    outcomes = {row["url"]: row["outcome"] for row in result.fetches()}
+    assert outcomes[f"{site.origin}/a2"] == "robots"
+
+
+def test_429_with_retry_after_delays_the_next_request_to_that_host(tmp_path, site):
+    site.page("/news/", links=["/a1"])
+    site.article("/a1")
+    site.status("/news/", 429, times=1, headers={"Retry-After": "2"})
+    result = crawl_sources(tmp_path, write_sources(tmp_path, {"town": entry(site)}), [site.netloc])
+    listing = site.hits_of("/news/")
+    assert len(listing) == 2, site.paths()
+    refused_at = listing[0].at
+    later = [hit.at for hit in site.hits if hit.at > refused_at]
+    assert later and min(later) - refused_at >= 2.0
+    assert "/a1" in site.paths()
+    assert result.stat("crawler/politeness/slowed_hosts") == 1
+
+
+def test_redirects_to_another_port_or_host_are_refused_and_recorded(tmp_path, site, other):
+    site.page("/news/", links=["/old1", "/old2", "/old3", "/a1"])
+    site.redirect("/old1", f"{other.origin}/secret")  # another local port: another service
+    site.redirect("/old2", f"http://localhost:{site.port}/secret")  # same port, another host name
+    site.redirect("/old3", f"http://[::ffff:127.0.0.1]:{site.port}/secret")  # IPv4-mapped form
+    site.article("/a1")
+    site.article("/secret")
+    result = crawl_sources(tmp_path, write_sources(tmp_path, {"town": entry(site)}), [site.netloc, other.netloc])
+    assert other.paths() == [] and "/secret" not in site.paths()
+    rows = {row["url"]: row for row in result.fetches()}
+    assert {url: row["outcome"] for url, row in rows.items() if row["outcome"] != "new"} == {
+        f"{other.origin}/secret": "refused",
+        f"http://localhost:{site.port}/secret": "refused",
+        f"http://[::ffff:127.0.0.1]:{site.port}/secret": "refused",
+    }
+    assert "redirected from" in rows[f"{other.origin}/secret"]["detail"]
+    assert result.stat("crawler/refused/netguard") == 3
+
+
+def test_allowed_host_on_a_private_address_is_refused_unless_the_setting_allows_it(tmp_path, site, other):
+    # the source lists both ports, but only the first is an allowed private address
+    site.page("/news/", links=["/old1", "/a1"])
+    site.redirect("/old1", f"{other.origin}/secret")
+    site.article("/a1")
+    sources = write_sources(tmp_path, {"town": entry(site, allowed_hosts=[site.netloc, other.netloc])})
+    result = crawl_sources(tmp_path, sources, [site.netloc])
+    assert other.paths() == []
+    (refused,) = [row for row in result.fetches() if row["outcome"] == "refused"]
+    assert "127.0.0.1, not a public address" in refused["detail"]
+
+
+def test_start_url_on_a_private_address_is_refused_without_the_setting(tmp_path, site):
+    site.page("/news/", links=["/a1"])
+    result = crawl_sources(tmp_path, write_sources(tmp_path, {"town": entry(site)}), [])
+    assert site.paths() == []
+    assert result.stat("crawler/refused/netguard") == 1
+    assert result.stat("crawler/refused/town") == 1
+
+
+def test_user_agent_names_the_project_and_a_contact_url(tmp_path, site):
+    site.page("/news/", links=[])
+    crawl_sources(tmp_path, write_sources(tmp_path, {"town": entry(site)}), [site.netloc])
+    agents = {hit.headers.get("User-Agent") for hit in site.hits}
+    (agent,) = agents
+    assert agent.startswith("partnerwatch/") and "+https://" in agent
+
+
+def test_retry_after_reads_seconds_and_http_dates():
+    now = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+    assert parse_retry_after("2") == 2.0
+    assert parse_retry_after(format_datetime(now + timedelta(seconds=90), usegmt=True), now) == 90.0
+    assert parse_retry_after(format_datetime(now - timedelta(hours=1), usegmt=True), now) == 0.0
+    assert parse_retry_after("soon") is None
