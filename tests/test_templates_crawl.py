@@ -102,7 +102,7 @@ def test_a_block_learned_later_is_no_change_of_a_text_stored_with_it(tmp_path):
 
 
 def test_berlins_corona_banner_is_kept_out_only_by_template_learning(replica, tmp_path):
-    """The one replica template block that generic extraction keeps: on 3 of berlin.de's press releases."""
+    """The one replica template block generic extraction keeps: on berlin.de's pages of 2020-2022."""
     banner = "Berlin informiert zum Coronavirus"
     carrying = {}
     for enabled in (False, True):
@@ -110,4 +110,4 @@ def test_berlins_corona_banner_is_kept_out_only_by_template_learning(replica, tm
         run_crawl("municipal", db_path, replica, {"source": "berlin-treptow-koepenick"},
                   CRAWLER_TEMPLATE_ENABLED=enabled)
         carrying[enabled] = sum(banner in text for text in stored_texts(db_path).values())
-    assert carrying == {False: 3, True: 0}
+    assert carrying[False] >= 3 and carrying[True] == 0, carrying
