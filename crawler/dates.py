@@ -1,4 +1,4 @@
-"""Publication dates as German (and English) sites print or declare them."""
+"""Publication dates as German (and English or Spanish) sites print or declare them."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ _MONTHS = {
     "oktober": 10, "october": 10, "okt": 10, "oct": 10,
     "november": 11, "nov": 11,
     "dezember": 12, "december": 12, "dez": 12, "dec": 12,
+    # Spanish: the partner municipalities' pages ("24 de febrero de 2024")
+    "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7,
+    "agosto": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
 }  # fmt: skip
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _WEEKDAY = (
@@ -31,18 +34,21 @@ _WEEKDAY = (
 _DATE = re.compile(
     r"(?<![\d.])(?P<iy>(?:19|20)\d\d)-(?P<im>[01]\d)-(?P<id>[0-3]\d)(?!\d)"
     r"|(?<![\d.])(?P<nd>[0-3]?\d)\.\s?(?P<nm>[01]?\d)\.\s?(?P<ny>(?:19|20)\d\d|\d\d)(?![\d]|\.\d)"
-    rf"|(?<![\d.])(?P<td>[0-3]?\d)\.?\s+(?P<tm>{_MONTH})\.?\s+(?P<ty>(?:19|20)\d\d)(?!\d)"
+    rf"|(?<![\d.])(?P<td>[0-3]?\d)\.?\s+(?:de\s+)?(?P<tm>{_MONTH})\.?\s+(?:de\s+)?(?P<ty>(?:19|20)\d\d)(?!\d)"
     rf"|\b(?P<em>{_MONTH})\.?\s+(?P<ed>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<ey>(?:19|20)\d\d)(?!\d)",
     re.IGNORECASE,
 )
 # what may stand before a date for a line to count as a dateline
 _DATELINE_LEAD = re.compile(
-    r"^(?:[\w .:|/-]{0,40}?\b(?:vom|von|am|Datum|Veröffentlicht|Erschienen|Erstellt|Published|Posted"
+    r"^(?:[\w .:|/-]{0,40}?\b(?:vom|von|am|Datum|Veröffentlicht|Erschienen|Erstellt"
+    r"|Published|Posted"
     r"|Pressemitteilung|Pressemeldung|Meldung)\b:?\s*|[A-ZÄÖÜ][\w./ -]{0,40},\s*)?"
     rf"(?:{_WEEKDAY})?$",
     re.IGNORECASE,
 )
-_NOT_PUBLICATION = re.compile(r"\b(?:Stand|aktualisiert|geändert|updated|modified)\b", re.IGNORECASE)
+_NOT_PUBLICATION = re.compile(
+    r"\b(?:Stand|aktualisiert|geändert|updated|modified)\b", re.IGNORECASE
+)
 _META_NAMES = (
     "article:published_time", "og:published_time", "og:article:published_time",
     "dcterms.date", "dcterms.created", "dcterms.issued", "dc.date", "dc.date.issued",
@@ -51,6 +57,7 @@ _META_NAMES = (
 )  # fmt: skip
 _META_RANK = {name: rank for rank, name in enumerate(_META_NAMES)}
 _JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
+_PAGE_FURNITURE = frozenset({"nav", "footer", "aside"})
 MIN_YEAR = 1990
 SHORT_LINE = 100
 
@@ -95,6 +102,14 @@ def find_dateline(lines: list[str]) -> tuple[str, str] | None:
     return None
 
 
+def _is_page_furniture(elem: HtmlElement) -> bool:
+    """Inside nav, footer or aside, or inside a <header> that no article or main encloses."""
+    tags = [a.tag for a in elem.iterancestors()]
+    if _PAGE_FURNITURE.intersection(tags):
+        return True
+    return "header" in tags and not {"article", "main"}.intersection(tags[tags.index("header") :])
+
+
 def find_declared_date(tree: HtmlElement) -> tuple[str, str] | None:
     """A publication date declared in meta tags, JSON-LD or <time datetime>."""
     best: tuple[int, str, str] | None = None
@@ -111,10 +126,12 @@ def find_declared_date(tree: HtmlElement) -> tuple[str, str] | None:
         return best[1], best[2]
     for script in tree.iterfind('.//script[@type="application/ld+json"]'):
         match = _JSONLD_DATE.search(script.text or "")
-        parsed = match and parse_date(match.group(1))
-        if parsed:
+        parsed = parse_date(match.group(1)) if match else None
+        if match and parsed:
             return match.group(1), parsed[1]
     for elem in tree.iter("time"):
+        if _is_page_furniture(elem):
+            continue  # a site header or footer shows today's date or the last update
         for value in (elem.get("datetime"), elem.text_content()):
             parsed = value and parse_date(value.strip())
             if parsed:

@@ -22,10 +22,11 @@ from lxml.html import (
 )
 from trafilatura import bare_extraction
 from trafilatura.metadata import examine_meta, extract_meta_json
+from trafilatura.settings import Document
 
-from crawler.template import cut_related, is_boilerplate_line
 from crawler.dates import find_dateline, find_declared_date
 from crawler.language import detect_language, primary_subtag
+from crawler.template import cut_related, is_boilerplate_line
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,9 @@ MAX_DOM_ELEMENTS = 60_000
 MAX_LINK_SHARE = 0.8  # a link round-up blog post has 0.75, menus and listings above 0.9
 DATELINE_SCAN_LINES = 4
 SHORT_DATE_ELEMENT = 100
-_PARSER = HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False)
+_PARSER = HTMLParser(
+    remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False
+)
 # one element class, looked up in C: lxml.html's per-tag lookup is a Python call per element
 # touched and costs trafilatura ~10 % of its time
 _PARSER.set_element_class_lookup(
@@ -46,14 +49,19 @@ _PARSER.set_element_class_lookup(
 )
 _TOO_DEEP = etree.XPath("/*" * (MAX_DOM_DEPTH + 1))
 _COUNT_ELEMENTS = etree.XPath("count(//*)")
-# JSON-LD stays: trafilatura reads it to recognise forum threads
-_INVISIBLE_ELEMENTS = etree.XPath("//script[not(@type='application/ld+json')]|//style|//svg|//template")
+# Elements trafilatura removes anyway, but only after copying them 3-4 times: dropping them first
+# saves a third of its time on template-heavy pages. JSON-LD stays (trafilatura detects forums
+# with it); so does a nav/aside/footer that broken HTML made the parent of the article.
+_INVISIBLE_ELEMENTS = etree.XPath(
+    "//script[not(@type='application/ld+json')]|//style|//svg|//template|//noscript|//iframe"
+    "|//head/*[not(self::title or self::script)]"
+    "|//*[self::nav or self::aside or self::footer][not(.//h1 or .//article or .//main)]"
+)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
-_SPACES = re.compile(r"[^\S\n]+")
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _NO_SPACE = re.compile(r"\s+")
 MIN_CHUNK_CHARS = 200
 CHUNK_MAX_LEVELS = 3
@@ -64,8 +72,10 @@ _DATE_WORDS = re.compile(r"date|datum|time|zeit|publish|posted|byline|meta|info"
 _TITLE_SEPARATOR = re.compile(r"\s+[-|–—:·»]{1,2}\s+")
 # WHATWG: labels for Latin-1 and ASCII mean windows-1252
 _WHATWG_ALIASES = {"latin_1": "cp1252", "ascii": "cp1252", "iso8859_1": "cp1252"}
-# characters a windows-1252 decoding of Western European text plausibly contains
-_WESTERN = frozenset("äöüÄÖÜßéèêëáàâçñíìîïóòôúùûÉÈÀÇ€„“”‚‘’–—…«»°§©®·´×÷½¼¾±µ¿¡ªº¹²³£¥¢")
+# a windows-1252 decoding of Western European text has few high characters outside this set
+_NOT_WESTERN = re.compile(
+    "[^\x00-\x7fäöüÄÖÜßéèêëáàâçñíìîïóòôúùûÉÈÀÇ€„“”‚‘’–—…«»°§©®·´×÷½¼¾±µ¿¡ªº¹²³£¥¢]"
+)
 
 
 @dataclass(frozen=True)
@@ -91,28 +101,31 @@ def extract_article(
     min_chars: int = 200,
     boilerplate: frozenset[str] = frozenset(),
 ) -> Article | None:
-    """The article of a page, or None when it holds none (empty, navigation, too short, deep DOM)."""
+    """The article of a page, or None if it has none (empty, navigation, too short, deep DOM)."""
     tree = parse_html(decode_html(body, content_type))
     if tree is None:
         return None
     if is_oversized(tree):
         logger.debug("DOM too deep or too large, no extraction: %s", url)
         return None
-    meta = examine_meta(tree)
-    meta = extract_meta_json(tree, meta)
-    for invisible in _INVISIBLE_ELEMENTS(tree):
-        invisible.drop_tree()  # trafilatura drops them too, but only after copying them 3-4 times
+    meta = read_metadata(tree)
     title = find_title(tree, meta.title, meta.sitename, url)
+    canonical_url = find_canonical_url(tree, url)
+    declared_date = find_declared_date(tree)
+    declared = primary_subtag(
+        tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+    )
+    for invisible in _INVISIBLE_ELEMENTS(tree):
+        invisible.drop_tree()
     text = extract_text(tree, url, boilerplate, title)
     if len(text) < min_chars or link_share(tree, text) > MAX_LINK_SHARE:
         return None
-    declared = primary_subtag(tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang"))
     language, probability = detect_language(text, declared)
-    published = find_published(tree, text)
+    published = declared_date or find_printed_date(tree, text)
     author = meta.author if meta.author and " " in meta.author.strip() else None
     return Article(
         url=url,
-        canonical_url=find_canonical_url(tree, url),
+        canonical_url=canonical_url,
         title=title,
         text=text,
         published_raw=published[0] if published else None,
@@ -125,14 +138,28 @@ def extract_article(
     )
 
 
+def read_metadata(tree: HtmlElement) -> Document:
+    """Title, author and site name from meta tags, then JSON-LD."""
+    meta = examine_meta(tree)
+    try:
+        return extract_meta_json(tree, meta)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError):
+        # trafilatura's JSON-LD reader assumes objects: `[1, 2]` or `"text"` make it raise
+        logger.debug("unusable JSON-LD metadata")
+        return meta
+
+
 def extract_text(
-    tree: HtmlElement, url: str | None, boilerplate: frozenset[str] = frozenset(), title: str | None = None
+    tree: HtmlElement,
+    url: str | None,
+    boilerplate: frozenset[str] = frozenset(),
+    title: str | None = None,
 ) -> str:
     """Main text of a parsed page without its title line and boilerplate lines, normalised."""
     document = bare_extraction(
         tree, url=url, include_comments=False, with_metadata=False, include_tables=True
     )
-    if document is None or not document.text:
+    if not isinstance(document, Document) or not document.text:
         return ""
     lines = add_sibling_chunks(tree, normalize_text(document.text).split("\n"))
     if title and lines[0].casefold() == title.casefold():
@@ -148,6 +175,13 @@ def add_sibling_chunks(tree: HtmlElement, lines: list[str]) -> list[str]:
     chunk but the first in trafilatura. Blog indexes and teaser lists are told apart by their
     differing wrappers (`post-5979`, `post-5980`) or list items.
     """
+    containers: dict[tuple[str, str], set[HtmlElement]] = {}
+    for paragraph in tree.iter("p"):
+        parent = paragraph.getparent()
+        if parent is not None and parent.get("class"):
+            containers.setdefault((parent.tag, parent.get("class", "")), set()).add(parent)
+    if all(len(twins) < 2 for twins in containers.values()):
+        return lines
     squeezed = _NO_SPACE.sub("", "".join(lines))
     found: dict[tuple[str, str], set[HtmlElement]] = {}
     paragraphs = []
@@ -180,7 +214,9 @@ def add_sibling_chunks(tree: HtmlElement, lines: list[str]) -> list[str]:
 
 def _is_outside_article(elem: HtmlElement) -> bool:
     for node in (elem, *elem.iterancestors()):
-        if node.tag in _OUTSIDE_TAGS or _OUTSIDE_WORDS.search(f"{node.get('class')} {node.get('id')}"):
+        if node.tag in _OUTSIDE_TAGS or _OUTSIDE_WORDS.search(
+            f"{node.get('class')} {node.get('id')}"
+        ):
             return True
     return False
 
@@ -217,8 +253,12 @@ def _merge_in_page_order(lines: list[str], paragraphs: list, added: set[str]) ->
 
 def normalize_text(text: str) -> str:
     """NFC, invisible characters and soft hyphens removed, spaces collapsed, empty lines dropped."""
-    text = unicodedata.normalize("NFC", text.translate(_INVISIBLE))
-    lines = (_SPACES.sub(" ", line).strip() for line in text.replace("\r", "\n").split("\n"))
+    if _INVISIBLE.search(text):
+        text = _INVISIBLE.sub("", text)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    # str.split() splits at every Unicode space, NBSP and thin space included
+    lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
 
 
@@ -244,22 +284,24 @@ def decode_html(body: bytes, content_type: str | None) -> str:
         return body.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    for codec in declared:
-        if codec and codec != "utf_8" and not codec.startswith("utf_16"):
+    for label in declared:
+        if label and label != "utf_8" and not label.startswith("utf_16"):
             try:
-                return body.decode(codec)
+                return body.decode(label)
             except UnicodeDecodeError:
                 continue
     as_utf8 = body.decode("utf-8", errors="replace")
-    non_ascii = sum(1 for ch in as_utf8 if ord(ch) > 127)
-    if as_utf8.count("\ufffd") * 20 < non_ascii:  # UTF-8 with a few stray bytes
+    if as_utf8.count("\ufffd") * 20 < _count_non_ascii(as_utf8):  # UTF-8 with a few stray bytes
         return as_utf8
     as_cp1252 = body.decode("cp1252", errors="replace")
-    high = [ch for ch in as_cp1252 if ord(ch) > 127]
-    if sum(ch in _WESTERN for ch in high) >= 0.9 * len(high):
+    if len(_NOT_WESTERN.findall(as_cp1252)) <= 0.1 * _count_non_ascii(as_cp1252):
         return as_cp1252
     best = from_bytes(body).best()
     return str(best) if best is not None else as_cp1252
+
+
+def _count_non_ascii(text: str) -> int:
+    return len(text) - len(text.encode("ascii", "ignore"))
 
 
 def _codec(label: str) -> str | None:
@@ -311,10 +353,10 @@ def find_canonical_url(tree: HtmlElement, url: str) -> str | None:
     return urljoin(base_url, link.get("href", "").strip())
 
 
-def find_published(tree: HtmlElement, text: str) -> tuple[str, str] | None:
-    """(as printed, ISO date) from meta/time, a dateline opening the text, or a date element."""
+def find_printed_date(tree: HtmlElement, text: str) -> tuple[str, str] | None:
+    """(as printed, ISO date) from a dateline opening the text, or from a short date element."""
     head = text.split("\n", DATELINE_SCAN_LINES)[:DATELINE_SCAN_LINES]
-    return find_declared_date(tree) or find_dateline(head) or _find_date_element(tree)
+    return find_dateline(head) or _find_date_element(tree)
 
 
 def _find_date_element(tree: HtmlElement) -> tuple[str, str] | None:
@@ -330,7 +372,9 @@ def _find_date_element(tree: HtmlElement) -> tuple[str, str] | None:
     return None
 
 
-def find_title(tree: HtmlElement, meta_title: str | None, site_name: str | None, url: str) -> str | None:
+def find_title(
+    tree: HtmlElement, meta_title: str | None, site_name: str | None, url: str
+) -> str | None:
     """The single <h1> if the page title confirms it, else og:title/<title> minus a site suffix."""
     h1s = [t for t in (_clean_field(h.text_content()) for h in tree.iter("h1")) if t]
     title_elem = tree.find(".//title")
@@ -344,7 +388,7 @@ def find_title(tree: HtmlElement, meta_title: str | None, site_name: str | None,
 
 
 def strip_site_suffix(title: str, site_name: str | None, url: str) -> str:
-    """"Aktuelles - Engagement Global" -> "Aktuelles" when the cut part names the site."""
+    """Cut a trailing or leading part naming the site: "Aktuelles - Engagement Global"."""
     parts = _TITLE_SEPARATOR.split(title)
     if len(parts) < 2:
         return title

@@ -34,7 +34,7 @@ def detect_language(text: str, declared: str | None = None) -> tuple[str, float]
 
 
 def primary_subtag(code: str | None) -> str | None:
-    """"de-DE" -> "de", "zh_CN" -> "zh"; None for an empty or non-alphabetic code."""
+    """Primary subtag of a language code ("de-DE" gives "de"), None if there is none."""
     if not code:
         return None
     primary = code.strip().lower().replace("_", "-").split("-")[0]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -44,6 +46,7 @@ class ExtractPipeline:
         self.max_bytes = max_bytes
         self.min_chars = min_chars
         self.pool: ProcessPoolExecutor | None = None
+        self.slots = asyncio.Semaphore(1)  # replaced in open_spider, sized to the pool
         self.templates_path = templates_path  # the archive holding each source's learned template blocks
         self.boilerplate: dict[str, frozenset[str]] = {}
 
@@ -59,6 +62,10 @@ class ExtractPipeline:
             self.boilerplate = read_blocks(self.templates_path)  # learned by earlier crawls
         if self.workers > 0:
             self.pool = _new_pool(self.workers)
+            # Two pages a worker in the pool (one extracting, one ready); the rest wait here. So the
+            # timeout counts a page's own extraction (and at most one page's before it), not the
+            # backlog a fast download builds up, and a timeout's killed workers take few pages along.
+            self.slots = asyncio.Semaphore(2 * self.workers)
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -77,6 +84,8 @@ class ExtractPipeline:
             article = await self._run(extract)
         except TimeoutError:
             return self._skip(item, "error", "extract_timeout")
+        except BrokenProcessPool:
+            return self._skip(item, "error", "extract_worker_died")
         if article is None:
             return self._skip(item, "no_article", "extractor found no article")
         self.stats.inc_value("crawler/extract/article")
@@ -89,16 +98,33 @@ class ExtractPipeline:
     async def _run(self, extract: partial) -> object:
         if self.pool is None:
             return extract()
-        future = asyncio.get_running_loop().run_in_executor(self.pool, extract)
+        async with self.slots:
+            try:
+                return await self._extract_in(self.pool, extract)
+            except BrokenProcessPool:
+                # another page's timeout killed this page's worker, or a worker died: once more
+                self.stats.inc_value("crawler/extract/retried")
+                return await self._extract_in(self.pool, extract)
+
+    async def _extract_in(self, pool: ProcessPoolExecutor, extract: partial) -> object:
+        future = asyncio.get_running_loop().run_in_executor(pool, extract)
         try:
             return await asyncio.wait_for(future, self.timeout)
-        except TimeoutError:
-            # a stuck worker cannot be interrupted: replace the pool and kill its processes
-            old, self.pool = self.pool, _new_pool(self.workers)
-            for process in list(old._processes.values()):  # noqa: SLF001 (no public way to kill one)
-                process.kill()
-            old.shutdown(wait=False, cancel_futures=True)
+        except (TimeoutError, BrokenProcessPool):
+            self._replace_pool(pool)
             raise
+
+    def _replace_pool(self, pool: ProcessPoolExecutor) -> None:
+        """A stuck worker cannot be interrupted: kill the pool's processes and start a new pool.
+
+        Its other pages fail with BrokenProcessPool and are extracted again in the new pool.
+        """
+        if pool is not self.pool:
+            return  # replaced already, by another page of the same pool
+        self.pool = _new_pool(self.workers)
+        for process in list(pool._processes.values()):  # noqa: SLF001 (no public way to kill one)
+            process.kill()
+        pool.shutdown(wait=False)
 
     def _skip(self, item: PageItem, outcome: str, detail: str) -> PageItem:
         self.stats.inc_value(f"crawler/extract/{outcome}")
@@ -107,9 +133,27 @@ class ExtractPipeline:
         return item
 
 
+_WARM_UP_TEXT = ("Die Stadt hat am Montag ein neues Programm für kommunale Partnerschaften vorgestellt. "
+                 "Mit Partnern in Afrika und Lateinamerika sollen Projekte für den Klimaschutz entstehen. ")
+_WARM_UP_PAGE = (f"<html lang='de'><head><title>Programm</title></head><body><article><h1>Programm</h1>"
+                 f"<p>{_WARM_UP_TEXT * 3}</p><p>{_WARM_UP_TEXT * 2}</p></article></body></html>").encode()
+
+
 def _new_pool(workers: int) -> ProcessPoolExecutor:
     # fork: workers start at once with trafilatura already imported; they only run extract_article
+    _warm_up()
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+
+
+def _warm_up() -> None:
+    """Load what extraction loads lazily (langdetect's 61 MB of profiles, stoplists) before forking.
+
+    The workers then share these pages with the crawl process instead of each loading its own
+    copy, and start extracting at once. gc.freeze() keeps the collector from writing to the
+    inherited objects, which would copy their pages into every worker (bench/throughput.py).
+    """
+    extract_article(_WARM_UP_PAGE, "http://127.0.0.1/warm-up.html")
+    gc.freeze()
 
 
 class StoragePipeline:

@@ -11,39 +11,45 @@ from typing import Self
 SHORT_LINE = 250
 COOKIE_LINE = 400
 _TRAILING = " .:…›»>|→-–"
-_STUBS = frozenset(
-    """zurück|zurück zur übersicht|zurück zur liste|zurück zu den nachrichten|zur übersicht
-    |alle meldungen|alle nachrichten|weiterlesen|weiter lesen|mehr lesen|mehr erfahren|mehr|mehr dazu
-    |mehr informationen|read more|more|continue reading|nach oben|zum seitenanfang|seitenanfang
-    |top|back to top|hauptnavigation|navigation|menü|menu|suche|search|inhalt|teilen|share
-    |diese seite teilen|seite teilen|artikel teilen|beitrag teilen|link kopieren|link copied
-    |seite weiterempfehlen|weiterempfehlen|empfehlen|drucken|seite drucken|diese seite drucken
-    |druckversion|e-mail|mail|facebook|twitter|x|linkedin|xing|whatsapp|instagram|mastodon
-    |bluesky|threads|tweet|pinterest|schließen|close|newsletter abonnieren|jetzt abonnieren
-    |abonnieren|zum newsletter|vorlesen|diese seite vorlesen|seite vorlesen|leichte sprache
-    |gebärdensprache|barrierefreiheit|sitemap|impressum|datenschutz|kontakt
-    |datenschutzerklärung|cookie-einstellungen|cookie settings""".replace("\n", "")
-    .replace("    ", "")
-    .split("|")
-)  # fmt: skip
-_PATTERNS = re.compile(
-    "|".join(
-        (
-            r"^(?:bildvergrößerung|bild vergrößern|vergrößern|großansicht|zoom)\b",
-            r"dies ist der alt-text",
-            r"^(?:direkt |springe |springen |gehe |skip )?(?:zum|zur|zu den|to)"
-            r" (?:haupt)?(?:inhalt|navigation|menü|suche|fußzeile|footer|seitenanfang|content"
-            r"|main content|kontakt)(?: springen| wechseln)?$",
-            r"^(?:hauptnavigation|navigation überspringen|skip navigation)\b",
-            r"^(?:teilen|share|posten|tweet)(?: auf| on| via| bei| per)? (?:facebook|twitter|x|"
-            r"linkedin|xing|whatsapp|e-mail|mastodon|threads|bluesky|pinterest)",
-            r"^(?:stand|letzte änderung|letzte aktualisierung|zuletzt aktualisiert|aktualisiert"
-            r"|last updated|updated)(?: am| on)?:?\s*\d{1,2}\.?\s?(?:\d{1,2}\.|[a-zäé]+\.?)\s?\d{2,4}"
-            r"[\d:., uhr]*$",
-        )
+# whole lines (lower case, list mark and trailing arrows or colons removed) that are widgets
+# fmt: off
+_STUBS = frozenset({
+    "zurück", "zurück zur übersicht", "zurück zur liste", "zurück zu den nachrichten",
+    "zur übersicht", "alle meldungen", "alle nachrichten", "weiterlesen", "weiter lesen",
+    "mehr lesen", "mehr erfahren", "mehr", "mehr dazu", "mehr informationen", "read more", "more",
+    "continue reading", "nach oben", "zum seitenanfang", "seitenanfang", "top", "back to top",
+    "hauptnavigation", "navigation", "menü", "menu", "suche", "search", "inhalt", "teilen",
+    "share", "diese seite teilen", "seite teilen", "artikel teilen", "beitrag teilen",
+    "link kopieren", "link copied", "seite weiterempfehlen", "weiterempfehlen", "empfehlen",
+    "drucken", "seite drucken", "diese seite drucken", "druckversion", "e-mail", "mail",
+    "facebook", "twitter", "x", "linkedin", "xing", "whatsapp", "instagram", "mastodon",
+    "bluesky", "threads", "tweet", "pinterest", "schließen", "close", "newsletter abonnieren",
+    "jetzt abonnieren", "abonnieren", "zum newsletter", "vorlesen", "diese seite vorlesen",
+    "seite vorlesen", "leichte sprache", "gebärdensprache", "barrierefreiheit", "sitemap",
+    "impressum", "datenschutz", "kontakt", "datenschutzerklärung", "cookie-einstellungen",
+    "cookie settings",
+})
+# fmt: on
+_FURNITURE = (
+    r"^(?:bildvergrößerung|bild vergrößern|vergrößern|großansicht|zoom)\b",
+    r"dies ist der alt-text",
+    (
+        r"^(?:direkt |springe |springen |gehe |skip )?(?:zum|zur|zu den|to)"
+        r" (?:haupt)?(?:inhalt|navigation|menü|suche|fußzeile|footer|seitenanfang|content"
+        r"|main content|kontakt)(?: springen| wechseln)?$"
     ),
-    re.IGNORECASE,
+    r"^(?:hauptnavigation|navigation überspringen|skip navigation)\b",
+    (
+        r"^(?:teilen|share|posten|tweet)(?: auf| on| via| bei| per)? (?:facebook|twitter|x"
+        r"|linkedin|xing|whatsapp|e-mail|mastodon|threads|bluesky|pinterest)"
+    ),
+    (
+        r"^(?:stand|letzte änderung|letzte aktualisierung|zuletzt aktualisiert|aktualisiert"
+        r"|last updated|updated)(?: am| on)?:?\s*\d{1,2}\.?\s?(?:\d{1,2}\.|[a-zäé]+\.?)"
+        r"\s?\d{2,4}[\d:., uhr]*$"
+    ),
 )
+_PATTERNS = re.compile("|".join(_FURNITURE), re.IGNORECASE)
 # a caption ends in a credit: "… Foto: Stadt Bonn", "(Bild: privat)", "© SKEW"
 _CREDIT = re.compile(
     r"(?:^|[\s(\[|/,;])(?:fotos?|bild(?:er|quelle|nachweis)?|fotonachweis|fotograf(?:ie)?|photo"
@@ -64,28 +70,31 @@ _NEWSLETTER = re.compile(
 )
 # calls to act and notices around an article: comments, consent, affiliate links, ads
 _NOTICE = re.compile(
-    r"in den kommentaren|kommentare? (?:zu )?(?:schreiben|verfassen|hinterlassen)|(?:eingeloggt|angemeldet)"
-    r" sein,? um|^gefällt (?:dir|ihnen|euch) (?:unser|dieser|der|die|das)|(?:akzeptieren|bestätigen)"
-    r" sie (?:unsere|die) (?:datenschutz|nutzungsbedingungen|agb)|jederzeit widerrufen"
-    r"|affiliate[- ]?links?|provisions-?links?|werbelinks?|product advertising api"
-    r"|^(?:anzeige|werbung|advertisement|sponsored)\b(?! (?:der|des|von|für|im|in)\b)"
+    r"in den kommentaren|kommentare? (?:zu )?(?:schreiben|verfassen|hinterlassen)"
+    r"|(?:eingeloggt|angemeldet) sein,? um|^gefällt (?:dir|ihnen|euch) (?:unser|dieser|der|die|das)"
+    r"|(?:akzeptieren|bestätigen) sie (?:unsere|die) (?:datenschutz|nutzungsbedingungen|agb)"
+    r"|jederzeit widerrufen|affiliate[- ]?links?|provisions-?links?|werbelinks?"
+    r"|product advertising api|^(?:anzeige|werbung|advertisement|sponsored)(?:$|\s*[:|–-])"
     r"|^(?:beitragsbild|titelbild|symbolbild|vorschaubild|headerbild)\b",
     re.IGNORECASE,
 )
 _LIST_MARK = re.compile(r"^[-•·*]\s+")
-# headings of "more articles" blocks: whatever follows them is teasers, not the article
+# "more articles" headings and "Read more: <title>" teasers
 _RELATED = re.compile(
     r"^(?:auch interessant|ebenfalls interessant|das (?:könnte|dürfte) (?:dich|sie|euch) (?:auch )?"
-    r"interessieren|(?:das )?interessiert (?:dich|sie) (?:vielleicht )?auch|schon gelesen|lesen sie auch"
-    r"|lesen sie (?:dazu|mehr)|lies auch|mehr zum thema|mehr (?:aus|zu) (?:der|dem|den) (?:rubrik|kategorie)"
+    r"interessieren|(?:das )?interessiert (?:dich|sie) (?:vielleicht )?auch|schon gelesen"
+    r"|lesen sie auch|lesen sie (?:dazu|mehr)|lies auch|mehr zum thema"
+    r"|mehr (?:aus|zu) (?:der|dem|den) (?:rubrik|kategorie)"
     r"|weitere (?:artikel|beiträge|themen|meldungen|nachrichten|news|aktuelle themen|beiträge aus)"
     r"|ähnliche (?:artikel|beiträge|themen)|verwandte (?:artikel|beiträge|themen)|passend zum thema"
-    r"|empfohlene (?:artikel|beiträge)|beliebte (?:artikel|beiträge)|meist-?(?:gelesen|diskutiert|kommentiert)|top[- ]themen"
-    r"|related(?: articles| posts| stories| content| coverage| reading)?|read more|read next|read also"
-    r"|see also|you (?:may|might) also like|more from|more stories|recommended(?: for you)?"
-    r"|most popular|most read|popular posts|recent posts|contenido relacionado|noticias relacionadas"
-    r"|más sobre|lee también|te puede interesar|lire aussi|à lire aussi|sur le même sujet"
-    r"|leggi anche|czytaj także|zobacz też|przeczytaj też)\b",
+    r"|empfohlene (?:artikel|beiträge)|beliebte (?:artikel|beiträge)"
+    r"|meist-?(?:gelesen|diskutiert|kommentiert)|top[- ]themen"
+    r"|related(?: articles| posts| stories| content| coverage| reading)?|read more|read next"
+    r"|read also|see also|you (?:may|might) also like|more from|more stories"
+    r"|recommended(?: for you)?|most popular|most read|popular posts|recent posts"
+    r"|contenido relacionado|noticias relacionadas|más sobre|lee también|te puede interesar"
+    r"|lire aussi|à lire aussi|sur le même sujet|leggi anche|czytaj także|zobacz też"
+    r"|przeczytaj też)\b",
     re.IGNORECASE,
 )
 RELATED_HEADING = 80
@@ -111,7 +120,7 @@ def is_boilerplate_line(line: str) -> bool:
 
 
 def cut_related(lines: list[str]) -> list[str]:
-    """Drop "Lesen Sie auch: …" teaser lines and "Weitere Artikel" headings with their teaser titles."""
+    """Drop "Lesen Sie auch: …" teasers, and "Weitere Artikel" headings with their teaser titles."""
     kept: list[str] = []
     in_block = False
     for line in lines:
@@ -119,8 +128,8 @@ def cut_related(lines: list[str]) -> list[str]:
         match = _RELATED.match(bare) if len(bare) <= RELATED_INLINE else None
         if match:
             # a heading starts a block of teaser titles; "Read more: <title>" is one teaser
-            in_block = len(bare) <= RELATED_HEADING and not bare[match.end() :].lstrip().startswith(":")
-            in_block = in_block or bare[match.end() :].strip() == ":"
+            rest = bare[match.end() :].strip()
+            in_block = len(bare) <= RELATED_HEADING and (rest == ":" or not rest.startswith(":"))
         elif not (in_block and len(bare) <= RELATED_INLINE and not bare.endswith((".", "!", ":"))):
             in_block = False
             kept.append(line)
@@ -137,7 +146,8 @@ class TemplateLearner:
         self.max_paragraph_chars = max_paragraph_chars
         self.max_entries = max_entries
         self.pages: set[str] = set()
-        self.seen_on: dict[str, set[str]] = {}  # paragraph -> keys of pages, capped at the threshold
+        # paragraph -> keys of the pages it was seen on, capped at the threshold
+        self.seen_on: dict[str, set[str]] = {}
 
     def add_page(self, page: str, paragraphs: Iterable[str]) -> None:
         """Count the paragraphs of one page (e.g. its URL and Article.text.split("\\n"))."""

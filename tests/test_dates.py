@@ -38,9 +38,18 @@ def test_declared_meta_date_wins_over_dateline() -> None:
 
 
 def test_date_in_canonical_url_is_not_used() -> None:
-    article = extract_article((PAGES / "date_none.html").read_bytes(), "https://www.lahr.de/2019/05/x.html")
+    article = extract_article(
+        (PAGES / "date_none.html").read_bytes(), "https://www.lahr.de/2019/05/x.html"
+    )
     assert article is not None
     assert article.published_at is None and article.published_raw is None
+
+
+def test_time_in_site_header_or_footer_is_not_the_publication_date() -> None:
+    article = extract_article((PAGES / "date_footer_time.html").read_bytes(), URL)
+    assert article is not None and article.published_at == "2019-05-03"
+    undated = extract_article((PAGES / "date_site_header_only.html").read_bytes(), URL)
+    assert undated is not None and undated.published_at is None
 
 
 def test_stand_footer_is_not_a_publication_date() -> None:
@@ -57,6 +66,8 @@ def test_stand_footer_is_not_a_publication_date() -> None:
         ("May 5, 2023", "2023-05-05"),
         ("2024-03-05T10:00:00+01:00", "2024-03-05"),
         ("am 1.2.2019 um 10 Uhr", "2019-02-01"),
+        ("Bonn, 24 de febrero de 2024.", "2024-02-24"),
+        ("15 de junio de 2023", "2023-06-15"),
     ],
 )
 def test_parse_date_reads_other_shapes(text: str, iso: str) -> None:
@@ -64,7 +75,9 @@ def test_parse_date_reads_other_shapes(text: str, iso: str) -> None:
     assert parsed is not None and parsed[1] == iso
 
 
-@pytest.mark.parametrize("text", ["31.02.2020", "Version 1.2.2020.5", "12.13.2020", "01.01.1850", "Tel. 0761 12.34"])
+@pytest.mark.parametrize(
+    "text", ["31.02.2020", "Version 1.2.2020.5", "12.13.2020", "01.01.1850", "Tel. 0761 12.34"]
+)
 def test_parse_date_rejects_impossible_or_non_dates(text: str) -> None:
     assert parse_date(text) is None
 
@@ -73,5 +86,8 @@ def test_dateline_needs_a_lead_or_a_short_line() -> None:
     sentence = ("Seit dem 1. Januar 2019 arbeitet die Stadt mit ihren Partnern in Afrika und "
                 "Lateinamerika an gemeinsamen Projekten für Klimaschutz und Bildung.")  # fmt: skip
     assert find_dateline([sentence]) is None
-    assert find_dateline(["Bonn, 24. Februar 2024. " + sentence]) == ("24. Februar 2024", "2024-02-24")
+    assert find_dateline(["Bonn, 24. Februar 2024. " + sentence]) == (
+        "24. Februar 2024",
+        "2024-02-24",
+    )
     assert find_dateline(["Stand: 01.03.2024"]) is None

@@ -36,10 +36,8 @@ def _path(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def listed_golden(site: str, state: str = "v1") -> list:
-    """Golden articles a listing or feed links to (translations and sitemap-only pages: issue 3)."""
-    return [a for a in load_golden(state).primary_articles() if a.site == site and a.translation_of is None
-            and {"listing", "feed"} & set(a.discoverable_from)]
+def golden_articles(site: str, state: str = "v1") -> list:
+    return [a for a in load_golden(state).primary_articles() if a.site == site]
 
 
 def golden_boilerplate_in(articles: dict[str, dict]) -> list[tuple[str, str]]:
@@ -53,12 +51,12 @@ def version_count(db_path: Path) -> int:
         return db.execute("SELECT count(*) FROM versions").fetchone()[0]
 
 
-def test_skew_crawl_stores_every_listed_article_with_golden_title_date_and_language(replica, tmp_path):
+def test_skew_crawl_stores_every_golden_article_with_its_title_date_and_language(replica, tmp_path):
     db_path = tmp_path / "archive.db"
     run_crawl("skew", db_path, replica, {"base_url": replica.urls["skew"]})
     articles = stored(db_path)
-    expected = listed_golden("skew")
-    assert len(expected) >= 12
+    expected = golden_articles("skew")
+    assert len(expected) == 16 and len(articles) == len(expected)
     for golden in expected:
         got = articles.get(golden.canonical_path)
         assert got is not None, f"not found: {golden.path}"

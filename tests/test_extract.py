@@ -6,8 +6,16 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from lxml.html import HtmlElement
 
-from crawler.extract import Article, decode_html, extract_article, normalize_text
+from crawler.extract import (
+    Article,
+    add_sibling_chunks,
+    decode_html,
+    extract_article,
+    normalize_text,
+    parse_html,
+)
 from crawler.language import detect_language
 
 PAGES = Path(__file__).parent / "pages"
@@ -31,7 +39,9 @@ def assert_clean_german(article: Article | None) -> None:
 
 
 def test_utf8_body_under_latin1_header_is_decoded_as_utf8() -> None:
-    assert_clean_german(extract_page("utf8_body.html", content_type="text/html; charset=ISO-8859-1"))
+    assert_clean_german(
+        extract_page("utf8_body.html", content_type="text/html; charset=ISO-8859-1")
+    )
 
 
 def test_windows_1252_body_under_utf8_header_follows_meta_charset() -> None:
@@ -89,7 +99,8 @@ def test_leaking_boilerplate_lines_are_removed() -> None:
     article = extract_page("boilerplate_leaks.html")
     assert article is not None
     assert "Die Kooperation umfasst Projekte zur Energieversorgung" in article.text
-    assert "Der Fotograf Max Muster begleitete die Reise" in article.text  # "Foto" mid-sentence stays
+    # "Foto" inside a sentence is not a caption credit
+    assert "Der Fotograf Max Muster begleitete die Reise" in article.text
     assert "Seit dem Jahr 2011 unterstützt die Servicestelle" in article.text
     for leak in ("Foto: Stadt Bonn", "Bild: privat", "© SKEW", "Bildvergrößerung", "ALT-Text",
                  "Diese Seite teilen", "Link kopieren", "weiterempfehlen", "Hauptnavigation",
@@ -99,7 +110,10 @@ def test_leaking_boilerplate_lines_are_removed() -> None:
 
 
 def test_learned_template_paragraphs_are_dropped() -> None:
-    repeated = "Seit dem Jahr 2011 unterstützt die Servicestelle Kommunen in der Einen Welt solche Partnerschaften mit Beratung und Fördermitteln."  # noqa: E501
+    repeated = (
+        "Seit dem Jahr 2011 unterstützt die Servicestelle Kommunen in der Einen Welt solche "
+        "Partnerschaften mit Beratung und Fördermitteln."
+    )
     article = extract_page("boilerplate_leaks.html", boilerplate=frozenset({repeated}))
     assert article is not None
     assert "Seit dem Jahr 2011" not in article.text
@@ -126,7 +140,8 @@ def test_deeply_nested_page_is_no_article_and_fast() -> None:
 
 def test_single_8_mb_text_node_is_extracted() -> None:
     sentence = "Die Partnerschaft zwischen Lahr und Alajuela wächst weiter. "
-    body = f"<html><body><article><p>{sentence * (8_000_000 // len(sentence))}</p></article></body></html>"
+    text = sentence * (8_000_000 // len(sentence))
+    body = f"<html><body><article><p>{text}</p></article></body></html>"
     article = extract_article(body.encode(), URL)
     assert article is not None
     assert article.text.startswith("Die Partnerschaft zwischen Lahr und Alajuela")
@@ -135,8 +150,8 @@ def test_single_8_mb_text_node_is_extracted() -> None:
 
 def test_12_mb_page_is_refused_quickly() -> None:
     paragraphs = "".join(
-        f"<p>Meldung {i}: Die Stadt Lahr fördert Projekte in Costa Rica mit Schulen und Vereinen.</p>\n"
-        for i in range(140_000)
+        f"<p>Meldung {i}: Die Stadt Lahr fördert Projekte in Costa Rica mit Vereinen.</p>\n"
+        for i in range(150_000)
     )
     body = f"<html><body><main>{paragraphs}</main></body></html>".encode()
     assert len(body) > 12_000_000
@@ -148,7 +163,10 @@ def test_12_mb_page_is_refused_quickly() -> None:
 def test_canonical_url_is_resolved_against_base() -> None:
     article = extract_page("title_suffix.html")
     assert article is not None
-    assert article.canonical_url == "https://skew.engagement-global.de/aktuelles/artikel/globales-lernen.html"
+    assert (
+        article.canonical_url
+        == "https://skew.engagement-global.de/aktuelles/artikel/globales-lernen.html"
+    )
     assert article.url == URL
 
 
@@ -165,7 +183,7 @@ def test_title_uses_h1_without_soft_hyphen_or_nbsp() -> None:
 
 
 def test_title_site_suffix_is_stripped_when_it_names_the_site() -> None:
-    body = (PAGES / "title_suffix.html").read_bytes().replace("<h1>".encode(), b"<h2>")
+    body = (PAGES / "title_suffix.html").read_bytes().replace(b"<h1>", b"<h2>")
     article = extract_article(body, "https://skew.engagement-global.de/aktuelles/x.html")
     assert article is not None
     assert article.title == "Globales Lernen in Kommunen"
@@ -201,7 +219,14 @@ def test_short_ambiguous_text_keeps_plausible_declared_language() -> None:
 
 
 def test_detect_language_never_raises_and_says_unknown() -> None:
-    for text in ("", "   ", "12345 67890", "https://www.lahr.de/", "🙂🙂🙂", "Start Aktuelles Cookies"):
+    for text in (
+        "",
+        "   ",
+        "12345 67890",
+        "https://www.lahr.de/",
+        "🙂🙂🙂",
+        "Start Aktuelles Cookies",
+    ):
         assert detect_language(text, "de") == ("unknown", 0.0)
 
 
@@ -225,8 +250,13 @@ def test_article_pickles_for_process_pools() -> None:
 
 
 def test_extract_module_imports_neither_scrapy_nor_sqlite_utils() -> None:
-    code = "import sys, crawler.extract; print(any(m.split('.')[0] in ('scrapy', 'sqlite_utils') for m in sys.modules))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    code = (
+        "import sys, crawler.extract; "
+        "print(any(m.split('.')[0] in ('scrapy', 'sqlite_utils') for m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"
 
 
@@ -234,3 +264,73 @@ def test_extract_module_imports_neither_scrapy_nor_sqlite_utils() -> None:
 def test_every_fixture_page_extracts_without_raising(name: str) -> None:
     result = extract_page(name)
     assert result is None or isinstance(result, Article)
+
+
+def page_tree(name: str) -> HtmlElement:
+    tree = parse_html(decode_html((PAGES / name).read_bytes(), None))
+    assert tree is not None
+    return tree
+
+
+def test_article_split_into_chunks_is_extracted_whole() -> None:
+    article = extract_page("split_article.html")
+    assert article is not None
+    lines = article.text.split("\n")
+    assert lines[0].startswith("Erster Teil: Die Stadt Lahr feiert")
+    assert lines[2].startswith("Zweiter Teil: Neben dem Festakt")  # in page order
+    assert "Die Ausstellung ist bis Ende des Monats" in article.text
+    assert "Anzeige" not in article.text
+
+
+def test_posts_of_a_blog_index_are_not_added_as_chunks() -> None:
+    tree = page_tree("blog_index.html")
+    first = next(p.text_content().strip() for p in tree.iter("p"))
+    assert add_sibling_chunks(tree, [first]) == [first]
+
+
+def test_chunks_are_added_after_the_extracted_ones() -> None:
+    tree = page_tree("split_article.html")
+    first = [p.text_content().strip() for p in tree.iter("p")][:2]
+    lines = add_sibling_chunks(tree, first)
+    assert lines[:2] == first
+    assert [line[:12] for line in lines[2:]] == ["Zweiter Teil", "Die Ausstell"]
+
+
+def test_article_inside_an_unclosed_nav_survives() -> None:
+    article = extract_page("nav_wraps_article.html")
+    assert article is not None
+    assert "arbeiten seit vielen Jahren gemeinsam an Projekten" in article.text
+
+
+def test_related_article_teasers_are_removed() -> None:
+    article = extract_page("related_blocks.html", min_chars=100)
+    assert article is not None
+    assert "Die Kooperation umfasst Projekte zur Energieversorgung" in article.text
+    for teaser in ("Lesen Sie auch", "Bonner Delegation besucht", "auch interessieren",
+                   "Neue Förderrunde", "Fachtagung Globales Lernen"):  # fmt: skip
+        assert teaser not in article.text
+
+
+def test_title_line_is_not_repeated_in_text() -> None:
+    article = extract_page("english.html")
+    assert article is not None and article.title == "Climate partnership with Tanzania"
+    assert not article.text.startswith("Climate partnership with Tanzania")
+
+
+@pytest.mark.parametrize("json_ld", ["[1, 2]", '"text"', "{broken", '{"author": 5}', "null"])
+def test_odd_json_ld_does_not_stop_extraction(json_ld: str) -> None:
+    body = (
+        (PAGES / "english.html")
+        .read_bytes()
+        .replace(
+            b"</head>", f'<script type="application/ld+json">{json_ld}</script></head>'.encode()
+        )
+    )
+    article = extract_article(body, URL)
+    assert article is not None
+    assert article.title == "Climate partnership with Tanzania"
+
+
+def test_undeclared_non_western_page_is_detected() -> None:
+    text = "<p>Привет из города-побратима, это проверка кодировки страницы.</p>" * 20
+    assert decode_html(text.encode("cp1251"), "text/html").startswith("<p>Привет из города")
