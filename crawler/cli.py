@@ -125,5 +125,16 @@ def status(db_path: str | None, sources_path: str | None, per_source: int, stale
     sys.exit(print_status(config.db_path, config.sources_path, per_source, days))
 
 
+@main.command()
+@_db_option
+@click.option("--source", default=None, help="Only this source.")
+@_settings_option
+def reextract(db_path: str | None, source: str | None, overrides: tuple[str, ...]) -> None:
+    """Extract every stored article again from its raw page, fetching nothing; print what changed per source."""
+    from crawler.reextract import run_command
+
+    run_command(db_path, source, overrides)
+
+
 for _command in ARCHIVE_COMMANDS:  # changes, diff, export, serve
     main.add_command(_command)

@@ -40,6 +40,8 @@ class ArticleItem:
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
+    body: bytes = b""  # the raw page, for the raw archive (storage/raw_pages.py)
+    content_type: str | None = None
 
 
 # request meta keys shared by the spider and crawler.conditional

@@ -21,13 +21,16 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler.extract import extract_article
 from crawler.items import ArticleItem, PageItem, now_iso
+from crawler.site_templates import TemplateLearning, TemplateSettings, apply_blocks
 from crawler.tally import SourceTally
 from crawler.urls import article_identity
 from storage.articles import ensure_source, record_article, record_fetch
 from storage.db import open_db
 from storage.lifecycle import conclude_run
 from storage.near_duplicates import DedupThresholds
+from storage.raw_pages import RawPage, pack_raw_page
 from storage.runs import close_run, record_run_source, start_run
+from storage.templates import read_blocks
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +39,7 @@ class ExtractPipeline:
     """Turn each PageItem into an ArticleItem, in worker processes so both cores extract."""
 
     def __init__(self, stats: StatsCollector, workers: int, timeout: float, max_bytes: int,
-                 min_chars: int) -> None:
+                 min_chars: int, templates_path: Path | None = None) -> None:
         self.stats = stats
         self.workers = workers
         self.timeout = timeout
@@ -44,14 +47,19 @@ class ExtractPipeline:
         self.min_chars = min_chars
         self.pool: ProcessPoolExecutor | None = None
         self.slots = asyncio.Semaphore(1)  # replaced in open_spider, sized to the pool
+        self.templates_path = templates_path  # the archive holding each source's learned template blocks
+        self.boilerplate: dict[str, frozenset[str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         s = crawler.settings
         return cls(crawler.stats, s.getint("CRAWLER_EXTRACT_WORKERS"), s.getfloat("CRAWLER_EXTRACT_TIMEOUT"),
-                   s.getint("CRAWLER_EXTRACT_MAX_BYTES"), s.getint("CRAWLER_EXTRACT_MIN_CHARS"))
+                   s.getint("CRAWLER_EXTRACT_MAX_BYTES"), s.getint("CRAWLER_EXTRACT_MIN_CHARS"),
+                   _templates_path(s))
 
     def open_spider(self) -> None:
+        if self.templates_path is not None and self.templates_path.exists():
+            self.boilerplate = read_blocks(self.templates_path)  # learned by earlier crawls
         if self.workers > 0:
             self.pool = _new_pool(self.workers)
             # Two pages a worker in the pool (one extracting, one ready); the rest wait here. So the
@@ -71,7 +79,7 @@ class ExtractPipeline:
         if not item.body.strip():
             return self._skip(item, "no_article", "empty body")
         extract = partial(extract_article, item.body, item.url, content_type=item.content_type,
-                          min_chars=self.min_chars)
+                          min_chars=self.min_chars, boilerplate=self.boilerplate.get(item.source, frozenset()))
         try:
             article = await self._run(extract)
         except TimeoutError:
@@ -85,7 +93,7 @@ class ExtractPipeline:
         article = replace(article, canonical_url=identity)
         return ArticleItem(source=item.source, fetched_at=item.fetched_at, http_status=item.http_status or 200,
                            article=article, etag=item.etag, last_modified=item.last_modified,
-                           body_hash=item.body_hash)
+                           body_hash=item.body_hash, body=item.body, content_type=item.content_type)
 
     async def _run(self, extract: partial) -> object:
         if self.pool is None:
@@ -152,22 +160,29 @@ class StoragePipeline:
     """Store each ArticleItem as a version when its text changed; log every fetch's outcome."""
 
     def __init__(self, db_path: Path, stats: StatsCollector, crawler: Crawler,
-                 dedup: DedupThresholds | None = None, run_id: int | None = None, gone_after: int = 3) -> None:
+                 dedup: DedupThresholds | None = None, run_id: int | None = None, gone_after: int = 3,
+                 templates: TemplateSettings | None = None, keep_raw: bool = True, min_chars: int = 200) -> None:
         self.db_path = db_path
         self.stats = stats
         self.crawler = crawler
         self.dedup = dedup
         self.job_run_id = run_id  # set: a crawl job owns the run; this process adds its sources to it
         self.gone_after = gone_after
+        self.template_settings = templates  # None: no template learning (CRAWLER_TEMPLATE_ENABLED off)
+        self.templates: TemplateLearning | None = None
+        self.keep_raw = keep_raw
+        self.min_chars = min_chars
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         if not crawler.settings.getbool("CRAWLER_STORAGE_ENABLED"):
             raise NotConfigured("CRAWLER_STORAGE_ENABLED is off")
         run_id = crawler.settings.get("CRAWLER_RUN_ID")
-        pipeline = cls(Path(crawler.settings["CRAWLER_STORAGE_PATH"]), crawler.stats, crawler,
-                       _dedup_thresholds(crawler.settings), int(run_id) if run_id else None,
-                       crawler.settings.getint("CRAWLER_GONE_AFTER_RUNS"))
+        s = crawler.settings
+        pipeline = cls(Path(s["CRAWLER_STORAGE_PATH"]), crawler.stats, crawler,
+                       dedup_thresholds(s), int(run_id) if run_id else None, s.getint("CRAWLER_GONE_AFTER_RUNS"),
+                       _template_settings(s), s.getbool("CRAWLER_RAW_PAGES_ENABLED"),
+                       s.getint("CRAWLER_EXTRACT_MIN_CHARS"))
         # the run is closed on spider_closed: only that signal carries the finish reason
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -180,8 +195,14 @@ class StoragePipeline:
         self.started_at = now_iso()
         self.run_id = self.job_run_id or start_run(self.db, spider.name, self.started_at)
         self.tally = SourceTally.connect(self.crawler, [s.name for s in getattr(spider, "sources", [])])
+        if self.template_settings is not None:
+            self.templates = TemplateLearning(self.db, self.template_settings, self.run_id)
 
     def spider_closed(self, reason: str) -> None:
+        if self.templates is not None:  # held-back articles were fetched and extracted: store them
+            for held in self.templates.drain():
+                self._store(held.item, held.raw)
+            self.templates.save(now_iso())
         finished_at = now_iso()
         for source in self.tally.sources:
             record_run_source(self.db, self.run_id, source=source, spider=self.crawler.spider.name,
@@ -202,11 +223,15 @@ class StoragePipeline:
 
     def process_item(self, item: PageItem | ArticleItem) -> PageItem | ArticleItem:
         if isinstance(item, ArticleItem):
-            recorded = record_article(self.db, item.article, source=item.source, run_id=self.run_id,
-                                      fetched_at=item.fetched_at, http_status=item.http_status,
-                                      etag=item.etag, last_modified=item.last_modified, dedup=self.dedup,
-                                      body_hash=item.body_hash)
-            self.stats.inc_value(f"crawler/storage/version_{recorded.outcome}")
+            raw = pack_raw_page(item.body, item.content_type, item.body_hash) if self.keep_raw and item.body else None
+            item.body = b""  # compressed in `raw`: a held-back article keeps only that
+            if self.templates is None:
+                self._store(item, raw)
+                return item
+            due, learned = self.templates.admit(item, raw, now_iso())
+            self.stats.inc_value("crawler/templates/blocks_learned", len(learned))
+            for held in due:
+                self._store(held.item, held.raw)
         else:
             outcome = record_fetch(self.db, run_id=self.run_id, source=item.source, url=item.url,
                                    fetched_at=item.fetched_at, outcome=item.outcome or "error",
@@ -216,7 +241,41 @@ class StoragePipeline:
         return item
 
 
-def _dedup_thresholds(settings: Settings) -> DedupThresholds | None:
+    def _store(self, item: ArticleItem, raw: RawPage | None) -> None:
+        """Record an article with its source's template blocks taken out of its text."""
+        blocks = self.templates.blocks(item.source) if self.templates is not None else frozenset()
+        article = apply_blocks(item.article, blocks, self.min_chars)
+        if article is None:
+            outcome = record_fetch(self.db, run_id=self.run_id, source=item.source, url=item.article.url,
+                                   fetched_at=item.fetched_at, outcome="no_article", http_status=item.http_status,
+                                   detail="only template blocks", etag=item.etag, last_modified=item.last_modified)
+            self.stats.inc_value(f"crawler/storage/fetch_{outcome}")
+            return
+        if article is not item.article:
+            self.stats.inc_value("crawler/templates/stripped")
+        recorded = record_article(self.db, article, source=item.source, run_id=self.run_id,
+                                  fetched_at=item.fetched_at, http_status=item.http_status,
+                                  etag=item.etag, last_modified=item.last_modified, dedup=self.dedup,
+                                  body_hash=item.body_hash, raw=raw, template_blocks=blocks)
+        self.stats.inc_value(f"crawler/storage/version_{recorded.outcome}")
+
+
+def _templates_path(settings: Settings) -> Path | None:
+    """The archive the extractor reads learned template blocks from, when learning is on."""
+    if settings.getbool("CRAWLER_STORAGE_ENABLED") and settings.getbool("CRAWLER_TEMPLATE_ENABLED"):
+        return Path(settings["CRAWLER_STORAGE_PATH"])
+    return None
+
+
+def _template_settings(settings: Settings) -> TemplateSettings | None:
+    if not settings.getbool("CRAWLER_TEMPLATE_ENABLED"):
+        return None
+    return TemplateSettings(min_pages=settings.getint("CRAWLER_TEMPLATE_MIN_PAGES"),
+                            min_block_pages=settings.getint("CRAWLER_TEMPLATE_MIN_BLOCK_PAGES"),
+                            hold=settings.getint("CRAWLER_TEMPLATE_HOLD_PAGES"))
+
+
+def dedup_thresholds(settings: Settings) -> DedupThresholds | None:
     if not settings.getbool("CRAWLER_DEDUP_ENABLED"):
         return None
     return DedupThresholds(jaccard=settings.getfloat("CRAWLER_DEDUP_JACCARD"),

@@ -15,6 +15,8 @@ from sqlite_utils import Database
 
 from storage.db import write_transaction
 from storage.near_duplicates import DedupThresholds, link_duplicates
+from storage.raw_pages import RawPage, store_raw_page
+from storage.templates import strip_blocks
 
 
 class ArticleLike(Protocol):
@@ -61,15 +63,23 @@ def record_article(
     last_modified: str | None = None,
     dedup: DedupThresholds | None = None,
     body_hash: str | None = None,
+    raw: RawPage | None = None,
+    template_blocks: frozenset[str] = frozenset(),
+    is_fetch: bool = True,
 ) -> Recorded:
     """Store `article`; add a version only when its text, title or date changed.
 
-    One transaction holds the version, the article head (validators, body hash, revival of a
-    tombstoned article) and the fetch's outcome row, so a crash never leaves half of them.
+    One transaction holds the raw page, the version, the article head (validators, body hash,
+    revival of a tombstoned article) and the fetch's outcome row, so a crash never leaves half
+    of them. The stored text is compared with `template_blocks` (the source's learned
+    boilerplate, already stripped from `article.text`) taken out of it too: learning a block is
+    no change. `is_fetch=False` (a re-extraction of a stored page) leaves the article's
+    sightings, validators and tombstone alone.
     """
     canonical_url = article.canonical_url or article.url
     digest = text_hash(article.text)
     with write_transaction(db):
+        raw_page_id = store_raw_page(db, raw, fetched_at) if raw is not None else None
         current = _current_version(db, canonical_url)
         if current is None:
             kind, number = "new", 1
@@ -77,30 +87,37 @@ def record_article(
             added, removed = len(article.text.split()), 0
         else:
             article_id, number = current["article_id"], current["version"]
-            kind = _change_kind(current, article, digest)
+            kind = _change_kind(current, article, _is_same_text(current, digest, template_blocks))
             if kind != "unchanged":
                 number += 1
+            else:
+                digest = current["text_hash"]  # the head keeps its text, even if a learned block differs
             added, removed = _word_delta(current["text"], article.text) if kind == "changed" else (0, 0)
         if kind != "unchanged":
             db.execute(
                 "INSERT INTO versions (article_id, version, run_id, fetched_at, change_kind, title, "
                 "text, published_at, published_raw, author, language, language_probability, "
-                "text_hash, words_added, words_removed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "text_hash, words_added, words_removed, raw_page_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [article_id, number, run_id, fetched_at, kind, article.title, article.text,
                  article.published_at, article.published_raw, article.author, article.language,
-                 article.language_probability, digest, added, removed],
+                 article.language_probability, digest, added, removed, raw_page_id],
             )
-        db.execute(
-            "UPDATE articles SET url = ?, last_seen_at = ?, current_version = ?, text_hash = ?, "
-            "etag = ?, last_modified = ?, body_hash = ?, gone_streak = 0, gone_at = NULL WHERE id = ?",
-            [article.url, fetched_at, number, digest, etag, last_modified, body_hash, article_id],
-        )
+        if is_fetch:
+            db.execute(
+                "UPDATE articles SET url = ?, last_seen_at = ?, current_version = ?, text_hash = ?, "
+                "etag = ?, last_modified = ?, body_hash = ?, gone_streak = 0, gone_at = NULL WHERE id = ?",
+                [article.url, fetched_at, number, digest, etag, last_modified, body_hash, article_id],
+            )
+        else:
+            db.execute("UPDATE articles SET current_version = ?, text_hash = ? WHERE id = ?",
+                       [number, digest, article_id])
         if dedup is not None and kind in ("new", "changed"):
             link_duplicates(db, article_id, article.text, version=number, thresholds=dedup)
-        was_gone = current is not None and current["gone_at"] is not None
+        was_gone = is_fetch and current is not None and current["gone_at"] is not None
         outcome = "revived" if was_gone and kind == "unchanged" else kind
-        detail = "revived" if was_gone and kind != "unchanged" else None
-        _insert_fetch(db, run_id, source, article.url, article_id, fetched_at, http_status, outcome, detail)
+        detail = "revived" if was_gone and kind != "unchanged" else None if is_fetch else "reextract"
+        _insert_fetch(db, run_id, source, article.url, article_id, fetched_at, http_status, outcome, detail,
+                      raw_page_id)
     return Recorded(outcome, article_id, number)
 
 
@@ -167,8 +184,15 @@ def _insert_article(
     return int(cursor.lastrowid)
 
 
-def _change_kind(current: dict, article: ArticleLike, digest: str) -> str:
-    if current["text_hash"] != digest:
+def _is_same_text(current: dict, digest: str, template_blocks: frozenset[str]) -> bool:
+    """The stored text is the new one, or becomes it once blocks learned since are taken out."""
+    if current["text_hash"] == digest:
+        return True
+    return bool(template_blocks) and text_hash(strip_blocks(current["text"], template_blocks)) == digest
+
+
+def _change_kind(current: dict, article: ArticleLike, is_same_text: bool) -> str:
+    if not is_same_text:
         return "changed"
     if (current["title"], current["published_at"]) != (article.title, article.published_at):
         return "metadata"
@@ -197,9 +221,10 @@ def _insert_fetch(
     http_status: int | None,
     outcome: str,
     detail: str | None,
+    raw_page_id: int | None = None,
 ) -> None:
     db.execute(
-        "INSERT INTO fetches (run_id, source, url, article_id, fetched_at, http_status, outcome, detail) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, source, url, article_id, fetched_at, http_status, outcome, detail],
+        "INSERT INTO fetches (run_id, source, url, article_id, fetched_at, http_status, outcome, detail, "
+        "raw_page_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_id, source, url, article_id, fetched_at, http_status, outcome, detail, raw_page_id],
     )

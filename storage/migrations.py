@@ -226,3 +226,45 @@ def m004_run_reports(db: Database) -> None:
         SELECT run_id, source, outcome, detail, count(*) AS fetches
         FROM fetches GROUP BY run_id, source, outcome, detail"""
     )
+
+
+@migrations()
+def m005_raw_pages_and_templates(db: Database) -> None:
+    # Raw archive: each distinct body once (keyed by its SHA-256, the articles.body_hash of
+    # crawler.conditional), zstd-compressed; fetches and versions point at the body they came from.
+    db.execute(
+        """
+        CREATE TABLE raw_pages (
+            id INTEGER PRIMARY KEY,
+            sha256 TEXT NOT NULL UNIQUE,
+            size INTEGER NOT NULL,
+            content_type TEXT,
+            first_fetched_at TEXT NOT NULL,
+            zstd BLOB NOT NULL
+        )"""
+    )
+    db.execute("ALTER TABLE fetches ADD COLUMN raw_page_id INTEGER REFERENCES raw_pages(id)")
+    db.execute("ALTER TABLE versions ADD COLUMN raw_page_id INTEGER REFERENCES raw_pages(id)")
+    # the latest raw page of an article: its last fetch that carries one
+    db.execute("CREATE INDEX fetches_article_raw ON fetches(article_id, raw_page_id)")
+    # Site templates: the paragraphs a source repeats on many of its pages, never stored as text.
+    db.execute(
+        """
+        CREATE TABLE template_blocks (
+            source TEXT NOT NULL,
+            block TEXT NOT NULL,
+            learned_at TEXT NOT NULL,
+            run_id INTEGER REFERENCES runs(id),
+            PRIMARY KEY (source, block)
+        )"""
+    )
+    # the learner's counts (crawler.template.TemplateLearner.to_json, zstd), so later runs go on counting
+    db.execute(
+        """
+        CREATE TABLE template_learners (
+            source TEXT PRIMARY KEY,
+            pages INTEGER NOT NULL,
+            updated_at TEXT NOT NULL,
+            state BLOB NOT NULL
+        )"""
+    )

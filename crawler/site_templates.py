@@ -1,0 +1,153 @@
+"""Site-template learning in the crawl: a source's repeated paragraphs never reach stored text.
+
+Generic rules (crawler.template.is_boilerplate_line) catch page furniture any site has; this
+module learns what only one source repeats: its sidebar teasers, tickers, banners, office
+hours. How, within the design constraints of issue 4:
+
+* Counting. A `TemplateLearner` per source counts, for each paragraph of an extracted text, the
+  distinct pages it appears on. A page is identified by its article's first stored text
+  (storage.templates.page_identity), so a mirror copy, an exact republication and later edits
+  of one article count once: an article's own paragraphs never add up to a block. A paragraph
+  on CRAWLER_TEMPLATE_MIN_BLOCK_PAGES distinct pages becomes a block, but only once the source
+  has CRAWLER_TEMPLATE_MIN_PAGES pages: a small source learns nothing rather than guess.
+* The first crawl stores clean text. Each source's newest CRAWLER_TEMPLATE_HOLD_PAGES extracted
+  articles are held back (in memory, raw page compressed) and stored only when that many later
+  pages were counted, or when the spider closes. A block whose repeats fall within that window
+  is known before any page carrying it is stored.
+* Persisted. Blocks go to `template_blocks` as soon as they are learned, before any text
+  stripped of them; the learner's counts go to `template_learners` when the spider closes. The
+  next crawl extracts with the persisted blocks (ExtractPipeline) and goes on counting.
+* No false changes. Texts are stored stripped of the current blocks, and record_article compares
+  them with the stored text stripped of the same blocks: learning a block changes no article.
+* Cheap. Counting is a few set operations per paragraph; after the source has enough pages, only
+  the current page's paragraphs are checked against the threshold.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass, replace
+
+from sqlite_utils import Database
+
+from crawler.extract import Article
+from crawler.items import ArticleItem
+from crawler.template import TemplateLearner
+from storage.raw_pages import RawPage
+from storage.templates import (
+    add_blocks,
+    load_blocks,
+    load_learner_state,
+    normalize_block,
+    page_identity,
+    save_learner_state,
+    strip_blocks,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TemplateSettings:
+    min_pages: int  # CRAWLER_TEMPLATE_MIN_PAGES
+    min_block_pages: int  # CRAWLER_TEMPLATE_MIN_BLOCK_PAGES
+    hold: int  # CRAWLER_TEMPLATE_HOLD_PAGES
+
+
+@dataclass(frozen=True)
+class Held:
+    """An extracted article waiting to be stored, with its raw page."""
+
+    item: ArticleItem
+    raw: RawPage | None
+
+
+def apply_blocks(article: Article, blocks: frozenset[str], min_chars: int) -> Article | None:
+    """`article` without its template blocks, or None when too little text is left."""
+    text = strip_blocks(article.text, blocks)
+    if len(text) < min_chars:
+        return None
+    return article if text == article.text else replace(article, text=text)
+
+
+class SourceTemplate:
+    """One source's learner, its current blocks and the articles held back for it."""
+
+    def __init__(self, learner: TemplateLearner, blocks: frozenset[str]) -> None:
+        self.learner = learner
+        self.blocks = blocks
+        self.held: deque[Held] = deque()
+        self.is_open = False  # set once the source had enough pages and its counts were scanned
+
+    def learn(self, page: str, text: str) -> frozenset[str]:
+        """Count one page's paragraphs; return the blocks that made known."""
+        paragraphs = {normalize_block(line) for line in text.split("\n")}
+        self.learner.add_page(page, paragraphs)
+        if len(self.learner.pages) < self.learner.min_pages:
+            return frozenset()
+        # the first time: every counted paragraph may qualify; afterwards only this page's can
+        candidates = paragraphs if self.is_open else set(self.learner.seen_on)
+        self.is_open = True
+        threshold = self.learner.min_pages_per_paragraph
+        seen_on = self.learner.seen_on
+        new = frozenset(p for p in candidates if p not in self.blocks and len(seen_on.get(p, ())) >= threshold)
+        self.blocks |= new
+        return new
+
+
+class TemplateLearning:
+    """Every crawled source's template: learn from each article, hold it back, release it."""
+
+    def __init__(self, db: Database, settings: TemplateSettings, run_id: int | None) -> None:
+        self.db = db
+        self.min_pages = settings.min_pages
+        self.min_block_pages = settings.min_block_pages
+        # fewer would store a new source's first pages before anything could be learned
+        self.hold = max(settings.hold, settings.min_pages)
+        self.run_id = run_id
+        self.persisted = load_blocks(db)
+        self.sources: dict[str, SourceTemplate] = {}
+
+    def blocks(self, source: str) -> frozenset[str]:
+        template = self.sources.get(source)
+        return template.blocks if template else self.persisted.get(source, frozenset())
+
+    def admit(self, item: ArticleItem, raw: RawPage | None, at: str) -> tuple[list[Held], frozenset[str]]:
+        """Learn from `item` and hold it; return the articles now due for storing and new blocks."""
+        template = self._template(item.source)
+        article = item.article
+        text = strip_blocks(article.text, template.blocks)
+        new = template.learn(page_identity(self.db, article.canonical_url or article.url, text), text)
+        if new:
+            add_blocks(self.db, item.source, new, learned_at=at, run_id=self.run_id)
+            logger.info("%s: %d template blocks learned, e.g. %r", item.source, len(new), min(new))
+        template.held.append(Held(item, raw))
+        due = []
+        while len(template.held) > self.hold:
+            due.append(template.held.popleft())
+        return due, new
+
+    def drain(self) -> list[Held]:
+        """Every article still held: the spider is closing."""
+        due = []
+        for template in self.sources.values():
+            due.extend(template.held)
+            template.held.clear()
+        return due
+
+    def save(self, at: str) -> None:
+        """Persist the counts of every source learned from in this run."""
+        for source, template in self.sources.items():
+            save_learner_state(self.db, source, template.learner.to_json(), pages=len(template.learner.pages),
+                               updated_at=at)
+
+    def _template(self, source: str) -> SourceTemplate:
+        template = self.sources.get(source)
+        if template is None:
+            state = load_learner_state(self.db, source)
+            learner = TemplateLearner.from_json(state) if state else TemplateLearner()
+            # the settings of this run decide, not those the counts were saved under
+            learner.min_pages, learner.min_pages_per_paragraph = self.min_pages, self.min_block_pages
+            template = self.sources[source] = SourceTemplate(learner, self.persisted.get(source, frozenset()))
+        return template
