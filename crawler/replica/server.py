@@ -151,13 +151,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(replica.control(self.path), send_body, headers)
             return
         resource = replica.answer(site, self.path, headers, self.client_address[0])
-        status = self._send(resource, send_body, headers)
+        status = _final_status(resource, headers)
+        # recorded before the answer goes out: a client never holds a response whose hit is missing
         replica.record(Hit(site, self.command, self.path, status, headers, time.monotonic()))
+        self._send(resource, send_body, headers)
 
     def _send(self, resource: Resource, send_body: bool, request_headers: dict[str, str]) -> int:
-        status, body, extra = resource.status, resource.body, []
-        if status == 200 and is_not_modified(resource, request_headers):
-            status, body = 304, b""
+        status, body, extra = _final_status(resource, request_headers), resource.body, []
+        if status == 304:
+            body = b""
         elif status == 200 and body and accepts_gzip(request_headers.get("Accept-Encoding")):
             body = resource.gzipped()
             extra.append(("Content-Encoding", "gzip"))
@@ -171,6 +173,13 @@ class _Handler(BaseHTTPRequestHandler):
         if send_body and status != 304:
             self.wfile.write(body)
         return status
+
+
+def _final_status(resource: Resource, request_headers: dict[str, str]) -> int:
+    """The status the answer will carry: 304 when a conditional request matches."""
+    if resource.status == 200 and is_not_modified(resource, request_headers):
+        return 304
+    return resource.status
 
 
 class Replica:
