@@ -20,8 +20,8 @@ import urllib.error
 import urllib.request
 
 from crawler.extract import extract_article
-from crawler.replica import Replica, load_golden
 from crawler.reextract import Task, extract_all
+from crawler.replica import Replica, load_golden
 from crawler.settings import USER_AGENT
 from crawler.site_templates import SourceTemplate
 from crawler.template import TemplateLearner

@@ -87,7 +87,7 @@ def serve_threaded(root: Path, port: int) -> None:
 class _QuietHandler(SimpleHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the asyncio server and real sites do
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the stdlib's name)
+    def log_message(self, format: str, *args: object) -> None:
         """Per-request logging to stderr would cost more than the answer."""
 
 

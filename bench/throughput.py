@@ -41,7 +41,7 @@ from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
-from site_generator import generate_site  # noqa: E402 (bench scripts are not a package)
+from site_generator import generate_site
 
 CRAWL_SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CRAWLER_SOURCE_DELAYS_ENABLED": False,
                   "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "LOG_LEVEL": "INFO"}

@@ -144,7 +144,7 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
 
 
 def _replace_pool(pool: ProcessPoolExecutor, workers: int) -> ProcessPoolExecutor:
-    for process in list(pool._processes.values()):  # noqa: SLF001 (no public way to kill one)
+    for process in list(pool._processes.values()):
         process.kill()
     pool.shutdown(wait=False, cancel_futures=True)
     return _new_pool(workers)

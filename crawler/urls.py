@@ -10,9 +10,9 @@ from crawler.netguard import Refused, is_allowed_endpoint
 
 # Query parameters that never select content: trackers and session ids.
 _DROPPED_PARAMS = re.compile(
-    r"^(utm_[a-z_]+|fbclid|gclid|mc_cid|mc_eid|s|sid|phpsessid|jsessionid|sessionid)$", re.I
+    r"^(utm_[a-z_]+|fbclid|gclid|mc_cid|mc_eid|s|sid|phpsessid|jsessionid|sessionid)$", re.IGNORECASE
 )
-_PATH_SESSION = re.compile(r";(jsessionid|phpsessid|sid)=[^/?#]*", re.I)
+_PATH_SESSION = re.compile(r";(jsessionid|phpsessid|sid)=[^/?#]*", re.IGNORECASE)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 

@@ -79,7 +79,7 @@ class Site:
 class _Handler(BaseHTTPRequestHandler):
     site: Site
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         site = self.site
         site.hits.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
         body = site.listing() if self.path == "/news/" else site.pages.get(self.path)

@@ -138,7 +138,7 @@ def _handler(site: HostileServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             with site.lock:
                 site.hits.append(Hit(self.path, time.monotonic(), dict(self.headers),
                                      self.headers.get("Host", "")))

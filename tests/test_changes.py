@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from change_site import Site, article_page, article_text, crawl_site, serve
 from click.testing import CliRunner
+from test_storage import Art as StorageArt
 
 from crawler.cli import main
 from storage.articles import ensure_source, record_article, record_fetch
@@ -16,7 +17,6 @@ from storage.db import open_db
 from storage.fts import head_version_ids, indexed_version_ids, search
 from storage.lifecycle import conclude_run
 from storage.runs import start_run
-from test_storage import Art as StorageArt
 
 URL = "https://town.example/news/1.html"
 

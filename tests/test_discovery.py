@@ -11,10 +11,10 @@ import gzip
 from urllib.parse import quote
 
 import pytest
+from hostile_server import HostileServer, crawl_sources, write_sources
 
 from crawler.urls import article_identity, clean_url
 from spiders.feeds import Entry, FeedError, is_newer, parse_feed, parse_sitemap
-from hostile_server import HostileServer, crawl_sources, write_sources
 
 BOMB = """<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from urllib.parse import unquote
 
 import pytest
+from conftest import run_crawl
+from hostile_server import write_sources
 
 from crawler.replica import Replica, load_golden
 from spiders.sources import BUNDLED_SOURCES
-from conftest import run_crawl
-from hostile_server import write_sources
 
 PRIMARY_SITES = ("skew", "eg", "lag21", "berlin", "linke", "wolfsburg")
 ALIAS_OF = {"lag21-mirror": "lag21", "wolfsburg-redaktion": "wolfsburg"}

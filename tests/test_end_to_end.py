@@ -7,8 +7,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-
 from conftest import run_crawl
+
 from crawler.replica import load_golden
 
 # The boilerplate issue 2 names: cookie banner, share widget, navigation heading, photo credits.

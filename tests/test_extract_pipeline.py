@@ -85,7 +85,7 @@ def test_extracting_in_the_crawl_process_stalls_the_event_loop(pipeline):
 def test_both_workers_extract(pipeline):
     async def extract_twice() -> tuple[dict[int, float], list]:
         await extract_while_ticking(pipeline, german_pages(4))  # forks the workers
-        before = {p.pid: cpu_seconds(p.pid) for p in pipeline.pool._processes.values()}  # noqa: SLF001
+        before = {p.pid: cpu_seconds(p.pid) for p in pipeline.pool._processes.values()}
         results, _ = await extract_while_ticking(pipeline, german_pages(24))
         return before, results
 
@@ -130,7 +130,7 @@ def language_profiles_loaded() -> bool:
     """Runs in a worker: were langdetect's profiles loaded before this process forked?"""
     from langdetect import detector_factory
 
-    return detector_factory._factory is not None  # noqa: SLF001 (langdetect keeps it private)
+    return detector_factory._factory is not None
 
 
 def cpu_seconds(pid: int) -> float:

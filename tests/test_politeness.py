@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
+from hostile_server import HostileServer, crawl_sources, write_sources
 
 from crawler.middlewares import parse_retry_after
-from hostile_server import HostileServer, crawl_sources, write_sources
 
 
 @pytest.fixture

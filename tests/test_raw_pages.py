@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from change_site import article_page, crawl_site
+from test_changes import site  # noqa: F401 (fixture: a town site with six articles)
+from test_storage import Art, db  # noqa: F401 (fixture: an archive with the source skew)
 
 from storage.articles import record_article
 from storage.db import open_db
 from storage.raw_pages import load_raw_page, pack_raw_page
 from storage.runs import start_run
-from test_changes import site  # noqa: F401 (fixture: a town site with six articles)
-from test_storage import Art, db  # noqa: F401 (fixture: an archive with the source skew)
 
 PAGE = b"<html><body><article><h1>Meldung</h1><p>" + "Ein Absatz über die Partnerschaft. ".encode() * 40 + b"</p>"
 

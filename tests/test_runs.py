@@ -20,11 +20,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from townsite import FAST, SLOW_SECONDS, TownSite, source_entry
 
 from schedules.job import Crawl, plan_crawls
 from schedules.lock import JobLock, lock_path_for
 from spiders.sources import load_sources
-from townsite import FAST, SLOW_SECONDS, TownSite, source_entry
 
 PARTNERWATCH = Path(sys.executable).with_name("partnerwatch")
 
@@ -139,7 +139,7 @@ def test_sigterm_stops_the_crawl_and_records_the_run_as_aborted(tmp_path, site):
 class _Webhook(BaseHTTPRequestHandler):
     bodies: list[bytes] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
         self.send_response(204)
         self.end_headers()

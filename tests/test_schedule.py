@@ -19,11 +19,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from townsite import FAST, TownSite, source_entry
 
 from schedules.nightly import Schedule, due_night, parse_time
 from storage.db import open_db
 from storage.runs import finish_run, start_run
-from townsite import FAST, TownSite, source_entry
 
 PARTNERWATCH = Path(sys.executable).with_name("partnerwatch")
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from change_site import Site, article_text, crawl_site, serve
 from conftest import run_crawl
+from test_storage import Art
 
 from storage.articles import ensure_source, record_article
 from storage.db import open_db
 from storage.templates import load_blocks, strip_blocks
-from test_storage import Art
 
 ARTICLES = 10
 REPUBLISHED = (20, 21, 22)  # one press release published three times, under three URLs

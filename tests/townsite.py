@@ -24,7 +24,7 @@ Der Rat hat dafür Mittel im Haushalt bereitgestellt und eine Arbeitsgruppe eing
 
 
 class _Handler(SimpleHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         if self.path.startswith("/down/"):
             self.send_error(500, "broken on purpose")
             return

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from . import dates
 from .content import Article
-from .pages import Page, attr, base, chunks, esc, link, not_found, paragraphs_html, request_key
-from .pages import sitemap, teaser, text_page
+from .pages import (
+    Page,
+    attr,
+    base,
+    chunks,
+    esc,
+    link,
+    not_found,
+    paragraphs_html,
+    request_key,
+    sitemap,
+    teaser,
+    text_page,
+)
 
 SITE = "skew"
 ALIASES: tuple[str, ...] = ()

@@ -7,11 +7,12 @@ computed from the `Article` objects built here, never from a second hand-typed c
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 CONTENT_DIR = Path(__file__).with_name("content")
 PRIMARY_SITES = ("skew", "eg", "lag21", "berlin", "linke", "wolfsburg")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import format_datetime
 
 MONTHS_DE = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
@@ -55,8 +55,8 @@ def rfc822(d: date, hour: int = 9) -> str:
 
 def http_date(d: date) -> str:
     """Last-Modified value: 10:00 UTC of that day."""
-    return format_datetime(datetime(d.year, d.month, d.day, 10, tzinfo=timezone.utc), usegmt=True)
+    return format_datetime(datetime(d.year, d.month, d.day, 10, tzinfo=UTC), usegmt=True)
 
 
 def http_timestamp(d: date) -> float:
-    return datetime(d.year, d.month, d.day, 10, tzinfo=timezone.utc).timestamp()
+    return datetime(d.year, d.month, d.day, 10, tzinfo=UTC).timestamp()

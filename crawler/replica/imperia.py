@@ -5,8 +5,21 @@ from __future__ import annotations
 
 from . import dates
 from .content import Article
-from .pages import FeedItem, Page, attr, base, chunks, esc, link, not_found, paragraphs_html
-from .pages import request_key, rss, rss_page, text_page
+from .pages import (
+    FeedItem,
+    Page,
+    attr,
+    base,
+    chunks,
+    esc,
+    link,
+    not_found,
+    paragraphs_html,
+    request_key,
+    rss,
+    rss_page,
+    text_page,
+)
 
 SITE = "berlin"
 ALIASES: tuple[str, ...] = ()

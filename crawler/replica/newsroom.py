@@ -8,8 +8,20 @@ import hashlib
 
 from . import dates
 from .content import Article
-from .pages import Page, attr, base, esc, link, not_found, paragraphs_html, redirect, request_key
-from .pages import sitemap, sitemap_index, text_page
+from .pages import (
+    Page,
+    attr,
+    base,
+    esc,
+    link,
+    not_found,
+    paragraphs_html,
+    redirect,
+    request_key,
+    sitemap,
+    sitemap_index,
+    text_page,
+)
 
 SITE = "wolfsburg"
 REDAKTION = "wolfsburg-redaktion"

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable, Sequence, TypeVar
+from typing import TypeVar
 from urllib.parse import parse_qsl, quote, unquote
 
 PLACEHOLDER = re.compile(r"\{\{base\.([a-z0-9-]+)\}\}")

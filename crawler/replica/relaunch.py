@@ -5,8 +5,23 @@ from __future__ import annotations
 
 from . import dates
 from .content import Article
-from .pages import FeedItem, Page, attr, base, chunks, esc, link, not_found, paragraphs_html
-from .pages import redirect, request_key, rss, rss_page, teaser, text_page
+from .pages import (
+    FeedItem,
+    Page,
+    attr,
+    base,
+    chunks,
+    esc,
+    link,
+    not_found,
+    paragraphs_html,
+    redirect,
+    request_key,
+    rss,
+    rss_page,
+    teaser,
+    text_page,
+)
 
 SITE = "eg"
 ALIASES: tuple[str, ...] = ()

@@ -8,8 +8,21 @@ import hmac
 
 from . import dates
 from .content import Article
-from .pages import FeedItem, Page, attr, base, chunks, esc, link, paragraphs_html, request_key
-from .pages import rss, rss_page, teaser, text_page
+from .pages import (
+    FeedItem,
+    Page,
+    attr,
+    base,
+    chunks,
+    esc,
+    link,
+    paragraphs_html,
+    request_key,
+    rss,
+    rss_page,
+    teaser,
+    text_page,
+)
 
 SITE = "lag21"
 ALIASES = ("lag21-mirror",)
