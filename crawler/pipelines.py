@@ -6,12 +6,13 @@ import asyncio
 import gc
 import logging
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Self
+from typing import Self, TypeVar
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -30,6 +31,8 @@ from storage.near_duplicates import DedupThresholds
 from storage.runs import close_run, record_run_source, start_run
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class ExtractPipeline:
@@ -149,7 +152,15 @@ def _warm_up() -> None:
 
 
 class StoragePipeline:
-    """Store each ArticleItem as a version when its text changed; log every fetch's outcome."""
+    """Store each ArticleItem as a version when its text changed; log every fetch's outcome.
+
+    The archive is written by one thread of its own, one item after the other, each item in its
+    own transaction as before. SQLite releases the GIL while it works (FTS indexing, B-tree pages,
+    WAL writes and checkpoint syncs), so the event loop keeps downloading and feeding the
+    extraction workers meanwhile; on the event loop, storage took about half of the crawl
+    process's time, and every page waited for it (bench/throughput.py, README "Throughput").
+    The connection is opened, used and closed only in that thread.
+    """
 
     def __init__(self, db_path: Path, stats: StatsCollector, crawler: Crawler,
                  dedup: DedupThresholds | None = None, run_id: int | None = None, gone_after: int = 3) -> None:
@@ -159,6 +170,7 @@ class StoragePipeline:
         self.dedup = dedup
         self.job_run_id = run_id  # set: a crawl job owns the run; this process adds its sources to it
         self.gone_after = gone_after
+        self.writer: ThreadPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -173,15 +185,29 @@ class StoragePipeline:
         return pipeline
 
     def open_spider(self) -> None:
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
+        self._in_writer(self._open)
+        self.tally = SourceTally.connect(self.crawler, [s.name for s in getattr(self.crawler.spider, "sources", [])])
+
+    def _open(self) -> None:
         spider = self.crawler.spider
         self.db = open_db(self.db_path)
         for source in getattr(spider, "sources", []):
             ensure_source(self.db, source.name, source.title, source.home_url)
         self.started_at = now_iso()
         self.run_id = self.job_run_id or start_run(self.db, spider.name, self.started_at)
-        self.tally = SourceTally.connect(self.crawler, [s.name for s in getattr(spider, "sources", [])])
 
     def spider_closed(self, reason: str) -> None:
+        if self.writer is None:
+            return
+        try:
+            # queued behind every write still running: the run is closed after the last item
+            self._in_writer(partial(self._close, reason))
+        finally:
+            self.writer.shutdown()
+            self.writer = None
+
+    def _close(self, reason: str) -> None:
         finished_at = now_iso()
         for source in self.tally.sources:
             record_run_source(self.db, self.run_id, source=source, spider=self.crawler.spider.name,
@@ -200,18 +226,25 @@ class StoragePipeline:
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # Datasette readers must not grow the WAL forever
         self.db.close()
 
-    def process_item(self, item: PageItem | ArticleItem) -> PageItem | ArticleItem:
+    def _in_writer(self, work: Callable[[], T]) -> T:
+        """Run `work` in the writer thread and wait for it (opening and closing only: they block the crawl)."""
+        assert self.writer is not None
+        return self.writer.submit(work).result()
+
+    async def process_item(self, item: PageItem | ArticleItem) -> PageItem | ArticleItem:
+        assert self.writer is not None
+        loop = asyncio.get_running_loop()
         if isinstance(item, ArticleItem):
-            recorded = record_article(self.db, item.article, source=item.source, run_id=self.run_id,
-                                      fetched_at=item.fetched_at, http_status=item.http_status,
-                                      etag=item.etag, last_modified=item.last_modified, dedup=self.dedup,
-                                      body_hash=item.body_hash)
+            recorded = await loop.run_in_executor(self.writer, partial(
+                record_article, self.db, item.article, source=item.source, run_id=self.run_id,
+                fetched_at=item.fetched_at, http_status=item.http_status, etag=item.etag,
+                last_modified=item.last_modified, dedup=self.dedup, body_hash=item.body_hash))
             self.stats.inc_value(f"crawler/storage/version_{recorded.outcome}")
         else:
-            outcome = record_fetch(self.db, run_id=self.run_id, source=item.source, url=item.url,
-                                   fetched_at=item.fetched_at, outcome=item.outcome or "error",
-                                   http_status=item.http_status, detail=item.detail,
-                                   etag=item.etag, last_modified=item.last_modified)
+            outcome = await loop.run_in_executor(self.writer, partial(
+                record_fetch, self.db, run_id=self.run_id, source=item.source, url=item.url,
+                fetched_at=item.fetched_at, outcome=item.outcome or "error", http_status=item.http_status,
+                detail=item.detail, etag=item.etag, last_modified=item.last_modified))
             self.stats.inc_value(f"crawler/storage/fetch_{outcome}")
         return item
 
