@@ -6,12 +6,13 @@ import asyncio
 import gc
 import logging
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Self
+from typing import Self, TypeVar
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -33,6 +34,8 @@ from storage.runs import close_run, record_run_source, start_run
 from storage.templates import read_blocks
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class ExtractPipeline:
@@ -157,7 +160,16 @@ def _warm_up() -> None:
 
 
 class StoragePipeline:
-    """Store each ArticleItem as a version when its text changed; log every fetch's outcome."""
+    """Store each ArticleItem as a version when its text changed; log every fetch's outcome.
+
+    The archive is written by one thread of its own, one item after the other, each item in its
+    own transaction as before. SQLite releases the GIL while it works (FTS indexing, B-tree pages,
+    WAL writes and checkpoint syncs), so the event loop keeps downloading and feeding the
+    extraction workers meanwhile; on the event loop, storage took about half of the crawl
+    process's time, and every page waited for it (bench/throughput.py, README "Throughput").
+    The connection, and the template learner that reads and writes through it, are used only in
+    that thread.
+    """
 
     def __init__(self, db_path: Path, stats: StatsCollector, crawler: Crawler,
                  dedup: DedupThresholds | None = None, run_id: int | None = None, gone_after: int = 3,
@@ -172,6 +184,7 @@ class StoragePipeline:
         self.templates: TemplateLearning | None = None
         self.keep_raw = keep_raw
         self.min_chars = min_chars
+        self.writer: ThreadPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -188,17 +201,31 @@ class StoragePipeline:
         return pipeline
 
     def open_spider(self) -> None:
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
+        self._in_writer(self._open)
+        self.tally = SourceTally.connect(self.crawler, [s.name for s in getattr(self.crawler.spider, "sources", [])])
+
+    def _open(self) -> None:
         spider = self.crawler.spider
         self.db = open_db(self.db_path)
         for source in getattr(spider, "sources", []):
             ensure_source(self.db, source.name, source.title, source.home_url)
         self.started_at = now_iso()
         self.run_id = self.job_run_id or start_run(self.db, spider.name, self.started_at)
-        self.tally = SourceTally.connect(self.crawler, [s.name for s in getattr(spider, "sources", [])])
         if self.template_settings is not None:
             self.templates = TemplateLearning(self.db, self.template_settings, self.run_id)
 
     def spider_closed(self, reason: str) -> None:
+        if self.writer is None:
+            return
+        try:
+            # queued behind every write still running: the run is closed after the last item
+            self._in_writer(partial(self._close, reason))
+        finally:
+            self.writer.shutdown()
+            self.writer = None
+
+    def _close(self, reason: str) -> None:
         if self.templates is not None:  # held-back articles were fetched and extracted: store them
             for held in self.templates.drain():
                 self._store(held.item, held.raw)
@@ -221,13 +248,24 @@ class StoragePipeline:
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # Datasette readers must not grow the WAL forever
         self.db.close()
 
-    def process_item(self, item: PageItem | ArticleItem) -> PageItem | ArticleItem:
+    def _in_writer(self, work: Callable[[], T]) -> T:
+        """Run `work` in the writer thread and wait for it (opening and closing only: they block the crawl)."""
+        assert self.writer is not None
+        return self.writer.submit(work).result()
+
+    async def process_item(self, item: PageItem | ArticleItem) -> PageItem | ArticleItem:
+        assert self.writer is not None
+        await asyncio.get_running_loop().run_in_executor(self.writer, self._process, item)
+        return item
+
+    def _process(self, item: PageItem | ArticleItem) -> None:
+        """In the writer thread: compress, learn templates, record (held-back articles later)."""
         if isinstance(item, ArticleItem):
             raw = pack_raw_page(item.body, item.content_type, item.body_hash) if self.keep_raw and item.body else None
             item.body = b""  # compressed in `raw`: a held-back article keeps only that
             if self.templates is None:
                 self._store(item, raw)
-                return item
+                return
             due, learned = self.templates.admit(item, raw, now_iso())
             self.stats.inc_value("crawler/templates/blocks_learned", len(learned))
             for held in due:
@@ -238,8 +276,6 @@ class StoragePipeline:
                                    http_status=item.http_status, detail=item.detail,
                                    etag=item.etag, last_modified=item.last_modified)
             self.stats.inc_value(f"crawler/storage/fetch_{outcome}")
-        return item
-
 
     def _store(self, item: ArticleItem, raw: RawPage | None) -> None:
         """Record an article with its source's template blocks taken out of its text."""
