@@ -27,9 +27,9 @@ from urllib.parse import urlsplit
 
 from throughput import crawl_site_command, ensure_site, start_server
 
-from crawler.cli import SPIDERS
 from crawler.replica import Replica
 from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
+from spiders.sources import SPIDERS
 from storage.db import open_db
 
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CRAWLER_SOURCE_DELAYS_ENABLED": False,

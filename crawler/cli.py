@@ -13,10 +13,9 @@ import click
 from crawler.archive_commands import COMMANDS as ARCHIVE_COMMANDS
 from crawler.runner import crawl_command, crawl_env
 from schedules.job import UnknownSource
+from spiders.sources import SPIDERS
 from storage.db import open_db
 from storage.report import articles_per_source, newest_articles
-
-SPIDERS = ("skew", "lag21", "municipal")
 
 
 @click.group()

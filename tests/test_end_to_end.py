@@ -20,15 +20,12 @@ def stored(db_path: Path) -> dict[str, dict]:
     db = sqlite3.connect(db_path)
     db.row_factory = sqlite3.Row
     rows = db.execute(
-        "SELECT a.canonical_url, a.current_version, v.title, v.published_at, v.language, v.text "
+        "SELECT a.canonical_url, a.current_version, v.title, v.published_at, v.language, t.text "
         "FROM articles a JOIN version_texts t ON t.article_id = a.id AND t.version = a.current_version "
         "JOIN versions v ON v.id = t.version_id"
     ).fetchall()
-    texts = {r["canonical_url"]: r for r in db.execute(
-        "SELECT a.canonical_url, t.text FROM articles a JOIN version_texts t "
-        "ON t.article_id = a.id AND t.version = a.current_version")}
     db.close()
-    return {_path(r["canonical_url"]): {**dict(r), "text": texts[r["canonical_url"]]["text"]} for r in rows}
+    return {_path(r["canonical_url"]): dict(r) for r in rows}
 
 
 def _path(url: str) -> str:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from conftest import FAST, replica_netlocs
 
-from crawler.cli import SPIDERS
 from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
+from spiders.sources import SPIDERS
 from storage.db import open_db
 
 
