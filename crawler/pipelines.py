@@ -64,7 +64,8 @@ class ExtractPipeline:
         if self.templates_path is not None and self.templates_path.exists():
             self.boilerplate = read_blocks(self.templates_path)  # learned by earlier crawls
         if self.workers > 0:
-            self.pool = _new_pool(self.workers)
+            # the pool starts with the first page to extract: a re-crawl of 304s needs none, and
+            # forking it (after loading langdetect's profiles) costs about half a second
             # Two pages a worker in the pool (one extracting, one ready); the rest wait here. So the
             # timeout counts a page's own extraction (and at most one page's before it), not the
             # backlog a fast download builds up, and a timeout's killed workers take few pages along.
@@ -99,8 +100,10 @@ class ExtractPipeline:
                            body_hash=item.body_hash, body=item.body, content_type=item.content_type)
 
     async def _run(self, extract: partial) -> object:
-        if self.pool is None:
+        if self.workers == 0:
             return extract()
+        if self.pool is None:
+            self.pool = _new_pool(self.workers)
         async with self.slots:
             try:
                 return await self._extract_in(self.pool, extract)

@@ -15,6 +15,9 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
+# Scrapy starts CONCURRENT_ITEMS asyncio tasks for every response's callback output (default 100);
+# a callback here yields one item at most, so 100 tasks a page were most of a 304 re-crawl's cost
+CONCURRENT_ITEMS = 4
 
 # --- safety and politeness middlewares (README "Politeness and safety") ----------------------
 # Only http(s): no file:, data:, ftp: or s3: fetches, whatever a link or redirect says.

@@ -54,6 +54,9 @@ class NewsSpider(scrapy.Spider):
         self.all_allowed_hosts: frozenset[str] = frozenset()  # read by NetGuardMiddleware
         self.pages_requested: Counter[str] = Counter()
         self.requested: set[str] = set()  # cheaper than letting the dupefilter see every repeat link
+        # (source, link as found) already requested or never to be followed: the menus and teasers
+        # repeated on every listing are cleaned and classified once, not once a page
+        self.settled: set[tuple[str, str]] = set()
         self.feeds_pending: Counter[str] = Counter()
         self.feeds_failed: Counter[str] = Counter()
         self.stopped: set[tuple[str, str]] = set()
@@ -234,8 +237,17 @@ class NewsSpider(scrapy.Spider):
                 yield request
 
     def _follow(self, source: Source, url: str, depth: int, sitemap: bool = False) -> Iterator[scrapy.Request]:
+        link = (source.name, url)
+        if link in self.settled:
+            return
         url = source.primary_url(clean_url(url))
         if urlsplit(url).scheme not in ("http", "https") or netloc(url) not in source.allowed_hosts:
+            self.settled.add(link)
+            return
+        if url in self.requested:
+            self.settled.add(link)
+            if source.is_article(_path(url)):
+                self.linked_articles[source.name].add(url)
             return
         path = _path(url)
         if source.is_article(path):
@@ -250,8 +262,10 @@ class NewsSpider(scrapy.Spider):
                 return
             request = self._request(source, url, self.parse_listing, priority=5, depth=depth)
         else:
+            self.settled.add(link)  # neither article nor listing: never followed
             return
         if request is not None:
+            self.settled.add(link)
             yield request
 
     def article_request(self, source: Source, url: str, depth: int = 0) -> scrapy.Request | None:

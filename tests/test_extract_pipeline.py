@@ -121,7 +121,20 @@ def slow_page(name: str) -> PageItem:
 
 
 @pytest.mark.parametrize("pipeline", [2], indirect=True)
+def test_pages_that_need_no_extraction_start_no_workers(pipeline):
+    """A re-crawl of 304s forks no workers; the first page to extract starts them."""
+    not_modified = [PageItem(url=f"http://127.0.0.1/{i}.html", source="test", fetched_at="2026-01-01T00:00:00",
+                             http_status=304, body=b"", outcome="not_modified") for i in range(3)]
+    results, _ = asyncio.run(extract_while_ticking(pipeline, not_modified))
+    assert [r.outcome for r in results] == ["not_modified"] * 3
+    assert pipeline.pool is None
+    asyncio.run(extract_while_ticking(pipeline, german_pages(1)))
+    assert pipeline.pool is not None and len(pipeline.pool._processes) >= 1
+
+
+@pytest.mark.parametrize("pipeline", [2], indirect=True)
 def test_workers_inherit_the_loaded_language_profiles(pipeline):
+    asyncio.run(extract_while_ticking(pipeline, german_pages(1)))  # starts the pool
     future = pipeline.pool.submit(language_profiles_loaded)
     assert future.result(timeout=60) is True
 

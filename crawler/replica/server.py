@@ -122,6 +122,9 @@ class RateLimiter:
 
 class _SiteServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 drops the SYNs of a crawler opening 8+ connections at
+    # once; each dropped SYN is retried after the kernel's 1 s RTO, a stall no real site shows
+    request_queue_size = 128
     replica: Replica
     site: str
 
