@@ -35,7 +35,8 @@ GONE_STATUSES = (404, 410)
 _NEXT_PAGE = "//link[@rel='next']/@href | //a[@rel='next']/@href"
 # most article pages have no rel="next": looking for it in the bytes spares parsing the page here
 # (the extraction workers parse it anyway), and a response kept waiting holds no lxml tree
-_MAY_HAVE_NEXT = re.compile(rb"""rel\s*=\s*["']?next["'\s/>]""", re.IGNORECASE)
+# (case-sensitive: 0.09 ms a page against 0.7 with IGNORECASE; an upper-case REL= is not seen)
+_MAY_HAVE_NEXT = re.compile(rb"""rel\s*=\s*["']?[nN]ext["'\s/>]""")
 
 
 class NewsSpider(scrapy.Spider):
