@@ -21,22 +21,22 @@ TOPICS = ["Klimapartnerschaft", "Wasserversorgung", "Solarenergie", "Schulpartne
           "Städtepartnerschaft", "Abfallwirtschaft", "Gesundheitsversorgung", "Jugendaustausch", "Bürgerhaushalt"]
 
 
-def article_text(number: int, edition: int = 1) -> str:
+def article_text(number: int, edition: int = 1, paragraphs: int = 4) -> str:
     """Main text of article `number`: distinct words per article, and per edition when edited."""
     topic = TOPICS[number % len(TOPICS)]
     lines = [f"Die Stadt meldet Neues zum Projekt {topic} Nummer {number} mit der Partnerkommune."]
     lines += [f"Absatz {p}: Im Rahmen der kommunalen Entwicklungspolitik arbeiten Verwaltung und Vereine "
-              f"am Vorhaben {topic} {number} gemeinsam mit Fachleuten aus der Partnerstadt." for p in range(4)]
+              f"am Vorhaben {topic} {number} gemeinsam mit Fachleuten aus der Partnerstadt." for p in range(paragraphs)]
     if edition > 1:
         lines.append(f"Nachtrag {edition}: Der Stadtrat hat die Förderung für {topic} {number} verlängert.")
     return "\n".join(lines)
 
 
-def article_page(number: int, edition: int = 1, footer: str = "Stand: 01.01.2026") -> bytes:
-    paragraphs = "".join(f"<p>{line}</p>" for line in article_text(number, edition).splitlines())
+def article_page(number: int, edition: int = 1, footer: str = "Stand: 01.01.2026", paragraphs: int = 4) -> bytes:
+    paragraphs_html = "".join(f"<p>{line}</p>" for line in article_text(number, edition, paragraphs).splitlines())
     return (f"<!DOCTYPE html><html lang='de'><head><meta charset='utf-8'><title>Meldung {number}</title></head>"
             f"<body><nav><a href='/news/'>Aktuelles</a></nav><main><article><h1>Meldung {number}</h1>"
-            f"{paragraphs}</article></main><footer>{footer} · Impressum</footer></body></html>").encode()
+            f"{paragraphs_html}</article></main><footer>{footer} · Impressum</footer></body></html>").encode()
 
 
 @dataclass
