@@ -32,6 +32,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RobotsTxtFailClosedMiddleware": 100,
     # sees 429/503 before RetryMiddleware (550) schedules the retry
     "crawler.middlewares.RetryAfterMiddleware": 555,
+    # sees a gzip/deflate body before Scrapy's HttpCompressionMiddleware (590), which inflates a
+    # stream cut short without complaint (reliability.md H8); it hands on the inflated body
+    "crawler.compression.StrictDecompressionMiddleware": 595,
 }
 CRAWLER_NETGUARD_ENABLED = True
 CRAWLER_NETGUARD_ALLOWED_PRIVATE = []  # "address" or "address:port" that may be fetched although not public

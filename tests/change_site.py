@@ -2,10 +2,12 @@
 
 It answers like a real CMS: an ETag per body and 304 to a matching If-None-Match (except for
 the listing and pages in `no_validators`), 404 for a deleted page, and it logs every request with its headers.
+Pages in `gzipped` are sent gzip-compressed, whole or cut in half (reliability.md H8).
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import subprocess
 import threading
@@ -46,6 +48,10 @@ class Site:
     pages: dict[str, bytes | None] = field(default_factory=dict)
     listed: list[int] = field(default_factory=list)
     no_validators: set[str] = field(default_factory=set)  # pages served without an ETag
+    # path -> "whole" (gzip), "half" (the first half of the gzip stream, its Content-Length
+    # right for what is sent) or "half-unframed" (that half, no Content-Length: the connection's
+    # close ends it)
+    gzipped: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     hits: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     port: int = 0
@@ -94,14 +100,19 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.headers.get("If-None-Match") == etag:
             self._reply(304, b"", etag)
             return
-        self._reply(200, body, etag)
+        self._reply(200, body, etag, site.gzipped.get(self.path))
 
-    def _reply(self, status: int, body: bytes, etag: str | None = None) -> None:
+    def _reply(self, status: int, body: bytes, etag: str | None = None, packing: str | None = None) -> None:
+        if packing is not None:
+            body = gzip.compress(body, mtime=0)
+            body = body if packing == "whole" else body[: len(body) // 2]
         self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
+        if packing is not None:
+            self.send_header("Content-Encoding", "gzip")
         if etag:
             self.send_header("ETag", etag)
-        if status != 304:
+        if status != 304 and packing != "half-unframed":  # HTTP/1.0: without a length, the close ends the body
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if status != 304:
