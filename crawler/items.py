@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from crawler.extract import Article
+    from crawler.fingerprint import Fingerprint
 
 
 @dataclass
@@ -42,6 +43,7 @@ class ArticleItem:
     body_hash: str | None = None
     body: bytes = b""  # the raw page, for the raw archive (storage/raw_pages.py)
     content_type: str | None = None
+    fingerprint: Fingerprint | None = None  # of article.text, computed by the extraction worker
 
 
 # request meta keys shared by the spider and crawler.conditional

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from langdetect import DetectorFactory, detect_langs
+from langdetect import DetectorFactory, detector_factory
 from langdetect.lang_detect_exception import LangDetectException
 
 # langdetect samples randomly; unseeded it gives different answers per call (Mimino666/langdetect#3)
 DetectorFactory.seed = 0
 
 UNKNOWN = ("unknown", 0.0)
-SAMPLE_CHARS = 1000  # perf-notes: the first 1000 characters cost 3.7x less than the full text
+# On the 351 labelled pages of shared/extraction-bench, 600 characters and 3 random trials (langdetect
+# averages 7) name the same languages as 1000 and 7 (350 right, one "unknown" fewer) at half the
+# cost, 1.6 against 3.1 ms a text; langdetect was half of a worker's time per page before.
+SAMPLE_CHARS = 600
+TRIALS = 3
 MIN_LETTERS = 50
 MIN_PROBABILITY = 0.8
 MIN_DECLARED_PROBABILITY = 0.2  # a declared language langdetect ranks at least this high wins
@@ -21,7 +25,7 @@ def detect_language(text: str, declared: str | None = None) -> tuple[str, float]
     if sum(ch.isalpha() for ch in sample) < MIN_LETTERS:
         return UNKNOWN
     try:
-        ranked = detect_langs(sample)  # loads the profiles on the first call in a process
+        ranked = _detect_langs(sample)
     except LangDetectException:
         return UNKNOWN
     scores = {primary_subtag(item.lang): item.prob for item in ranked}
@@ -39,3 +43,12 @@ def primary_subtag(code: str | None) -> str | None:
         return None
     primary = code.strip().lower().replace("_", "-").split("-")[0]
     return primary if primary.isalpha() and 2 <= len(primary) <= 3 else None
+
+
+def _detect_langs(text: str) -> list:
+    """langdetect's detect_langs with TRIALS instead of its 7 (it has no parameter for it)."""
+    detector_factory.init_factory()  # loads the profiles on the first call in a process
+    detector = detector_factory._factory.create()  # noqa: SLF001 (where detect_langs gets it)
+    detector.n_trial = TRIALS
+    detector.append(text)
+    return detector.get_probabilities()

@@ -20,9 +20,10 @@ from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 from scrapy.statscollectors import StatsCollector
 
-from crawler.extract import extract_article
+from crawler.extract import Article, extract_article
+from crawler.fingerprint import Fingerprint, fingerprint
 from crawler.items import ArticleItem, PageItem, now_iso
-from crawler.site_templates import TemplateLearning, TemplateSettings, apply_blocks
+from crawler.site_templates import TemplateLearning, TemplateSettings, apply_blocks, blocks_learned
 from crawler.tally import SourceTally
 from crawler.urls import article_identity
 from storage.articles import ensure_source, record_article, record_fetch
@@ -42,8 +43,9 @@ class ExtractPipeline:
     """Turn each PageItem into an ArticleItem, in worker processes so both cores extract."""
 
     def __init__(self, stats: StatsCollector, workers: int, timeout: float, max_bytes: int,
-                 min_chars: int, templates_path: Path | None = None) -> None:
+                 min_chars: int, templates_path: Path | None = None, fingerprints: bool = False) -> None:
         self.stats = stats
+        self.fingerprints = fingerprints  # duplicate detection is on: fingerprint in the worker too
         self.workers = workers
         self.timeout = timeout
         self.max_bytes = max_bytes
@@ -56,9 +58,15 @@ class ExtractPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         s = crawler.settings
-        return cls(crawler.stats, s.getint("CRAWLER_EXTRACT_WORKERS"), s.getfloat("CRAWLER_EXTRACT_TIMEOUT"),
-                   s.getint("CRAWLER_EXTRACT_MAX_BYTES"), s.getint("CRAWLER_EXTRACT_MIN_CHARS"),
-                   _templates_path(s))
+        pipeline = cls(crawler.stats, s.getint("CRAWLER_EXTRACT_WORKERS"), s.getfloat("CRAWLER_EXTRACT_TIMEOUT"),
+                       s.getint("CRAWLER_EXTRACT_MAX_BYTES"), s.getint("CRAWLER_EXTRACT_MIN_CHARS"),
+                       _templates_path(s), s.getbool("CRAWLER_DEDUP_ENABLED"))
+        crawler.signals.connect(pipeline.blocks_learned, signal=blocks_learned)
+        return pipeline
+
+    def blocks_learned(self, source: str, blocks: frozenset[str]) -> None:
+        # sent from the archive writer's thread: replacing one dict value is atomic
+        self.boilerplate[source] = blocks
 
     def open_spider(self) -> None:
         if self.templates_path is not None and self.templates_path.exists():
@@ -82,22 +90,25 @@ class ExtractPipeline:
             return self._skip(item, "too_large", f"{len(item.body)} bytes")
         if not item.body.strip():
             return self._skip(item, "no_article", "empty body")
-        extract = partial(extract_article, item.body, item.url, content_type=item.content_type,
-                          min_chars=self.min_chars, boilerplate=self.boilerplate.get(item.source, frozenset()))
+        extract = partial(extract_for_archive, item.body, item.url, content_type=item.content_type,
+                          min_chars=self.min_chars, boilerplate=self.boilerplate.get(item.source, frozenset()),
+                          with_fingerprint=self.fingerprints)
         try:
-            article = await self._run(extract)
+            extracted = await self._run(extract)
         except TimeoutError:
             return self._skip(item, "error", "extract_timeout")
         except BrokenProcessPool:
             return self._skip(item, "error", "extract_worker_died")
-        if article is None:
+        if extracted is None:
             return self._skip(item, "no_article", "extractor found no article")
+        article, fingerprint = extracted
         self.stats.inc_value("crawler/extract/article")
         identity = article_identity(item.url, article.canonical_url, item.site_hosts, item.mirrors)
         article = replace(article, canonical_url=identity)
         return ArticleItem(source=item.source, fetched_at=item.fetched_at, http_status=item.http_status or 200,
                            article=article, etag=item.etag, last_modified=item.last_modified,
-                           body_hash=item.body_hash, body=item.body, content_type=item.content_type)
+                           body_hash=item.body_hash, body=item.body, content_type=item.content_type,
+                           fingerprint=fingerprint)
 
     async def _run(self, extract: partial) -> object:
         if self.workers == 0:
@@ -139,6 +150,19 @@ class ExtractPipeline:
         return item
 
 
+def extract_for_archive(body: bytes, url: str, *, with_fingerprint: bool, **options: object
+                        ) -> tuple[Article, Fingerprint | None] | None:
+    """In a worker: the article and, for the duplicate index, its text's fingerprint.
+
+    Fingerprinting here, not in the archive writer, moves ~1 ms a page off the crawl process,
+    whose one interpreter lock is the crawl's narrowest point (README, Throughput).
+    """
+    article = extract_article(body, url, **options)
+    if article is None:
+        return None
+    return article, fingerprint(article.text) if with_fingerprint else None
+
+
 _WARM_UP_TEXT = ("Die Stadt hat am Montag ein neues Programm für kommunale Partnerschaften vorgestellt. "
                  "Mit Partnern in Afrika und Lateinamerika sollen Projekte für den Klimaschutz entstehen. ")
 _WARM_UP_PAGE = (f"<html lang='de'><head><title>Programm</title></head><body><article><h1>Programm</h1>"
@@ -158,7 +182,7 @@ def _warm_up() -> None:
     copy, and start extracting at once. gc.freeze() keeps the collector from writing to the
     inherited objects, which would copy their pages into every worker (bench/throughput.py).
     """
-    extract_article(_WARM_UP_PAGE, "http://127.0.0.1/warm-up.html")
+    extract_for_archive(_WARM_UP_PAGE, "http://127.0.0.1/warm-up.html", with_fingerprint=True)
     gc.freeze()
 
 
@@ -273,6 +297,9 @@ class StoragePipeline:
                 return
             due, learned = self.templates.admit(item, raw, now_iso())
             self.stats.inc_value("crawler/templates/blocks_learned", len(learned))
+            if learned:
+                self.crawler.signals.send_catch_log(blocks_learned, source=item.source,
+                                                    blocks=self.templates.blocks(item.source))
             for held in due:
                 self._store(held.item, held.raw)
         else:
@@ -298,6 +325,7 @@ class StoragePipeline:
                                   fetched_at=item.fetched_at, http_status=item.http_status,
                                   etag=item.etag, last_modified=item.last_modified, dedup=self.dedup,
                                   body_hash=item.body_hash, raw=raw, template_blocks=blocks,
+                                  fingerprint=item.fingerprint if article is item.article else None,
                                   shrink_ratio=self.shrink_ratio)
         self.stats.inc_value(f"crawler/storage/version_{recorded.outcome}")
 

@@ -47,6 +47,10 @@ from storage.templates import (
 
 logger = logging.getLogger(__name__)
 
+# Scrapy signal (source=, blocks=): a source's template grew. The extraction workers strip the
+# new blocks from then on, so the text they fingerprint is the text the archive stores.
+blocks_learned = object()
+
 
 @dataclass(frozen=True)
 class TemplateSettings:

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from sqlite_utils import Database
 
+from crawler.fingerprint import Fingerprint
 from storage.db import write_transaction
 from storage.near_duplicates import DedupThresholds, link_duplicates
 from storage.quarantine import hold_shrunk_text
@@ -67,6 +68,7 @@ def record_article(
     raw: RawPage | None = None,
     template_blocks: frozenset[str] = frozenset(),
     is_fetch: bool = True,
+    fingerprint: Fingerprint | None = None,
     shrink_ratio: float = 0.0,
 ) -> Recorded:
     """Store `article`; add a version only when its text, title or date changed.
@@ -76,9 +78,10 @@ def record_article(
     of them. The stored text is compared with `template_blocks` (the source's learned
     boilerplate, already stripped from `article.text`) taken out of it too: learning a block is
     no change. `is_fetch=False` (a re-extraction of a stored page) leaves the article's
-    sightings, validators and tombstone alone. A fetched text with fewer than `shrink_ratio`
-    times the current version's words (0: no limit) is only logged as `quarantined` until a
-    later run sees it again (storage/quarantine.py).
+    sightings, validators and tombstone alone. `fingerprint`, when given, is that of
+    `article.text`, computed where there was CPU to spare (the extraction workers). A fetched
+    text with fewer than `shrink_ratio` times the current version's words (0: no limit) is only
+    logged as `quarantined` until a later run sees it again (storage/quarantine.py).
     """
     canonical_url = article.canonical_url or article.url
     digest = text_hash(article.text)
@@ -126,7 +129,7 @@ def record_article(
             db.execute("UPDATE articles SET current_version = ?, text_hash = ? WHERE id = ?",
                        [number, digest, article_id])
         if dedup is not None and kind in ("new", "changed"):
-            link_duplicates(db, article_id, article.text, version=number, thresholds=dedup)
+            link_duplicates(db, article_id, article.text, version=number, thresholds=dedup, fingerprint=fingerprint)
         was_gone = is_fetch and current is not None and current["gone_at"] is not None
         outcome = "revived" if was_gone and kind == "unchanged" else kind
         detail = "revived" if was_gone and kind != "unchanged" else None if is_fetch else "reextract"

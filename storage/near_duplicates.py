@@ -22,10 +22,10 @@ from crawler.fingerprint import (
     Fingerprint,
     band_keys,
     estimate_jaccard,
-    fingerprint,
     signature_from_bytes,
     signature_to_bytes,
 )
+from crawler.fingerprint import fingerprint as fingerprint_of
 
 
 @dataclass(frozen=True)
@@ -47,13 +47,13 @@ class Linked:
 
 
 def link_duplicates(db: Database, article_id: int, text: str, *, version: int,
-                    thresholds: DedupThresholds) -> Linked:
+                    thresholds: DedupThresholds, fingerprint: Fingerprint | None = None) -> Linked:
     """Index `text` as article `article_id`'s current text and link it to the stories it repeats.
 
     Call inside the write transaction that stored the version, after `articles` points at it.
     The article's own earlier text is dropped from the index first: an update is never its own duplicate.
     """
-    new = fingerprint(text)
+    new = fingerprint or fingerprint_of(text)
     _drop_from_index(db, article_id)
     matches = _near_matches(db, article_id, new, thresholds)
     text_version_id = _store_text_once(db, article_id, version)
