@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import multiprocessing
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -27,7 +28,7 @@ from crawler.site_templates import TemplateLearning, TemplateSettings, apply_blo
 from crawler.tally import SourceTally
 from crawler.urls import article_identity
 from storage.articles import ensure_source, record_article, record_fetch
-from storage.db import open_db
+from storage.db import open_db, write_batch
 from storage.lifecycle import conclude_run
 from storage.near_duplicates import DedupThresholds
 from storage.raw_pages import RawPage, pack_raw_page
@@ -37,6 +38,7 @@ from storage.templates import read_blocks
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+BATCH_ITEMS = 64  # most items the archive writer stores under one commit
 
 
 class ExtractPipeline:
@@ -214,6 +216,7 @@ class StoragePipeline:
         self.min_chars = min_chars
         self.shrink_ratio = shrink_ratio  # a text below this share of the current one's words waits a run
         self.writer: ThreadPoolExecutor | None = None
+        self.queued: deque[tuple[PageItem | ArticleItem, asyncio.Future]] = deque()  # for the writer
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -284,8 +287,39 @@ class StoragePipeline:
 
     async def process_item(self, item: PageItem | ArticleItem) -> PageItem | ArticleItem:
         assert self.writer is not None
-        await asyncio.get_running_loop().run_in_executor(self.writer, self._process, item)
+        loop = asyncio.get_running_loop()
+        stored = loop.create_future()
+        self.queued.append((item, stored))
+        self.writer.submit(self._write_queued, loop)  # finds the queue empty when a batch took this item
+        await stored
         return item
+
+    def _write_queued(self, loop: asyncio.AbstractEventLoop) -> None:
+        """In the writer thread: store every item queued so far, up to BATCH_ITEMS, with one commit.
+
+        Each item is still a transaction of its own (a savepoint of the batch), so it is stored
+        whole or not at all; a kill loses at most one batch, which the next run fetches again.
+        One commit for the items that queued up while the last batch was written took the
+        writer, the crawl's narrowest point, from about 3.6 to 2.5 ms an article (README, Throughput).
+        """
+        batch = []
+        while self.queued and len(batch) < BATCH_ITEMS:
+            batch.append(self.queued.popleft())
+        if not batch:
+            return
+        failures: dict[int, BaseException] = {}
+        try:
+            with write_batch(self.db):
+                for number, (item, _) in enumerate(batch):
+                    try:
+                        self._process(item)
+                    except Exception as error:  # noqa: BLE001 (handed to the item's own coroutine)
+                        failures[number] = error
+        except Exception as error:  # noqa: BLE001 (the commit failed: no item of the batch is stored)
+            failures = dict.fromkeys(range(len(batch)), error)
+        for number, (_, stored) in enumerate(batch):
+            error = failures.get(number)
+            loop.call_soon_threadsafe(_settle, stored, error)
 
     def _process(self, item: PageItem | ArticleItem) -> None:
         """In the writer thread: compress, learn templates, record (held-back articles later)."""
@@ -328,6 +362,15 @@ class StoragePipeline:
                                   fingerprint=item.fingerprint if article is item.article else None,
                                   shrink_ratio=self.shrink_ratio)
         self.stats.inc_value(f"crawler/storage/version_{recorded.outcome}")
+
+
+def _settle(stored: asyncio.Future, error: BaseException | None) -> None:
+    if stored.cancelled():
+        return
+    if error is None:
+        stored.set_result(None)
+    else:
+        stored.set_exception(error)
 
 
 def _templates_path(settings: Settings) -> Path | None:

@@ -35,9 +35,13 @@ def write_transaction(db: Database) -> Iterator[Database]:
 
     A deferred BEGIN (what `db.atomic()` issues) fails with "database is locked"
     when two writers read-then-write; BEGIN IMMEDIATE waits for the lock instead
-    (reliability.md finding 9).
+    (reliability.md finding 9). Inside a `write_batch` it is a savepoint: it still
+    stores all of its rows or none, and the batch commits them together.
     """
     conn: sqlite3.Connection = db.conn
+    if conn.in_transaction:
+        yield from _savepoint(conn, db)
+        return
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield db
@@ -46,3 +50,18 @@ def write_transaction(db: Database) -> Iterator[Database]:
         raise
     else:
         conn.execute("COMMIT")
+
+
+def _savepoint(conn: sqlite3.Connection, db: Database) -> Iterator[Database]:
+    conn.execute("SAVEPOINT write")
+    try:
+        yield db
+    except BaseException:
+        conn.execute("ROLLBACK TO write")
+        conn.execute("RELEASE write")
+        raise
+    else:
+        conn.execute("RELEASE write")
+
+
+write_batch = write_transaction  # several writes, one commit: what the crawl's archive writer uses
