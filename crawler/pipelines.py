@@ -202,7 +202,8 @@ class StoragePipeline:
 
     def __init__(self, db_path: Path, stats: StatsCollector, crawler: Crawler,
                  dedup: DedupThresholds | None = None, run_id: int | None = None, gone_after: int = 3,
-                 templates: TemplateSettings | None = None, keep_raw: bool = True, min_chars: int = 200) -> None:
+                 templates: TemplateSettings | None = None, keep_raw: bool = True, min_chars: int = 200,
+                 shrink_ratio: float = 0.0) -> None:
         self.db_path = db_path
         self.stats = stats
         self.crawler = crawler
@@ -213,6 +214,7 @@ class StoragePipeline:
         self.templates: TemplateLearning | None = None
         self.keep_raw = keep_raw
         self.min_chars = min_chars
+        self.shrink_ratio = shrink_ratio  # a text below this share of the current one's words waits a run
         self.writer: ThreadPoolExecutor | None = None
         self.queued: deque[tuple[PageItem | ArticleItem, asyncio.Future]] = deque()  # for the writer
 
@@ -225,7 +227,7 @@ class StoragePipeline:
         pipeline = cls(Path(s["CRAWLER_STORAGE_PATH"]), crawler.stats, crawler,
                        dedup_thresholds(s), int(run_id) if run_id else None, s.getint("CRAWLER_GONE_AFTER_RUNS"),
                        _template_settings(s), s.getbool("CRAWLER_RAW_PAGES_ENABLED"),
-                       s.getint("CRAWLER_EXTRACT_MIN_CHARS"))
+                       s.getint("CRAWLER_EXTRACT_MIN_CHARS"), s.getfloat("CRAWLER_SHRINK_QUARANTINE_RATIO"))
         # the run is closed on spider_closed: only that signal carries the finish reason
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -357,7 +359,8 @@ class StoragePipeline:
                                   fetched_at=item.fetched_at, http_status=item.http_status,
                                   etag=item.etag, last_modified=item.last_modified, dedup=self.dedup,
                                   body_hash=item.body_hash, raw=raw, template_blocks=blocks,
-                                  fingerprint=item.fingerprint if article is item.article else None)
+                                  fingerprint=item.fingerprint if article is item.article else None,
+                                  shrink_ratio=self.shrink_ratio)
         self.stats.inc_value(f"crawler/storage/version_{recorded.outcome}")
 
 

@@ -32,6 +32,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RobotsTxtFailClosedMiddleware": 100,
     # sees 429/503 before RetryMiddleware (550) schedules the retry
     "crawler.middlewares.RetryAfterMiddleware": 555,
+    # sees a gzip/deflate body before Scrapy's HttpCompressionMiddleware (590), which inflates a
+    # stream cut short without complaint (reliability.md H8); it hands on the inflated body
+    "crawler.compression.StrictDecompressionMiddleware": 595,
 }
 CRAWLER_NETGUARD_ENABLED = True
 CRAWLER_NETGUARD_ALLOWED_PRIVATE = []  # "address" or "address:port" that may be fetched although not public
@@ -83,6 +86,9 @@ CRAWLER_DEDUP_BOILERPLATE_ARTICLES = 50  # a sentence in this many articles is b
 CRAWLER_CONDITIONAL_ENABLED = True  # If-None-Match / If-Modified-Since for known articles
 CRAWLER_REVISIT_ENABLED = True  # re-fetch known articles that no listing or feed linked this run
 CRAWLER_GONE_AFTER_RUNS = 3  # consecutive completed runs answering 404/410 before the tombstone
+# a known article's text with fewer than this share of its current words is stored only when the
+# next run finds it again (reliability.md H8 (b)); 0: store at once
+CRAWLER_SHRINK_QUARANTINE_RATIO = 0.5
 DOWNLOADER_MIDDLEWARES |= {  # |=: the safety middlewares above stay
     # below Redirect (600) and HttpCompression (590): it sees final, decoded responses
     "crawler.conditional.ConditionalRequestsMiddleware": 560,

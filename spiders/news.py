@@ -23,6 +23,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.compression import RejectedBody
 from crawler.items import META_ARTICLE, META_BODY_HASH, META_OUTCOME, PageItem, now_iso
 from crawler.middlewares import ALLOWED_HOSTS_META, RefusedRequest, RobotsRefused
 from crawler.urls import clean_url, is_pathological, netloc
@@ -212,6 +213,8 @@ class NewsSpider(scrapy.Spider):
         outcome = "robots" if failure.check(RobotsRefused) else "refused" if failure.check(RefusedRequest) else "error"
         status = failure.value.response.status if failure.check(HttpError) else None
         detail = str(failure.value) if outcome != "error" else failure.type.__name__
+        if failure.check(RejectedBody):  # cut short, corrupt or a bomb: the previous version stays
+            outcome, detail, status = failure.value.outcome, failure.value.detail, failure.value.status
         self.crawler.stats.inc_value(f"crawler/fetch/{outcome}/{failure.type.__name__}")
         yield PageItem(url=request.url, source=request.cb_kwargs["source"].name, fetched_at=now_iso(),
                        http_status=status, outcome=outcome, detail=detail)

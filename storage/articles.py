@@ -16,6 +16,7 @@ from sqlite_utils import Database
 from crawler.fingerprint import Fingerprint
 from storage.db import write_transaction
 from storage.near_duplicates import DedupThresholds, link_duplicates
+from storage.quarantine import hold_shrunk_text
 from storage.raw_pages import RawPage, store_raw_page
 from storage.templates import strip_blocks
 
@@ -34,7 +35,7 @@ class ArticleLike(Protocol):
 
 @dataclass(frozen=True)
 class Recorded:
-    outcome: str  # new | changed | metadata | unchanged | revived
+    outcome: str  # new | changed | metadata | unchanged | revived | quarantined
     article_id: int
     version: int
 
@@ -68,6 +69,7 @@ def record_article(
     template_blocks: frozenset[str] = frozenset(),
     is_fetch: bool = True,
     fingerprint: Fingerprint | None = None,
+    shrink_ratio: float = 0.0,
 ) -> Recorded:
     """Store `article`; add a version only when its text, title or date changed.
 
@@ -77,12 +79,13 @@ def record_article(
     boilerplate, already stripped from `article.text`) taken out of it too: learning a block is
     no change. `is_fetch=False` (a re-extraction of a stored page) leaves the article's
     sightings, validators and tombstone alone. `fingerprint`, when given, is that of
-    `article.text`, computed where there was CPU to spare (the extraction workers).
+    `article.text`, computed where there was CPU to spare (the extraction workers). A fetched
+    text with fewer than `shrink_ratio` times the current version's words (0: no limit) is only
+    logged as `quarantined` until a later run sees it again (storage/quarantine.py).
     """
     canonical_url = article.canonical_url or article.url
     digest = text_hash(article.text)
     with write_transaction(db):
-        raw_page_id = store_raw_page(db, raw, fetched_at) if raw is not None else None
         current = _current_version(db, canonical_url)
         if current is None:
             kind, number = "new", 1
@@ -91,11 +94,22 @@ def record_article(
         else:
             article_id, number = current["article_id"], current["version"]
             kind = _change_kind(current, article, _is_same_text(current, digest, template_blocks))
+            if kind == "changed" and is_fetch and shrink_ratio > 0:
+                # blocks learned since the current version was stored are not in the new text: no loss
+                stored = strip_blocks(current["text"], template_blocks) if template_blocks else current["text"]
+                held = hold_shrunk_text(db, article_id, run_id, stored, article.text, digest, shrink_ratio)
+                if held is not None:
+                    # the fetch row only: the head keeps its validators and body hash, so the next
+                    # run fetches and extracts the page again
+                    _insert_fetch(db, run_id, source, article.url, article_id, fetched_at, http_status,
+                                  "quarantined", held)
+                    return Recorded("quarantined", article_id, number)
             if kind != "unchanged":
                 number += 1
             else:
                 digest = current["text_hash"]  # the head keeps its text, even if a learned block differs
             added, removed = _word_delta(current["text"], article.text) if kind == "changed" else (0, 0)
+        raw_page_id = store_raw_page(db, raw, fetched_at) if raw is not None else None
         if kind != "unchanged":
             db.execute(
                 "INSERT INTO versions (article_id, version, run_id, fetched_at, change_kind, title, "

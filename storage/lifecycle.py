@@ -15,9 +15,9 @@ from sqlite_utils import Database
 
 from storage.db import write_transaction
 
-# fetch outcomes that prove the article's page was reachable this run
-REACHED = ("new", "changed", "metadata", "unchanged", "not_modified", "revived")
-_REACHED_SQL = "(" + ", ".join(f"'{outcome}'" for outcome in REACHED) + ")"
+# fetch outcomes that prove the article's page was reachable this run (and showed its text)
+REACHED = ("new", "changed", "metadata", "unchanged", "not_modified", "revived", "quarantined")
+REACHED_SQL = "(" + ", ".join(f"'{outcome}'" for outcome in REACHED) + ")"
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def _count_gone(db: Database, run_id: int, source: str, gone_after: int, at: str
     db.execute(
         "UPDATE articles SET gone_streak = gone_streak + 1 WHERE source = ? AND id IN "
         f"(SELECT article_id FROM fetches WHERE run_id = ? AND outcome = 'gone' AND article_id IS NOT NULL "
-        f"EXCEPT SELECT article_id FROM fetches WHERE run_id = ? AND outcome IN {_REACHED_SQL})",
+        f"EXCEPT SELECT article_id FROM fetches WHERE run_id = ? AND outcome IN {REACHED_SQL})",
         [source, run_id, run_id],
     )
     cursor = db.execute(
@@ -84,7 +84,7 @@ def _flag_unlinked(db: Database, run_id: int, source: str, at: str) -> int:
     db.execute(f"UPDATE articles SET unlinked_at = NULL WHERE source = ? AND {is_linked}", [source])
     cursor = db.execute(
         f"UPDATE articles SET unlinked_at = ? WHERE source = ? AND unlinked_at IS NULL AND gone_at IS NULL "
-        f"AND NOT {is_linked} AND id IN (SELECT article_id FROM fetches WHERE run_id = ? AND outcome IN {_REACHED_SQL})",
+        f"AND NOT {is_linked} AND id IN (SELECT article_id FROM fetches WHERE run_id = ? AND outcome IN {REACHED_SQL})",
         [at, source, run_id],
     )
     return cursor.rowcount

@@ -2,10 +2,12 @@
 
 It answers like a real CMS: an ETag per body and 304 to a matching If-None-Match (except for
 the listing and pages in `no_validators`), 404 for a deleted page, and it logs every request with its headers.
+Pages in `gzipped` are sent gzip-compressed, whole or cut in half (reliability.md H8).
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import subprocess
 import threading
@@ -21,22 +23,22 @@ TOPICS = ["Klimapartnerschaft", "Wasserversorgung", "Solarenergie", "Schulpartne
           "Städtepartnerschaft", "Abfallwirtschaft", "Gesundheitsversorgung", "Jugendaustausch", "Bürgerhaushalt"]
 
 
-def article_text(number: int, edition: int = 1) -> str:
+def article_text(number: int, edition: int = 1, paragraphs: int = 4) -> str:
     """Main text of article `number`: distinct words per article, and per edition when edited."""
     topic = TOPICS[number % len(TOPICS)]
     lines = [f"Die Stadt meldet Neues zum Projekt {topic} Nummer {number} mit der Partnerkommune."]
     lines += [f"Absatz {p}: Im Rahmen der kommunalen Entwicklungspolitik arbeiten Verwaltung und Vereine "
-              f"am Vorhaben {topic} {number} gemeinsam mit Fachleuten aus der Partnerstadt." for p in range(4)]
+              f"am Vorhaben {topic} {number} gemeinsam mit Fachleuten aus der Partnerstadt." for p in range(paragraphs)]
     if edition > 1:
         lines.append(f"Nachtrag {edition}: Der Stadtrat hat die Förderung für {topic} {number} verlängert.")
     return "\n".join(lines)
 
 
-def article_page(number: int, edition: int = 1, footer: str = "Stand: 01.01.2026") -> bytes:
-    paragraphs = "".join(f"<p>{line}</p>" for line in article_text(number, edition).splitlines())
+def article_page(number: int, edition: int = 1, footer: str = "Stand: 01.01.2026", paragraphs: int = 4) -> bytes:
+    paragraphs_html = "".join(f"<p>{line}</p>" for line in article_text(number, edition, paragraphs).splitlines())
     return (f"<!DOCTYPE html><html lang='de'><head><meta charset='utf-8'><title>Meldung {number}</title></head>"
             f"<body><nav><a href='/news/'>Aktuelles</a></nav><main><article><h1>Meldung {number}</h1>"
-            f"{paragraphs}</article></main><footer>{footer} · Impressum</footer></body></html>").encode()
+            f"{paragraphs_html}</article></main><footer>{footer} · Impressum</footer></body></html>").encode()
 
 
 @dataclass
@@ -46,6 +48,10 @@ class Site:
     pages: dict[str, bytes | None] = field(default_factory=dict)
     listed: list[int] = field(default_factory=list)
     no_validators: set[str] = field(default_factory=set)  # pages served without an ETag
+    # path -> "whole" (gzip), "half" (the first half of the gzip stream, its Content-Length
+    # right for what is sent) or "half-unframed" (that half, no Content-Length: the connection's
+    # close ends it)
+    gzipped: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     hits: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     port: int = 0
@@ -94,14 +100,19 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.headers.get("If-None-Match") == etag:
             self._reply(304, b"", etag)
             return
-        self._reply(200, body, etag)
+        self._reply(200, body, etag, site.gzipped.get(self.path))
 
-    def _reply(self, status: int, body: bytes, etag: str | None = None) -> None:
+    def _reply(self, status: int, body: bytes, etag: str | None = None, packing: str | None = None) -> None:
+        if packing is not None:
+            body = gzip.compress(body, mtime=0)
+            body = body if packing == "whole" else body[: len(body) // 2]
         self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
+        if packing is not None:
+            self.send_header("Content-Encoding", "gzip")
         if etag:
             self.send_header("ETag", etag)
-        if status != 304:
+        if status != 304 and packing != "half-unframed":  # HTTP/1.0: without a length, the close ends the body
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if status != 304:
