@@ -1,4 +1,4 @@
-"""Item pipelines: extract the article from a page, then store it with its versions."""
+"""ExtractPipeline: each PageItem's article, extracted in worker processes so both cores work."""
 
 from __future__ import annotations
 
@@ -6,39 +6,25 @@ import asyncio
 import gc
 import logging
 import multiprocessing
-from collections import deque
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Self, TypeVar
+from typing import Self
 
-from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 from scrapy.statscollectors import StatsCollector
 
 from crawler.extract import Article, extract_article
 from crawler.fingerprint import Fingerprint, fingerprint
-from crawler.items import ArticleItem, PageItem, now_iso
-from crawler.site_templates import TemplateLearning, TemplateSettings, apply_blocks, blocks_learned
-from crawler.tally import SourceTally
+from crawler.items import ArticleItem, PageItem
+from crawler.site_templates import blocks_learned
 from crawler.urls import article_identity
-from storage.articles import ensure_source, record_article, record_fetch
-from storage.db import open_db, write_batch
-from storage.lifecycle import conclude_run
-from storage.near_duplicates import DedupThresholds
-from storage.raw_pages import RawPage, pack_raw_page
-from storage.runs import close_run, record_run_source, start_run
 from storage.templates import read_blocks
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
-BATCH_ITEMS = 64  # most items the archive writer stores under one commit
 
 
 class ExtractPipeline:
@@ -188,209 +174,8 @@ def _warm_up() -> None:
     gc.freeze()
 
 
-class StoragePipeline:
-    """Store each ArticleItem as a version when its text changed; log every fetch's outcome.
-
-    The archive is written by one thread of its own, one item after the other, each item in its
-    own transaction as before. SQLite releases the GIL while it works (FTS indexing, B-tree pages,
-    WAL writes and checkpoint syncs), so the event loop keeps downloading and feeding the
-    extraction workers meanwhile; on the event loop, storage took about half of the crawl
-    process's time, and every page waited for it (bench/throughput.py, README "Throughput").
-    The connection, and the template learner that reads and writes through it, are used only in
-    that thread.
-    """
-
-    def __init__(self, db_path: Path, stats: StatsCollector, crawler: Crawler,
-                 dedup: DedupThresholds | None = None, run_id: int | None = None, gone_after: int = 3,
-                 templates: TemplateSettings | None = None, keep_raw: bool = True, min_chars: int = 200,
-                 shrink_ratio: float = 0.0) -> None:
-        self.db_path = db_path
-        self.stats = stats
-        self.crawler = crawler
-        self.dedup = dedup
-        self.job_run_id = run_id  # set: a crawl job owns the run; this process adds its sources to it
-        self.gone_after = gone_after
-        self.template_settings = templates  # None: no template learning (CRAWLER_TEMPLATE_ENABLED off)
-        self.templates: TemplateLearning | None = None
-        self.keep_raw = keep_raw
-        self.min_chars = min_chars
-        self.shrink_ratio = shrink_ratio  # a text below this share of the current one's words waits a run
-        self.writer: ThreadPoolExecutor | None = None
-        self.queued: deque[tuple[PageItem | ArticleItem, asyncio.Future]] = deque()  # for the writer
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        if not crawler.settings.getbool("CRAWLER_STORAGE_ENABLED"):
-            raise NotConfigured("CRAWLER_STORAGE_ENABLED is off")
-        run_id = crawler.settings.get("CRAWLER_RUN_ID")
-        s = crawler.settings
-        pipeline = cls(Path(s["CRAWLER_STORAGE_PATH"]), crawler.stats, crawler,
-                       dedup_thresholds(s), int(run_id) if run_id else None, s.getint("CRAWLER_GONE_AFTER_RUNS"),
-                       _template_settings(s), s.getbool("CRAWLER_RAW_PAGES_ENABLED"),
-                       s.getint("CRAWLER_EXTRACT_MIN_CHARS"), s.getfloat("CRAWLER_SHRINK_QUARANTINE_RATIO"))
-        # the run is closed on spider_closed: only that signal carries the finish reason
-        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
-        return pipeline
-
-    def open_spider(self) -> None:
-        self.writer = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
-        self._in_writer(self._open)
-        self.tally = SourceTally.connect(self.crawler, [s.name for s in getattr(self.crawler.spider, "sources", [])])
-
-    def _open(self) -> None:
-        spider = self.crawler.spider
-        self.db = open_db(self.db_path)
-        for source in getattr(spider, "sources", []):
-            ensure_source(self.db, source.name, source.title, source.home_url)
-        self.started_at = now_iso()
-        self.run_id = self.job_run_id or start_run(self.db, spider.name, self.started_at)
-        if self.template_settings is not None:
-            self.templates = TemplateLearning(self.db, self.template_settings, self.run_id)
-
-    def spider_closed(self, reason: str) -> None:
-        if self.writer is None:
-            return
-        try:
-            # queued behind every write still running: the run is closed after the last item
-            self._in_writer(partial(self._close, reason))
-        finally:
-            self.writer.shutdown()
-            self.writer = None
-
-    def _close(self, reason: str) -> None:
-        if self.templates is not None:  # held-back articles were fetched and extracted: store them
-            for held in self.templates.drain():
-                self._store(held.item, held.raw)
-            self.templates.save(now_iso())
-        finished_at = now_iso()
-        for source in self.tally.sources:
-            record_run_source(self.db, self.run_id, source=source, spider=self.crawler.spider.name,
-                              started_at=self.started_at, finished_at=finished_at, finish_reason=reason,
-                              requests=self.tally.requests[source], responses_ok=self.tally.responses_ok[source],
-                              exceptions=dict(self.tally.exceptions[source]))
-        if self.job_run_id is None:
-            outcome = close_run(self.db, self.run_id, finished_at=finished_at, finish_reason=reason,
-                                stats=self.stats.get_stats())
-            logger.info("run %d: %s", self.run_id, outcome)
-        if reason == "finished" and not self.stats.get_value("spider_exceptions/count"):
-            # only a complete crawl may judge: a failed or partial one proves nothing about gone or unlinked
-            concluded = conclude_run(self.db, self.run_id, getattr(self.crawler.spider, "linked_articles", {}),
-                                     gone_after=self.gone_after, at=finished_at)
-            logger.info("run %d: %d articles now gone, %d unlinked", self.run_id, *concluded.values())
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # Datasette readers must not grow the WAL forever
-        self.db.close()
-
-    def _in_writer(self, work: Callable[[], T]) -> T:
-        """Run `work` in the writer thread and wait for it (opening and closing only: they block the crawl)."""
-        assert self.writer is not None
-        return self.writer.submit(work).result()
-
-    async def process_item(self, item: PageItem | ArticleItem) -> PageItem | ArticleItem:
-        assert self.writer is not None
-        loop = asyncio.get_running_loop()
-        stored = loop.create_future()
-        self.queued.append((item, stored))
-        self.writer.submit(self._write_queued, loop)  # finds the queue empty when a batch took this item
-        await stored
-        return item
-
-    def _write_queued(self, loop: asyncio.AbstractEventLoop) -> None:
-        """In the writer thread: store every item queued so far, up to BATCH_ITEMS, with one commit.
-
-        Each item is still a transaction of its own (a savepoint of the batch), so it is stored
-        whole or not at all; a kill loses at most one batch, which the next run fetches again.
-        One commit for the items that queued up while the last batch was written took the
-        writer, the crawl's narrowest point, from about 3.6 to 2.5 ms an article (README, Throughput).
-        """
-        batch = []
-        while self.queued and len(batch) < BATCH_ITEMS:
-            batch.append(self.queued.popleft())
-        if not batch:
-            return
-        failures: dict[int, BaseException] = {}
-        try:
-            with write_batch(self.db):
-                for number, (item, _) in enumerate(batch):
-                    try:
-                        self._process(item)
-                    except Exception as error:  # noqa: BLE001 (handed to the item's own coroutine)
-                        failures[number] = error
-        except Exception as error:  # noqa: BLE001 (the commit failed: no item of the batch is stored)
-            failures = dict.fromkeys(range(len(batch)), error)
-        for number, (_, stored) in enumerate(batch):
-            error = failures.get(number)
-            loop.call_soon_threadsafe(_settle, stored, error)
-
-    def _process(self, item: PageItem | ArticleItem) -> None:
-        """In the writer thread: compress, learn templates, record (held-back articles later)."""
-        if isinstance(item, ArticleItem):
-            raw = pack_raw_page(item.body, item.content_type, item.body_hash) if self.keep_raw and item.body else None
-            item.body = b""  # compressed in `raw`: a held-back article keeps only that
-            if self.templates is None:
-                self._store(item, raw)
-                return
-            due, learned = self.templates.admit(item, raw, now_iso())
-            self.stats.inc_value("crawler/templates/blocks_learned", len(learned))
-            if learned:
-                self.crawler.signals.send_catch_log(blocks_learned, source=item.source,
-                                                    blocks=self.templates.blocks(item.source))
-            for held in due:
-                self._store(held.item, held.raw)
-        else:
-            outcome = record_fetch(self.db, run_id=self.run_id, source=item.source, url=item.url,
-                                   fetched_at=item.fetched_at, outcome=item.outcome or "error",
-                                   http_status=item.http_status, detail=item.detail,
-                                   etag=item.etag, last_modified=item.last_modified)
-            self.stats.inc_value(f"crawler/storage/fetch_{outcome}")
-
-    def _store(self, item: ArticleItem, raw: RawPage | None) -> None:
-        """Record an article with its source's template blocks taken out of its text."""
-        blocks = self.templates.blocks(item.source) if self.templates is not None else frozenset()
-        article = apply_blocks(item.article, blocks, self.min_chars)
-        if article is None:
-            outcome = record_fetch(self.db, run_id=self.run_id, source=item.source, url=item.article.url,
-                                   fetched_at=item.fetched_at, outcome="no_article", http_status=item.http_status,
-                                   detail="only template blocks", etag=item.etag, last_modified=item.last_modified)
-            self.stats.inc_value(f"crawler/storage/fetch_{outcome}")
-            return
-        if article is not item.article:
-            self.stats.inc_value("crawler/templates/stripped")
-        recorded = record_article(self.db, article, source=item.source, run_id=self.run_id,
-                                  fetched_at=item.fetched_at, http_status=item.http_status,
-                                  etag=item.etag, last_modified=item.last_modified, dedup=self.dedup,
-                                  body_hash=item.body_hash, raw=raw, template_blocks=blocks,
-                                  fingerprint=item.fingerprint if article is item.article else None,
-                                  shrink_ratio=self.shrink_ratio)
-        self.stats.inc_value(f"crawler/storage/version_{recorded.outcome}")
-
-
-def _settle(stored: asyncio.Future, error: BaseException | None) -> None:
-    if stored.cancelled():
-        return
-    if error is None:
-        stored.set_result(None)
-    else:
-        stored.set_exception(error)
-
-
 def _templates_path(settings: Settings) -> Path | None:
     """The archive the extractor reads learned template blocks from, when learning is on."""
     if settings.getbool("CRAWLER_STORAGE_ENABLED") and settings.getbool("CRAWLER_TEMPLATE_ENABLED"):
         return Path(settings["CRAWLER_STORAGE_PATH"])
     return None
-
-
-def _template_settings(settings: Settings) -> TemplateSettings | None:
-    if not settings.getbool("CRAWLER_TEMPLATE_ENABLED"):
-        return None
-    return TemplateSettings(min_pages=settings.getint("CRAWLER_TEMPLATE_MIN_PAGES"),
-                            min_block_pages=settings.getint("CRAWLER_TEMPLATE_MIN_BLOCK_PAGES"),
-                            hold=settings.getint("CRAWLER_TEMPLATE_HOLD_PAGES"))
-
-
-def dedup_thresholds(settings: Settings) -> DedupThresholds | None:
-    if not settings.getbool("CRAWLER_DEDUP_ENABLED"):
-        return None
-    return DedupThresholds(jaccard=settings.getfloat("CRAWLER_DEDUP_JACCARD"),
-                           shared_words=settings.getint("CRAWLER_DEDUP_SHARED_WORDS"),
-                           boilerplate_articles=settings.getint("CRAWLER_DEDUP_BOILERPLATE_ARTICLES"))

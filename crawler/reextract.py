@@ -152,7 +152,7 @@ def _replace_pool(pool: ProcessPoolExecutor, workers: int) -> ProcessPoolExecuto
 
 def run_command(db_path: str | None, source: str | None, overrides: tuple[str, ...]) -> None:
     """The body of `partnerwatch reextract`: settings as a crawl reads them, then the report."""
-    from crawler.pipelines import dedup_thresholds  # the crawl's own reading of CRAWLER_DEDUP_*
+    from crawler.archive_pipeline import dedup_thresholds  # the crawl's own reading of CRAWLER_DEDUP_*
     from schedules.commands import load_settings
 
     settings, config = load_settings(db_path, None, overrides)

@@ -62,7 +62,7 @@ LOG_LEVEL = "INFO"
 
 ITEM_PIPELINES = {
     "crawler.pipelines.ExtractPipeline": 300,
-    "crawler.pipelines.StoragePipeline": 800,
+    "crawler.archive_pipeline.StoragePipeline": 800,
 }
 
 # --- partnerwatch -----------------------------------------------------------------------
