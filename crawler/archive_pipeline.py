@@ -36,8 +36,8 @@ BATCH_ITEMS = 64  # most items the archive writer stores under one commit
 class StoragePipeline:
     """Store each ArticleItem as a version when its text changed; log every fetch's outcome.
 
-    The archive is written by one thread of its own, one item after the other, each item in its
-    own transaction as before. SQLite releases the GIL while it works (FTS indexing, B-tree pages,
+    The archive is written by one thread of its own, one item after the other, each item
+    all-or-nothing (a savepoint of the batch `_write_queued` commits). SQLite releases the GIL while it works (FTS indexing, B-tree pages,
     WAL writes and checkpoint syncs), so the event loop keeps downloading and feeding the
     extraction workers meanwhile; on the event loop, storage took about half of the crawl
     process's time, and every page waited for it (bench/throughput.py, README "Throughput").
