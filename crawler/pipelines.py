@@ -60,8 +60,6 @@ class ExtractPipeline:
         if self.templates_path is not None and self.templates_path.exists():
             self.boilerplate = read_blocks(self.templates_path)  # learned by earlier crawls
         if self.workers > 0:
-            # the pool starts with the first page to extract: a re-crawl of 304s needs none, and
-            # forking it (after loading langdetect's profiles) costs about half a second
             # Two pages a worker in the pool (one extracting, one ready); the rest wait here. So the
             # timeout counts a page's own extraction (and at most one page's before it), not the
             # backlog a fast download builds up, and a timeout's killed workers take few pages along.
@@ -102,6 +100,8 @@ class ExtractPipeline:
         if self.workers == 0:
             return extract()
         if self.pool is None:
+            # forked at the first page to extract, not at spider open: a re-crawl of 304s needs
+            # no pool, and starting one (langdetect's profiles loaded, then fork) costs ~0.5 s
             self.pool = _new_pool(self.workers)
         async with self.slots:
             try:
