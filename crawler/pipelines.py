@@ -21,6 +21,7 @@ from crawler.extract import Article, extract_article
 from crawler.fingerprint import Fingerprint, fingerprint
 from crawler.items import ArticleItem, PageItem
 from crawler.site_templates import blocks_learned
+from crawler.sniff import NotHtml, sniff_body
 from crawler.urls import article_identity
 from storage.templates import read_blocks
 
@@ -76,6 +77,8 @@ class ExtractPipeline:
             return self._skip(item, "too_large", f"{len(item.body)} bytes")
         if not item.body.strip():
             return self._skip(item, "no_article", "empty body")
+        if (kind := sniff_body(item.body, item.content_type)) is not None:
+            return self._not_html(item, kind)
         extract = partial(extract_for_archive, item.body, item.url, content_type=item.content_type,
                           min_chars=self.min_chars, boilerplate=self.boilerplate.get(item.source, frozenset()),
                           with_fingerprint=self.fingerprints)
@@ -85,6 +88,8 @@ class ExtractPipeline:
             return self._skip(item, "error", "extract_timeout")
         except BrokenProcessPool:
             return self._skip(item, "error", "extract_worker_died")
+        except NotHtml as not_html:  # bytes that decoded to no text: the extractor's own check
+            return self._not_html(item, not_html.kind)
         if extracted is None:
             return self._skip(item, "no_article", "extractor found no article")
         article, fingerprint = extracted
@@ -130,6 +135,11 @@ class ExtractPipeline:
         for process in list(pool._processes.values()):  # noqa: SLF001 (no public way to kill one)
             process.kill()
         pool.shutdown(wait=False)
+
+    def _not_html(self, item: PageItem, kind: str) -> PageItem:
+        """A PDF, an image or random bytes where a page was expected: no version, the current one stays."""
+        self.stats.inc_value(f"crawler/extract/not_html/{kind}")
+        return self._skip(item, "not_html", kind)
 
     def _skip(self, item: PageItem, outcome: str, detail: str) -> PageItem:
         self.stats.inc_value(f"crawler/extract/{outcome}")

@@ -29,6 +29,7 @@ from sqlite_utils import Database
 from crawler.extract import Article, extract_article
 from crawler.items import now_iso
 from crawler.site_templates import apply_blocks
+from crawler.sniff import NotHtml, sniff_body
 from storage.articles import record_article, record_fetch
 from storage.db import open_db
 from storage.near_duplicates import DedupThresholds
@@ -44,7 +45,7 @@ class SourceReport:
     pages: int = 0  # raw pages extracted again
     changed: int = 0  # a new version: the text changed
     metadata: int = 0  # a new version: only title or date changed
-    no_article: int = 0  # the page no longer yields an article (its versions stay)
+    no_article: int = 0  # the page no longer yields an article, or is no text page (its versions stay)
     errors: int = 0  # extraction raised or timed out
 
 
@@ -75,11 +76,16 @@ def _record(db: Database, run_id: int, task: Task, result: Article | None | Base
             dedup: DedupThresholds | None) -> None:
     page = task.page
     if not isinstance(result, Article):
-        outcome, detail = ("no_article", "reextract") if result is None else ("error", f"reextract: {type(result).__name__}")
+        if isinstance(result, NotHtml):  # a PDF or an image stored before bodies were sniffed
+            outcome, detail = "not_html", f"reextract: {result.kind}"
+        elif result is None:
+            outcome, detail = "no_article", "reextract"
+        else:
+            outcome, detail = "error", f"reextract: {type(result).__name__}"
         record_fetch(db, run_id=run_id, source=page.source, url=page.url, fetched_at=now_iso(), outcome=outcome,
                      detail=detail)
-        report.no_article += result is None
-        report.errors += result is not None
+        report.no_article += outcome != "error"
+        report.errors += outcome == "error"
         return
     # the article stays the one it was stored as, whatever canonical link its page now yields
     article = replace(result, url=page.url, canonical_url=page.canonical_url)
@@ -92,8 +98,14 @@ def _record(db: Database, run_id: int, task: Task, result: Article | None | Base
 
 
 def extract_stored(raw: RawPage, url: str, min_chars: int, blocks: frozenset[str]) -> Article | None:
-    """What the crawl would store from this raw page today (its text without template blocks)."""
-    article = extract_article(raw.body(), url, content_type=raw.content_type, min_chars=min_chars, boilerplate=blocks)
+    """What the crawl would store from this raw page today (its text without template blocks).
+
+    Raises NotHtml, as the crawl would skip it, for a body that is no text page.
+    """
+    body = raw.body()
+    if (kind := sniff_body(body, raw.content_type)) is not None:
+        raise NotHtml(kind)
+    article = extract_article(body, url, content_type=raw.content_type, min_chars=min_chars, boilerplate=blocks)
     return apply_blocks(article, blocks, min_chars) if article is not None else None
 
 

@@ -29,6 +29,7 @@ _COUNTED = {
     "revived": "articles_unchanged",
     "gone": "articles_gone",
     "no_article": "no_article",
+    "not_html": "no_article",  # a PDF, an image, random bytes: no article either (source counts tell them apart)
     "error": "errors",
 }
 
@@ -137,7 +138,10 @@ def judge_source(row: dict[str, Any], counts: dict[str, int], had_articles: bool
         reasons.append(f"every request failed ({row['requests']} requests)")
     yielded = sum(n for outcome, n in counts.items() if outcome in ARTICLE_OUTCOMES)
     if had_articles and not yielded and row["finish_reason"] is not None:
-        reasons.append("the source had articles but this run found none")
+        why = "the source had articles but this run found none"
+        if counts.get("not_html"):  # every page a download or an image tonight: say so
+            why += f" ({counts['not_html']} answered with a body that is no text page: not_html)"
+        reasons.append(why)
     return reasons
 
 
