@@ -21,6 +21,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import brotli
 import pytest
 import zstandard
 from scrapy.utils.test import get_crawler
@@ -154,6 +155,7 @@ FILES = {
     # no signature known to the sniffer: the share of binary bytes decides
     "tar": (tar_file, OCTET_STREAM),
     "mp3 without ID3": (lambda: b"\xff\xfb\x90\x64" + noise(9000), OCTET_STREAM),
+    "brotli in the body": (lambda: brotli.compress(HTML * 3), OCTET_STREAM),  # brotli has no signature
     "random": (lambda: noise(20000), OCTET_STREAM),
 }
 
