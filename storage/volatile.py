@@ -80,8 +80,9 @@ _TOKEN = re.compile(
         r"\b(?:vor|seit|in)\s+(?:\d+|einer?|einem|wenigen|ein paar|etwa \d+|über \d+)\s+(?:" + _UNITS_DE + r")(?!\w)",
         r"(?:\b(?:an?|one|a few|few|several)|(?<![\w.,])\d+)\s?(?:" + _UNITS_EN + r")\s+ago\b",
         r"\bil y a\s+(?:\d+|une?|quelques)\s+(?:" + _UNITS_FR + r")(?!\w)",
-        r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b",  # hashes, hex ids
-        r"\b(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[A-Za-z0-9_-]{12,}\b",  # session tokens, generated ids
+        # hashes, hex ids, session tokens; the look-aheads are bounded, so a long run stays linear
+        r"(?<![\w-])(?=[a-fA-F]{0,128}\d)(?=\d{0,128}[a-fA-F])[0-9a-fA-F]{8,128}(?![\w-])",
+        r"(?<![\w-])(?=[A-Za-z_-]{0,128}\d)(?=[\d_-]{0,128}[A-Za-z])[A-Za-z0-9_-]{12,128}(?![\w-])",
         r"(?<![\w])[+-]?" + _NUM + r"(?:\s?%|‰|st|nd|rd|th|[kKM])?(?!\w)",
         r"\b(?:" + _MONTHS_CAPITAL + r"|" + _WEEKDAYS + r")\b\.?",
         r"(?i:\b(?:" + _MONTHS_ROMANCE + r")\b)",
