@@ -5,10 +5,10 @@ Many CMSs print, inside the article, a line that changes on every request: "Aktu
 as they are, such texts differ every night and each crawl would store a new `changed` version.
 
 A line's *skeleton* is the line with its volatile tokens replaced by `#` (a run of them, with
-the punctuation between, by one `#`): dates in the common numeric, ISO and spelled-out forms
-(German, English, French, Spanish month names), times of day, weekdays, relative times ("vor 3
-Stunden", "3 hours ago", "gestern"), numbers and counters (4711, 1.234, 12,5 %), and hex, UUID
-and session-like tokens. Two lines with equal skeletons differ only in volatile tokens.
+punctuation or a joining word such as "um" or "at" between, by one `#`): dates in the common
+numeric, ISO and spelled-out forms (German, English, French, Spanish month names), times of
+day, weekdays, relative times ("vor 3 Stunden", "3 hours ago", "gestern"), numbers and counters
+(4711, 1.234, 12,5 %), and hex, UUID and session-like tokens. Two lines with equal skeletons differ only in volatile tokens.
 
 The trade-off: a number can matter. So only a line that may be page furniture can be volatile
 (`may_be_volatile`): a short one (at most `SHORT_LINE_WORDS` words), or a longer one made
@@ -25,6 +25,7 @@ Everything here is pure: texts in, skeletons and line pairs out.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -35,23 +36,23 @@ HOLE = "\x00"  # a volatile token while the skeleton is built
 SKELETON_HOLE = "#"
 
 
-def _words(*names: str) -> str:
+def _alternatives(*names: str) -> str:
     return "|".join(names)
 
 
 _NUM = r"\d+(?:[.,'\u00a0\u202f]\d{3})*(?:[.,]\d+)?"
-_MONTHS_CAPITAL = _words(
+_MONTHS_CAPITAL = _alternatives(
     "Januar", "Jänner", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
     "Oktober", "November", "Dezember", "January", "February", "March", "May", "June", "July",
     "October", "December", "Jan", "Feb", "Mär", "Mrz", "Mar", "Apr", "Jun", "Jul", "Aug", "Sept",
     "Sep", "Okt", "Oct", "Nov", "Dez", "Dec",
 )
-_MONTHS_ROMANCE = _words(
+_MONTHS_ROMANCE = _alternatives(
     "janvier", "février", "mars", "avril", "juin", "juillet", "août", "septembre", "octobre",
     "novembre", "décembre", "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
     "septiembre", "octubre", "noviembre", "diciembre",
 )
-_WEEKDAYS = _words(
+_WEEKDAYS = _alternatives(
     "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonnabend", "Sonntag",
     "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
     "Mon", "Tue", "Tues", "Wed", "Thu", "Thur", "Thurs", "Fri", "Sat", "Sun",
@@ -77,7 +78,8 @@ _TOKEN = re.compile(
         r"(?<![\w.:])\d{1,2}:\d{2}(?::\d{2})?(?:\s?(?:Uhr|h|[AaPp]\.?[Mm]\.?))?" + _ZONE + r"(?![\w:])",
         r"(?<![\w.])\d{1,2}(?:[.h]\d{2})?\s?(?:Uhr|[AaPp]\.?[Mm]\.?)(?!\w)",  # 14.02 Uhr, 14h02 Uhr, 2 pm
         r"(?<![\w.])\d{1,2}h\d{2}(?!\w)",  # 14h02
-        r"\b(?:vor|seit|in)\s+(?:\d+|einer?|einem|wenigen|ein paar|etwa \d+|über \d+)\s+(?:" + _UNITS_DE + r")(?!\w)",
+        r"\b(?:vor|seit|in)\s+(?:\d+|einer?|einem|wenigen|ein paar|etwa \d+|über \d+)\s+"
+        r"(?:" + _UNITS_DE + r")(?!\w)",
         r"(?:\b(?:an?|one|a few|few|several)|(?<![\w.,])\d+)\s?(?:" + _UNITS_EN + r")\s+ago\b",
         r"\bil y a\s+(?:\d+|une?|quelques)\s+(?:" + _UNITS_FR + r")(?!\w)",
         # hashes, hex ids, session tokens; the look-aheads are bounded, so a long run stays linear
@@ -102,6 +104,7 @@ def mask(line: str) -> str:
     return _TOKEN.sub(lambda m: m.group(0) if m.lastgroup == "money" else HOLE, " ".join(line.split()))
 
 
+@functools.lru_cache(maxsize=1024)  # a judgement asks for each differing line's skeleton several times
 def skeleton(line: str) -> str:
     """The line with its volatile values as `#`: equal skeletons differ only in such values."""
     return _RUN.sub(SKELETON_HOLE, mask(line))
@@ -109,11 +112,6 @@ def skeleton(line: str) -> str:
 
 def skeleton_hash(line: str) -> str:
     return hashlib.sha256(skeleton(line).encode("utf-8")).hexdigest()[:16]
-
-
-def value_hash(line: str) -> str:
-    """The line as it reads (whitespace folded): which values its volatile tokens had."""
-    return hashlib.sha256(" ".join(line.split()).encode("utf-8")).hexdigest()[:16]
 
 
 def may_be_volatile(line: str) -> bool:
