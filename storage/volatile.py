@@ -8,7 +8,8 @@ A line's *skeleton* is the line with its volatile tokens replaced by `#` (a run 
 punctuation or a joining word such as "um" or "at" between, by one `#`): dates in the common
 numeric, ISO and spelled-out forms (German, English, French, Spanish month names), times of
 day, weekdays, relative times ("vor 3 Stunden", "3 hours ago", "gestern"), numbers and counters
-(4711, 1.234, 12,5 %), and hex, UUID and session-like tokens. Two lines with equal skeletons differ only in volatile tokens.
+(4711, 1.234, 12,5 %), and hex, UUID and session-like tokens. Two lines with equal skeletons
+differ only in volatile tokens.
 
 The trade-off: a number can matter. So only a line that may be page furniture can be volatile
 (`may_be_volatile`): a short one (at most `SHORT_LINE_WORDS` words), or a longer one made
