@@ -268,3 +268,21 @@ def m005_raw_pages_and_templates(db: Database) -> None:
             state BLOB NOT NULL
         )"""
     )
+
+
+@migrations()
+def m007_volatile_lines(db: Database) -> None:
+    # Lines of a source's texts that differed only in clocks and counters (storage/volatile_lines.py):
+    # one row per line skeleton; `seen` >= 2 fetches means remembered, and such lines never make a change.
+    db.execute(
+        """
+        CREATE TABLE volatile_lines (
+            source TEXT NOT NULL,
+            skeleton_hash TEXT NOT NULL,
+            skeleton TEXT NOT NULL,
+            first_seen_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            seen INTEGER NOT NULL,
+            PRIMARY KEY (source, skeleton_hash)
+        ) WITHOUT ROWID"""
+    )
