@@ -14,7 +14,6 @@ can record an outcome for every refused article.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import socket
 import time
@@ -40,6 +39,7 @@ from crawler.netguard import (
     is_allowed_endpoint,
     normalize_host_entry,
     parse_ip,
+    private_allowance,
 )
 
 logger = logging.getLogger(__name__)
@@ -62,16 +62,18 @@ class NetGuardMiddleware:
         self.crawler = crawler
         self.private_allowed = tuple(private_allowed)
         self.resolved: dict[tuple[str, int], list[IPAddress]] = {}
+        self.guarded: bool | None = None  # known at the first request: the reactor runs by then
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         if not crawler.settings.getbool("CRAWLER_NETGUARD_ENABLED"):
             raise NotConfigured("CRAWLER_NETGUARD_ENABLED is off")
-        value = crawler.settings.get("CRAWLER_NETGUARD_ALLOWED_PRIVATE") or []
-        if isinstance(value, str):  # from the command line: JSON, or comma-separated
-            value = json.loads(value) if value.lstrip().startswith("[") else value.split(",")
         # a bad entry fails the crawl at start instead of refusing every request later
-        return cls(crawler, [normalize_host_entry(entry) for entry in value])
+        try:
+            allowed = private_allowance(crawler.settings.get("CRAWLER_NETGUARD_ALLOWED_PRIVATE"))
+        except Refused as why:
+            raise NotConfigured(str(why)) from None
+        return cls(crawler, allowed)
 
     async def process_request(self, request: Request) -> None:
         try:
@@ -92,12 +94,28 @@ class NetGuardMiddleware:
             raise Refused(f"{host}:{port} is not an allowed host and port of this source")
         host, port = host_port(request.url)
         literal = parse_ip(host)
-        addresses = [literal] if literal is not None else await self.resolve(host, port)
-        if addresses:
-            check_addresses(host, port, addresses, self.private_allowed)
+        if literal is not None:
+            check_addresses(host, port, [literal], self.private_allowed)
+        elif not self.resolver_guards():
+            # another TWISTED_DNS_RESOLVER was configured: judge our own answer, and refuse
+            # when there is none (a lookup that fails or answers nothing must not mean "allowed")
+            check_addresses(host, port, await self.resolve(host, port), self.private_allowed)
+
+    def resolver_guards(self) -> bool:
+        """Whether the reactor's resolver judges every answer (crawler.resolver.GuardedResolver)."""
+        if self.guarded is None:
+            from twisted.internet import reactor
+
+            from crawler.resolver import GuardedResolver
+
+            self.guarded = isinstance(getattr(reactor, "resolver", None), GuardedResolver)
+            if not self.guarded:
+                logger.warning("TWISTED_DNS_RESOLVER does not guard addresses: host names are checked "
+                               "before connecting only, which DNS rebinding can evade")
+        return self.guarded
 
     async def resolve(self, host: str, port: int) -> list[IPAddress]:
-        """The host's addresses; empty when it does not resolve (the download then fails as DNS error)."""
+        """The host's addresses; empty when it does not resolve (check_addresses then refuses)."""
         key = (host, port)
         if key not in self.resolved:
             try:

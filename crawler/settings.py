@@ -32,10 +32,17 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RobotsTxtFailClosedMiddleware": 100,
     # sees 429/503 before RetryMiddleware (550) schedules the retry
     "crawler.middlewares.RetryAfterMiddleware": 555,
+    # a name the GuardedResolver refused is outcome `refused`, not a DNS error for RetryMiddleware
+    "crawler.resolver.RefusedAddressMiddleware": 560,
     # sees a gzip/deflate body before Scrapy's HttpCompressionMiddleware (590), which inflates a
     # stream cut short without complaint (reliability.md H8); it hands on the inflated body
     "crawler.compression.StrictDecompressionMiddleware": 595,
 }
+# host names are judged on the answer the connection uses, not on a lookup of their own
+TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
+# with HTTP(S)_PROXY in the environment the proxy would resolve names, and the guard would judge
+# nothing; a deliberate proxy is configured by setting this True
+HTTPPROXY_ENABLED = False
 CRAWLER_NETGUARD_ENABLED = True
 CRAWLER_NETGUARD_ALLOWED_PRIVATE = []  # "address" or "address:port" that may be fetched although not public
 CRAWLER_RETRY_AFTER_ENABLED = True

@@ -18,6 +18,7 @@ from types import FrameType
 from scrapy.settings import Settings
 
 from crawler.items import now_iso
+from crawler.netguard import private_allowance
 from crawler.progress import Progress
 from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
 from schedules.report import notify, should_notify, write_report
@@ -46,6 +47,7 @@ class JobConfig:
     spider_timeout: float | None = None
     notify_command: str | None = None
     notify_url: str | None = None
+    private_allowed: tuple[str, ...] = ()  # CRAWLER_NETGUARD_ALLOWED_PRIVATE: may the sources file name them
 
     @property
     def reports(self) -> Path:
@@ -103,7 +105,7 @@ def plan_crawls(sources: list[Source], selected: list[str]) -> list[Crawl]:
 def run_job(config: JobConfig, selected: list[str], *, trigger: str, run_date: str | None = None,
             progress: Progress | None = None, stop: Stop | None = None) -> JobResult:
     """Crawl `selected` sources (all when empty) as one run; the caller holds the job lock."""
-    sources, errors = load_sources(config.sources_path or BUNDLED_SOURCES)
+    sources, errors = load_sources(config.sources_path or BUNDLED_SOURCES, config.private_allowed)
     crawls = plan_crawls(sources, selected)
     progress, stop = progress or Progress(), stop or Stop()
     config.reports.mkdir(parents=True, exist_ok=True)
@@ -183,4 +185,5 @@ def config_from_settings(settings: Settings, db_path: Path, crawl_settings: dict
         spider_timeout=settings.getfloat("CRAWLER_JOB_SPIDER_TIMEOUT") or None,
         notify_command=settings.get("CRAWLER_NOTIFY_COMMAND") or None,
         notify_url=settings.get("CRAWLER_NOTIFY_URL") or None,
+        private_allowed=tuple(private_allowance(settings.get("CRAWLER_NETGUARD_ALLOWED_PRIVATE"))),
     )

@@ -26,6 +26,7 @@ from twisted.python.failure import Failure
 from crawler.compression import RejectedBody
 from crawler.items import META_ARTICLE, META_BODY_HASH, META_OUTCOME, PageItem, now_iso
 from crawler.middlewares import ALLOWED_HOSTS_META, RefusedRequest, RobotsRefused
+from crawler.netguard import private_allowance
 from crawler.urls import clean_url, is_pathological, netloc
 from spiders.feeds import Entry, FeedError, is_newer, parse_feed, parse_sitemap
 from spiders.sources import BUNDLED_SOURCES, Source, load_sources
@@ -77,7 +78,8 @@ class NewsSpider(scrapy.Spider):
         settings = crawler.settings
         path = spider.sources_path or Path(settings.get("CRAWLER_SOURCES_PATH") or BUNDLED_SOURCES)
         origin_map = _as_dict(settings.get("CRAWLER_ORIGIN_MAP"))
-        spider.sources = spider._select(path, origin_map)
+        spider.sources = spider._select(path, origin_map,
+                                        private_allowance(settings.get("CRAWLER_NETGUARD_ALLOWED_PRIVATE")))
         spider.depth_limit = settings.getint("CRAWLER_DISCOVERY_DEPTH_LIMIT")
         spider.max_links = settings.getint("CRAWLER_DISCOVERY_MAX_LINKS")
         spider.since = settings.get("CRAWLER_DISCOVERY_SINCE") or None
@@ -91,8 +93,8 @@ class NewsSpider(scrapy.Spider):
         spider.allowed_domains = sorted({urlsplit(f"//{h}").hostname or h for h in spider.all_allowed_hosts})
         return spider
 
-    def _select(self, path: Path, origin_map: dict[str, str]) -> list[Source]:
-        sources, errors = load_sources(path)
+    def _select(self, path: Path, origin_map: dict[str, str], private_allowed: list[str]) -> list[Source]:
+        sources, errors = load_sources(path, private_allowed)
         for error in errors:
             logger.error("%s", error)
         self.invalid_sources = len(errors)  # counted in start(): stats do not exist yet in from_crawler

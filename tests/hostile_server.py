@@ -108,8 +108,13 @@ class HostileServer:
     def netloc(self) -> str:
         return f"{self.host}:{self.port}"
 
+    def bound(self, port: int) -> HostileServer:
+        """Listen on `port` instead of any free one (another loopback address, the same port)."""
+        self.wanted_port = port
+        return self
+
     def __enter__(self) -> HostileServer:
-        self.server = ThreadingHTTPServer((self.host, 0), _handler(self))
+        self.server = ThreadingHTTPServer((self.host, getattr(self, "wanted_port", 0)), _handler(self))
         self.port = self.server.server_port
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self

@@ -95,24 +95,23 @@ def test_redirects_to_another_port_or_host_are_refused_and_recorded(tmp_path, si
     assert result.stat("crawler/refused/netguard") == 3
 
 
-def test_allowed_host_on_a_private_address_is_refused_unless_the_setting_allows_it(tmp_path, site, other):
-    # the source lists both ports, but only the first is an allowed private address
+def test_a_source_listing_a_private_port_the_setting_does_not_allow_is_refused_at_load(tmp_path, site, other):
+    # the entry lists both ports, but only the first is an allowed private address
     site.page("/news/", links=["/old1", "/a1"])
     site.redirect("/old1", f"{other.origin}/secret")
     site.article("/a1")
     sources = write_sources(tmp_path, {"town": entry(site, allowed_hosts=[site.netloc, other.netloc])})
     result = crawl_sources(tmp_path, sources, [site.netloc])
-    assert other.paths() == []
-    (refused,) = [row for row in result.fetches() if row["outcome"] == "refused"]
-    assert "127.0.0.1, not a public address" in refused["detail"]
+    assert other.paths() == [] and site.paths() == []
+    assert f"field 'allowed_hosts': {other.netloc} is 127.0.0.1, not a public address" in result.log
+    assert result.stat("crawler/sources/invalid") == 1
 
 
 def test_start_url_on_a_private_address_is_refused_without_the_setting(tmp_path, site):
     site.page("/news/", links=["/a1"])
     result = crawl_sources(tmp_path, write_sources(tmp_path, {"town": entry(site)}), [])
     assert site.paths() == []
-    assert result.stat("crawler/refused/netguard") == 1
-    assert result.stat("crawler/refused/town") == 1
+    assert result.stat("crawler/sources/invalid") == 1
 
 
 def test_user_agent_names_the_project_and_a_contact_url(tmp_path, site):
