@@ -13,6 +13,7 @@ import click
 from scrapy.settings import Settings
 
 from crawler.progress import Progress, describe
+from crawler.settings_check import InvalidSettings, validate_settings
 from schedules.job import JobConfig, Stop, config_from_settings, run_job
 from schedules.lock import JobLock, JobLocked, lock_path_for
 from schedules.nightly import Schedule, build_scheduler, parse_time
@@ -34,6 +35,10 @@ def load_settings(db: str | None, sources: str | None, overrides: tuple[str, ...
     if sources:
         crawl_settings["CRAWLER_SOURCES_PATH"] = str(Path(sources).resolve())
     settings.setdict(crawl_settings, priority="cmdline")
+    try:
+        validate_settings(settings)  # before any crawl process starts: exit 2 with the setting named
+    except InvalidSettings as error:
+        raise click.UsageError(str(error)) from None
     db_path = Path(db or settings["CRAWLER_STORAGE_PATH"])
     return settings, config_from_settings(settings, db_path, crawl_settings)
 
