@@ -25,7 +25,7 @@ from twisted.python.failure import Failure
 
 from crawler.compression import RejectedBody
 from crawler.items import META_ARTICLE, META_BODY_HASH, META_OUTCOME, PageItem, now_iso
-from crawler.middlewares import ALLOWED_HOSTS_META, RefusedRequest, RobotsRefused
+from crawler.middlewares import ALLOWED_HOSTS_META, HostDeferred, RefusedRequest, RobotsRefused
 from crawler.netguard import private_allowance
 from crawler.urls import clean_url, is_pathological, netloc
 from spiders.feeds import Entry, FeedError, is_newer, parse_feed, parse_sitemap
@@ -212,7 +212,8 @@ class NewsSpider(scrapy.Spider):
     def article_failed(self, failure: Failure) -> Iterator[PageItem]:
         """Every article request ends in an item, so every fetch gets its outcome row."""
         request = failure.request
-        outcome = "robots" if failure.check(RobotsRefused) else "refused" if failure.check(RefusedRequest) else "error"
+        outcome = ("robots" if failure.check(RobotsRefused) else "refused" if failure.check(RefusedRequest)
+                   else "deferred" if failure.check(HostDeferred) else "error")
         status = failure.value.response.status if failure.check(HttpError) else None
         detail = str(failure.value) if outcome != "error" else failure.type.__name__
         if failure.check(RejectedBody):  # cut short, corrupt or a bomb: the previous version stays
@@ -225,6 +226,13 @@ class NewsSpider(scrapy.Spider):
         """A listing, feed or sitemap that failed: counted and logged as an error of its source."""
         request, source = failure.request, failure.request.cb_kwargs["source"]
         kind = {self.parse_feed: "feed", self.parse_sitemap: "sitemap"}.get(request.callback, "listing")
+        if failure.check(HostDeferred):  # the site asked for a pause: not an error of the source
+            self.crawler.stats.inc_value(f"crawler/deferred/{source.name}")
+            logger.info("source %s: %s %s deferred to the next run: %s", source.name, kind, request.url, failure.value)
+            if kind == "feed":
+                self.feeds_failed[source.name] += 1
+                yield from self._feed_done(source)
+            return
         if failure.check(RobotsRefused, RefusedRequest):
             self.crawler.stats.inc_value(f"crawler/refused/{source.name}")
         self._discovery_error(source, kind, request.url, f"{failure.type.__name__}: {failure.value}")

@@ -128,3 +128,36 @@ def test_retry_after_reads_seconds_and_http_dates():
     assert parse_retry_after(format_datetime(now + timedelta(seconds=90), usegmt=True), now) == 90.0
     assert parse_retry_after(format_datetime(now - timedelta(hours=1), usegmt=True), now) == 0.0
     assert parse_retry_after("soon") is None
+
+
+@pytest.mark.parametrize("autothrottle", [False, True])
+def test_robots_crawl_delay_spaces_every_request_to_the_host(tmp_path, site, autothrottle):
+    site.robots = (200, "User-agent: *\nCrawl-delay: 1.5\nAllow: /\n")
+    site.page("/news/", links=["/a1", "/a2", "/a3"])
+    for n in (1, 2, 3):
+        site.article(f"/a{n}")
+    result = crawl_sources(tmp_path, write_sources(tmp_path, {"town": entry(site)}), [site.netloc],
+                           AUTOTHROTTLE_ENABLED=autothrottle, AUTOTHROTTLE_START_DELAY=0.1,
+                           CONCURRENT_REQUESTS_PER_DOMAIN=4)
+    pages = [hit.at for hit in site.hits if hit.path != "/robots.txt"]
+    assert len(pages) == 4
+    gaps = [later - earlier for earlier, later in zip(pages, pages[1:])]
+    assert min(gaps) >= 1.45, gaps  # the server's clock: a little slack for thread scheduling only
+    assert result.stat("crawler/politeness/crawl_delay_hosts") == 1
+
+
+def test_retry_after_beyond_the_cap_defers_the_host_to_the_next_night(tmp_path, site):
+    site.page("/news/", links=["/a1", "/a2", "/a3"])
+    site.status("/a1", 429, headers={"Retry-After": "7200"})
+    site.article("/a2")
+    site.article("/a3")
+    result = crawl_sources(tmp_path, write_sources(tmp_path, {"town": entry(site)}), [site.netloc],
+                           CONCURRENT_REQUESTS_PER_DOMAIN=1, CRAWLER_RETRY_AFTER_MAX=60)
+    assert len(site.hits_of("/a1")) == 1  # not retried at the cap, not retried at all
+    outcomes = {row["url"].rsplit("/", 1)[1]: (row["outcome"], row["detail"]) for row in result.fetches()}
+    assert outcomes["a1"] == ("deferred", "Retry-After 7200 s exceeds CRAWLER_RETRY_AFTER_MAX 60 s")
+    # what was still queued for the host waits for the next night too, unless fetched before the 429
+    assert {outcome for outcome, _ in outcomes.values()} <= {"deferred", "new"}
+    fetched_after = [hit.path for hit in site.hits if hit.at > site.hits_of("/a1")[0].at]
+    assert fetched_after == []
+    assert result.stat("crawler/politeness/deferred_hosts") == 1
