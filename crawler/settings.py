@@ -37,6 +37,11 @@ DOWNLOADER_MIDDLEWARES = {
     # sees a gzip/deflate body before Scrapy's HttpCompressionMiddleware (590), which inflates a
     # stream cut short without complaint (reliability.md H8); it hands on the inflated body
     "crawler.compression.StrictDecompressionMiddleware": 595,
+    # loops and overlong chains end as named errors under the linked URL, not silently
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.redirects.StrictRedirectMiddleware": 600,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.redirects.StrictMetaRefreshMiddleware": 580,
 }
 # host names are judged on the answer the connection uses, not on a lookup of their own
 TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"

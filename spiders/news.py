@@ -27,6 +27,7 @@ from crawler.compression import RejectedBody
 from crawler.items import META_ARTICLE, META_BODY_HASH, META_OUTCOME, PageItem, now_iso
 from crawler.middlewares import ALLOWED_HOSTS_META, HostDeferred, RefusedRequest, RobotsRefused
 from crawler.netguard import private_allowance
+from crawler.redirects import RedirectFailed
 from crawler.urls import clean_url, is_pathological, netloc
 from spiders.feeds import Entry, FeedError, is_newer, parse_feed, parse_sitemap
 from spiders.sources import BUNDLED_SOURCES, Source, load_sources
@@ -218,8 +219,12 @@ class NewsSpider(scrapy.Spider):
         detail = str(failure.value) if outcome != "error" else failure.type.__name__
         if failure.check(RejectedBody):  # cut short, corrupt or a bomb: the previous version stays
             outcome, detail, status = failure.value.outcome, failure.value.detail, failure.value.status
+        url = request.url
+        if failure.check(RedirectFailed):  # a loop or an endless chain: filed under the URL linked
+            outcome, detail, url = "error", failure.value.detail, failure.value.linked_url
+            logger.warning("%s", failure.value)
         self.crawler.stats.inc_value(f"crawler/fetch/{outcome}/{failure.type.__name__}")
-        yield PageItem(url=request.url, source=request.cb_kwargs["source"].name, fetched_at=now_iso(),
+        yield PageItem(url=url, source=request.cb_kwargs["source"].name, fetched_at=now_iso(),
                        http_status=status, outcome=outcome, detail=detail)
 
     def discovery_failed(self, failure: Failure) -> Iterator[scrapy.Request]:

@@ -161,3 +161,24 @@ def test_retry_after_beyond_the_cap_defers_the_host_to_the_next_night(tmp_path, 
     fetched_after = [hit.path for hit in site.hits if hit.at > site.hits_of("/a1")[0].at]
     assert fetched_after == []
     assert result.stat("crawler/politeness/deferred_hosts") == 1
+
+
+def test_redirect_loops_and_overlong_chains_are_errors_under_the_linked_url(tmp_path, site):
+    site.page("/news/", links=["/a-self", "/a-ping", "/a-chain0", "/a-meta1", "/a2"])
+    site.redirect("/a-self", "/a-self")
+    site.redirect("/a-ping", "/a-pong")
+    site.redirect("/a-pong", "/a-ping")
+    for hop in range(10):
+        site.redirect(f"/a-chain{hop}", f"/a-chain{hop + 1}")
+    site.article("/a-chain10")
+    site.page("/a-meta1", head='<meta http-equiv="refresh" content="0; url=/a-meta2">')
+    site.page("/a-meta2", head='<meta http-equiv="refresh" content="0; url=/a-meta1">')
+    site.article("/a2")
+    result = crawl_sources(tmp_path, write_sources(tmp_path, {"town": entry(site)}), [site.netloc])
+    rows = {row["url"].rsplit("/", 1)[1]: (row["outcome"], row["detail"]) for row in result.fetches()}
+    assert rows == {"a-self": ("error", "redirect_loop"), "a-ping": ("error", "redirect_loop"),
+                    "a-chain0": ("error", "too_many_redirects"), "a-meta1": ("error", "redirect_loop"),
+                    "a2": ("new", None)}
+    assert "redirect loop: /" not in result.log and "redirect loop: http" in result.log
+    # REDIRECT_MAX_TIMES = 5: the linked URL and five hops fetched, the sixth hop never
+    assert sorted(p for p in site.paths() if p.startswith("/a-chain")) == [f"/a-chain{n}" for n in range(6)]
