@@ -107,7 +107,8 @@ DOWNLOADER_MIDDLEWARES |= {  # |=: the safety middlewares above stay
     "crawler.conditional.ConditionalRequestsMiddleware": 560,
 }
 # SettingsCheck first: a bad CRAWLER_* value stops the crawl, naming the setting, before any other part reads it
-EXTENSIONS = {"crawler.settings_check.SettingsCheck": -100, "crawler.revisit.RevisitExtension": 500,
+EXTENSIONS = {"crawler.settings_check.SettingsCheck": -100, "crawler.ownership.ArchiveOwnership": -90,
+              "crawler.revisit.RevisitExtension": 500,
               "crawler.gc_tuning.GarbageCollectorTuning": 0}
 CRAWLER_GC_THRESHOLD = [10_000, 20, 20]  # gc.set_threshold in the crawl process; [] keeps Python's 700, 10, 10
 # --- the crawl job, its schedule and its reports (schedules/, README "Scheduling") -------

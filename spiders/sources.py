@@ -72,26 +72,28 @@ class Source:
         )
 
 
-def load_sources(path: Path = BUNDLED_SOURCES, private_allowed: Iterable[str] = ()
+def load_sources(path: Path = BUNDLED_SOURCES, private_allowed: Iterable[str] = (), *, guard: bool = True
                  ) -> tuple[list[Source], list[SourceError]]:
     """All valid sources in `path`, and one error for each entry that is not.
 
     An entry whose allowed_hosts name a non-public address (the metadata address, a private
     network, loopback) is refused unless `private_allowed` (CRAWLER_NETGUARD_ALLOWED_PRIVATE)
-    names it too: the sources file must not be a way around the net guard.
+    names it too: the sources file must not be a way around the net guard. `guard=False` skips
+    that check, for readers that fetch nothing (`partnerwatch status`).
     """
     with open(path, "rb") as f:
         raw = tomllib.load(f)
     sources, errors = [], []
     for name, entry in raw.items():
         try:
-            sources.append(parse_source(name, entry, private_allowed))
+            sources.append(parse_source(name, entry, private_allowed if guard else None))
         except SourceError as error:
             errors.append(SourceError(f"{path}: {error}"))
     return sources, errors
 
 
-def parse_source(name: str, entry: Any, private_allowed: Iterable[str] = ()) -> Source:
+def parse_source(name: str, entry: Any, private_allowed: Iterable[str] | None = ()) -> Source:
+    """One entry; `private_allowed` None: its hosts' addresses are not checked (nothing is fetched)."""
     def fail(field_name: str, why: str) -> SourceError:
         return SourceError(f"source {name!r}, field {field_name!r}: {why}")
 
@@ -113,7 +115,8 @@ def parse_source(name: str, entry: Any, private_allowed: Iterable[str] = ()) -> 
         if not _HOST_ENTRY.match(host):
             raise fail("allowed_hosts", f"not a host or host:port: {host!r}")
         try:
-            check_host_entry(host, private_allowed)
+            if private_allowed is not None:
+                check_host_entry(host, private_allowed)
         except Refused as why:
             raise fail("allowed_hosts", f"{why} (allow it with CRAWLER_NETGUARD_ALLOWED_PRIVATE)") from None
     for key, urls in (("start_urls", start_urls), ("feeds", feeds), ("sitemaps", sitemaps)):

@@ -268,3 +268,10 @@ def m005_raw_pages_and_templates(db: Database) -> None:
             state BLOB NOT NULL
         )"""
     )
+
+
+@migrations()
+def m013_run_owner(db: Database) -> None:
+    # the process that runs the run ("pid:start ticks", storage.lock.process_identity): a run left
+    # `running` is aborted only once that process is gone, never while it still crawls
+    db.execute("ALTER TABLE runs ADD COLUMN owner TEXT")

@@ -50,6 +50,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     times: int | None = None  # answer like this this many times, then fall through to `then`
     then: Reply | None = None
+    delay: float = 0.0  # seconds to wait before answering (a hanging page)
 
 
 class HostileServer:
@@ -148,6 +149,8 @@ def _handler(site: HostileServer) -> type[BaseHTTPRequestHandler]:
                 site.hits.append(Hit(self.path, time.monotonic(), dict(self.headers),
                                      self.headers.get("Host", "")))
             reply = site.answer(self.path)
+            if reply.delay:
+                time.sleep(reply.delay)
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
