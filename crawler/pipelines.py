@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -20,6 +21,7 @@ from scrapy.statscollectors import StatsCollector
 from crawler.extract import Article, extract_article
 from crawler.fingerprint import Fingerprint, fingerprint
 from crawler.items import ArticleItem, PageItem
+from crawler.lifeline import die_with_crawl
 from crawler.site_templates import blocks_learned
 from crawler.sniff import NotHtml, sniff_body
 from crawler.urls import article_identity
@@ -170,7 +172,8 @@ _WARM_UP_PAGE = (f"<html lang='de'><head><title>Programm</title></head><body><ar
 def _new_pool(workers: int) -> ProcessPoolExecutor:
     # fork: workers start at once with trafilatura already imported; they only run extract_article
     _warm_up()
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=die_with_crawl, initargs=(os.getpid(),))
 
 
 def _warm_up() -> None:

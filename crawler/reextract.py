@@ -24,6 +24,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import click
+from scrapy.settings import Settings
 from sqlite_utils import Database
 
 from crawler.extract import Article, extract_article
@@ -32,6 +33,7 @@ from crawler.site_templates import apply_blocks
 from crawler.sniff import NotHtml, sniff_body
 from storage.articles import record_article, record_fetch
 from storage.db import open_db
+from storage.lock import ArchiveLock, ArchiveLocked, lock_path_for
 from storage.near_duplicates import DedupThresholds
 from storage.raw_pages import RawPage, StoredPage, latest_raw_pages, load_raw_page
 from storage.runs import finish_run, start_run
@@ -164,24 +166,32 @@ def _replace_pool(pool: ProcessPoolExecutor, workers: int) -> ProcessPoolExecuto
 
 def run_command(db_path: str | None, source: str | None, overrides: tuple[str, ...]) -> None:
     """The body of `partnerwatch reextract`: settings as a crawl reads them, then the report."""
-    from crawler.archive_pipeline import dedup_thresholds  # the crawl's own reading of CRAWLER_DEDUP_*
     from schedules.commands import load_settings
 
     settings, config = load_settings(db_path, None, overrides)
     if not Path(config.db_path).exists():
         raise click.ClickException(f"no archive at {config.db_path}")
-    db = open_db(config.db_path)
     try:
-        if source is not None and not db.execute("SELECT 1 FROM sources WHERE name = ?", [source]).fetchone():
-            raise click.UsageError(f"no source {source!r} in {config.db_path}")
-        run_id, reports = reextract(db, source=source, min_chars=settings.getint("CRAWLER_EXTRACT_MIN_CHARS"),
-                                    workers=settings.getint("CRAWLER_EXTRACT_WORKERS"),
-                                    timeout=settings.getfloat("CRAWLER_EXTRACT_TIMEOUT"),
-                                    dedup=dedup_thresholds(settings))
-    finally:
-        db.close()
+        with ArchiveLock(lock_path_for(Path(config.db_path))):  # it rewrites versions: no crawl beside it
+            run_id, reports = _reextract_archive(config.db_path, source, settings)
+    except ArchiveLocked as error:
+        raise click.ClickException(f"{error}: not re-extracting while it crawls") from None
     click.echo(f"run {run_id}: re-extracted from stored raw pages, nothing fetched")
     print_report(reports, click.echo)
+
+
+def _reextract_archive(db_path: Path, source: str | None, settings: Settings) -> tuple[int, dict[str, SourceReport]]:
+    from crawler.archive_pipeline import dedup_thresholds  # the crawl's own reading of CRAWLER_DEDUP_*
+
+    db = open_db(db_path)
+    try:
+        if source is not None and not db.execute("SELECT 1 FROM sources WHERE name = ?", [source]).fetchone():
+            raise click.UsageError(f"no source {source!r} in {db_path}")
+        return reextract(db, source=source, min_chars=settings.getint("CRAWLER_EXTRACT_MIN_CHARS"),
+                         workers=settings.getint("CRAWLER_EXTRACT_WORKERS"),
+                         timeout=settings.getfloat("CRAWLER_EXTRACT_TIMEOUT"), dedup=dedup_thresholds(settings))
+    finally:
+        db.close()
 
 
 def print_report(reports: dict[str, SourceReport], echo: Callable[[str], object]) -> None:
