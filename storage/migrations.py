@@ -286,6 +286,9 @@ def m007_volatile_lines(db: Database) -> None:
             PRIMARY KEY (source, skeleton_hash)
         ) WITHOUT ROWID"""
     )
+
+
+@migrations()
 def m013_run_owner(db: Database) -> None:
     # the process that runs the run ("pid:start ticks", storage.lock.process_identity): a run left
     # `running` is aborted only once that process is gone, never while it still crawls
