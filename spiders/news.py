@@ -60,6 +60,9 @@ def may_have_next(body: bytes) -> bool:
     return (b"REL" in body or b"Rel=" in body or b"NEXT" in body) and bool(_MAY_HAVE_NEXT.search(body.lower()))
 
 
+BARREN_LISTINGS = 2  # listing pages in a row without an article new to this run: stop paginating
+
+
 class NewsSpider(scrapy.Spider):
     """Crawl every source of the sources file whose `spider` is this spider's name.
 
@@ -195,8 +198,25 @@ class NewsSpider(scrapy.Spider):
         if len(hrefs) > self.max_links:
             self._stop(source, "too_many_links", f"{response.url} has {len(hrefs)} links")
         depth = response.meta.get("discovery_depth", 0) + 1
+        linked_before = len(self.linked_articles[source.name])
+        listings = []
         for href in hrefs[: self.max_links]:
-            yield from self._follow(source, response.urljoin(href), depth=depth)
+            for request in self._follow(source, response.urljoin(href), depth=depth):
+                if request.callback == self.parse_listing:
+                    listings.append(request)  # decided below: only the articles of this page are sure
+                else:
+                    yield request
+        # A listing page that links no article this run has not seen is barren; two barren pages
+        # in a row (endless `?page=N`, a pager past the end that repeats the last page) end the
+        # walk there (reliability.md T2). Start pages never count: they may only link sections.
+        new_articles = len(self.linked_articles[source.name]) - linked_before
+        barren = 0 if new_articles or depth == 1 else response.meta.get("barren", 0) + 1
+        if barren >= BARREN_LISTINGS and listings:
+            self._stop(source, "barren_listings", response.url, quiet=True)  # the usual end of a pager
+            return
+        for request in listings:
+            request.meta["barren"] = barren
+            yield request
 
     # --- articles -----------------------------------------------------------------------------
 
@@ -336,12 +356,13 @@ class NewsSpider(scrapy.Spider):
         return scrapy.Request(url, callback=callback, errback=errback or self.discovery_failed,
                               priority=priority, cb_kwargs={"source": source}, meta=meta)
 
-    def _stop(self, source: Source, reason: str, url: str) -> None:
+    def _stop(self, source: Source, reason: str, url: str, quiet: bool = False) -> None:
         """Count a link not followed because of a trap guard; log the first per source and reason."""
         self.crawler.stats.inc_value(f"crawler/discovery/stopped/{reason}/{source.name}")
         if (source.name, reason) not in self.stopped:
             self.stopped.add((source.name, reason))
-            logger.warning("source %s: %s reached (first at %s); further links not followed", source.name, reason, url)
+            logger.log(logging.INFO if quiet else logging.WARNING,
+                       "source %s: %s reached (first at %s); further links not followed", source.name, reason, url)
 
     def _discovery_error(self, source: Source, kind: str, url: str, why: str) -> None:
         # a feed or sitemap that yields nothing is an error of the source, never "no news"

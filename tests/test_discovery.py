@@ -167,8 +167,8 @@ def test_calendar_trap_stops_at_the_page_budget_with_a_counted_reason(tmp_path, 
 
 
 def test_depth_limit_stops_a_listing_chain(tmp_path, site):
-    for n in range(1, 50):
-        site.page("/news/" if n == 1 else f"/news/{n}", links=[f"/news/{n + 1}"])
+    for n in range(1, 50):  # every page links an article of its own, so only the depth limit stops it
+        site.page("/news/" if n == 1 else f"/news/{n}", links=[f"/news/{n + 1}", f"/artikel/{n}.html"])
     result = crawl(tmp_path, site, depth_limit=5)
     assert "/news/6" in site.paths() and "/news/7" not in site.paths()
     assert result.stat("crawler/discovery/stopped/depth_limit/town") == 1
@@ -325,3 +325,30 @@ def test_the_second_page_of_an_article_is_found_whatever_the_case_of_rel_next(tm
     site.article("/artikel/lang-2.html")
     crawl(tmp_path, site)
     assert "/artikel/lang-2.html" in site.paths()
+
+
+def test_endless_pagination_stops_after_two_pages_without_a_new_article(tmp_path, site):
+    # ?page=N always answers 200; past page 3 it repeats page 3's articles, as many CMSs do
+    for n in range(1, 100):
+        shown = min(n, 3)
+        site.page(f"/news/?page={n}" if n > 1 else "/news/",
+                  links=[f"/artikel/{shown}-a.html", f"/artikel/{shown}-b.html", f"/news/?page={n + 1}"])
+    for n in (1, 2, 3):
+        site.article(f"/artikel/{n}-a.html")
+        site.article(f"/artikel/{n}-b.html")
+    result = crawl(tmp_path, site)
+    listings = [p for p in site.paths() if p.startswith("/news/")]
+    assert listings == ["/news/", "/news/?page=2", "/news/?page=3", "/news/?page=4", "/news/?page=5"]
+    assert len(result.fetches()) == 6
+    assert result.stat("crawler/discovery/stopped/barren_listings/town") == 1
+
+
+def test_a_section_index_without_articles_is_still_walked(tmp_path, site):
+    site.page("/news/", links=["/news/2025/", "/news/2024/"])  # the start page: sections only
+    site.page("/news/2025/", links=["/news/2025/maerz/"])  # a year index: months only
+    site.page("/news/2025/maerz/", links=["/artikel/maerz.html"])
+    site.page("/news/2024/", links=["/artikel/alt.html"])
+    site.article("/artikel/maerz.html")
+    site.article("/artikel/alt.html")
+    crawl(tmp_path, site)
+    assert {"/artikel/maerz.html", "/artikel/alt.html"} <= set(site.paths())

@@ -147,19 +147,22 @@ def test_robots_crawl_delay_spaces_every_request_to_the_host(tmp_path, site, aut
 
 
 def test_retry_after_beyond_the_cap_defers_the_host_to_the_next_night(tmp_path, site):
-    site.page("/news/", links=["/a1", "/a2", "/a3"])
+    site.page("/news/", links=["/a1", "/a2", "/a3", "/a4", "/a5"])
     site.status("/a1", 429, headers={"Retry-After": "7200"})
-    site.article("/a2")
-    site.article("/a3")
+    for n in (2, 3, 4, 5):
+        site.article(f"/a{n}")
     result = crawl_sources(tmp_path, write_sources(tmp_path, {"town": entry(site)}), [site.netloc],
                            CONCURRENT_REQUESTS_PER_DOMAIN=1, CRAWLER_RETRY_AFTER_MAX=60)
     assert len(site.hits_of("/a1")) == 1  # not retried at the cap, not retried at all
     outcomes = {row["url"].rsplit("/", 1)[1]: (row["outcome"], row["detail"]) for row in result.fetches()}
     assert outcomes["a1"] == ("deferred", "Retry-After 7200 s exceeds CRAWLER_RETRY_AFTER_MAX 60 s")
-    # what was still queued for the host waits for the next night too, unless fetched before the 429
-    assert {outcome for outcome, _ in outcomes.values()} <= {"deferred", "new"}
+    # what was queued for the host waits for the next night; one request may have left already
+    # while the 429 was read (the host's slot frees when a response arrives)
     fetched_after = [hit.path for hit in site.hits if hit.at > site.hits_of("/a1")[0].at]
-    assert fetched_after == []
+    assert len(fetched_after) <= 1
+    for n in (2, 3, 4, 5):  # each article was fetched before the pause was asked for, or deferred
+        fetched = f"/a{n}" in site.paths()
+        assert outcomes[f"a{n}"][0] == ("new" if fetched else "deferred")
     assert result.stat("crawler/politeness/deferred_hosts") == 1
 
 
