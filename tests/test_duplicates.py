@@ -53,8 +53,14 @@ def store(db, source: str, url: str, paragraphs: list[str], published_at: str | 
 
 
 def row(db, article_id: int) -> dict:
-    cursor = db.execute("SELECT cluster_id, is_cluster_origin, duplicate_of FROM articles WHERE id = ?", [article_id])
-    return dict(zip([c[0] for c in cursor.description], cursor.fetchone()))
+    """The article's story as readers see it: root cluster, origin flag, the origin it duplicates."""
+    cursor = db.execute(
+        "SELECT c.cluster_id, COALESCE(c.is_cluster_origin, 0) AS is_cluster_origin, c.duplicate_of, "
+        "a.is_cluster_origin AS stored_origin FROM articles a LEFT JOIN article_clusters c ON c.article_id = a.id "
+        "WHERE a.id = ?", [article_id])
+    found = dict(zip([c[0] for c in cursor.description], cursor.fetchone()))
+    assert found.pop("stored_origin") == found["is_cluster_origin"]  # the column is kept exact too
+    return found
 
 
 def test_exact_copy_under_another_url_stores_text_once_and_links(db):
@@ -130,17 +136,35 @@ def test_update_that_now_repeats_another_story_joins_its_cluster(db):
     assert row(db, page)["cluster_id"] == row(db, skew)["cluster_id"] is not None
 
 
-def test_a_text_bridging_two_clusters_merges_them_under_the_earliest_origin(db):
+def test_retrospective_quoting_two_stories_joins_one_and_keeps_them_apart(db):
     invitation = store(db, "skew", "https://skew.example/a.html", INVITATION, "2019-02-20")
     copy = store(db, "mirror", "https://mirror.example/a.html", INVITATION, "2019-02-20")
     ukraine = store(db, "skew", "https://skew.example/ua.html", UKRAINE, "2018-11-09")
     ukraine_copy = store(db, "mirror", "https://mirror.example/ua.html", UKRAINE, "2018-11-09")
-    assert row(db, copy)["cluster_id"] != row(db, ukraine_copy)["cluster_id"]
     bridge = store(db, "lag21", "https://lag21.example/rueckblick", [*REPORT, *UKRAINE[1:2]], "2024-01-10")
-    clusters = {row(db, a)["cluster_id"] for a in (invitation, copy, ukraine, ukraine_copy, bridge)}
-    assert len(clusters) == 1
-    assert db.execute("SELECT id, articles, sources, origin_article_id FROM clusters").fetchall() == [
-        (clusters.pop(), 5, 3, ukraine)]
+    # each story shares a sentence with the retrospective, not with each other: no chaining
+    assert row(db, invitation)["cluster_id"] != row(db, ukraine)["cluster_id"]
+    assert row(db, bridge)["cluster_id"] == row(db, invitation)["cluster_id"] == row(db, copy)["cluster_id"]
+    assert row(db, ukraine_copy)["cluster_id"] == row(db, ukraine)["cluster_id"]
+    assert sorted(db.execute("SELECT articles, sources, origin_article_id FROM clusters").fetchall()) == [
+        (2, 2, ukraine), (3, 3, invitation)]
+
+
+def test_release_crawled_after_two_reports_on_it_unites_them_under_itself(db):
+    # newest first, as a first crawl finds them: two reports quoting different paragraphs, then the release
+    first = store(db, "lag21", "https://lag21.example/bericht", REPORT, "2019-04-03")
+    first_copy = store(db, "mirror", "https://mirror.example/bericht", REPORT, "2019-04-03")
+    second_text = [REPUBLISHED[0], INVITATION[2], UKRAINE[2]]
+    second = store(db, "musterstadt", "https://musterstadt.example/presse/2", second_text, "2019-03-01")
+    second_copy = store(db, "mirror", "https://mirror.example/presse/2", second_text, "2019-03-01")
+    assert row(db, first)["cluster_id"] != row(db, second)["cluster_id"]
+    release = store(db, "skew", "https://skew.example/a.html", INVITATION, "2019-02-20")
+    story = {row(db, a)["cluster_id"] for a in (first, first_copy, second, second_copy, release)}
+    assert len(story) == 1 and None not in story
+    assert row(db, release)["is_cluster_origin"] == 1
+    assert {row(db, a)["duplicate_of"] for a in (first, first_copy, second, second_copy)} == {release}
+    assert db.execute("SELECT articles, sources, origin_article_id FROM clusters WHERE parent_id IS NULL"
+                      ).fetchall() == [(5, 4, release)]
 
 
 def test_clusters_and_index_survive_a_restart(db, db_path):
