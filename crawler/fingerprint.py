@@ -29,6 +29,7 @@ ROWS = PERMUTATIONS // BANDS  # 4 rows a band: a pair at Jaccard 0.5 shares a ba
 SHINGLE_WORDS = 5
 PASSAGE_MIN_WORDS = 8  # shorter sentences ("Die Teilnahme ist kostenfrei.") recur by chance
 MAX_PASSAGES = 1000  # sentences indexed per text: ~20k words, far more than any article prints
+TOPIC_MIN_LETTERS = 5  # shorter words are mostly articles and prepositions ("der", "with")
 MINHASH_CHUNK = 4096  # shingles hashed at once: 4096 x 128 x 8 bytes = 4 MiB of temporaries
 
 # Multiply-add-shift hashing ((a*x + b) mod 2**64) >> 32 of 32-bit keys is a universal family:
@@ -113,10 +114,31 @@ def passage_hashes(text: str) -> tuple[tuple[int, int], ...]:
     for sentence in _SENTENCE_END.split(text):
         words = words_of(sentence)
         if len(words) >= PASSAGE_MIN_WORDS:
-            seen.setdefault(to_int64(xxhash.xxh3_64_intdigest(" ".join(words).encode())), len(words))
+            seen.setdefault(_sentence_key(words), len(words))
     if len(seen) > MAX_PASSAGES:
         return tuple((key, seen[key]) for key in sorted(seen)[:MAX_PASSAGES])
     return tuple(seen.items())
+
+
+def _sentence_key(words: list[str]) -> int:
+    return to_int64(xxhash.xxh3_64_intdigest(" ".join(words).encode()))
+
+
+def topic_overlap(a: str, b: str, shared: set[int]) -> float:
+    """How much two texts say alike outside their `shared` sentences: common content words
+    (TOPIC_MIN_LETTERS+ letters, no numbers) over those of the text with fewer."""
+    words = [_topic_words(text, shared) for text in (a, b)]
+    fewer = min(len(words[0]), len(words[1]))
+    return len(words[0] & words[1]) / fewer if fewer else 0.0
+
+
+def _topic_words(text: str, shared: set[int]) -> set[str]:
+    out: set[str] = set()
+    for sentence in _SENTENCE_END.split(text):
+        words = words_of(sentence)
+        if len(words) < PASSAGE_MIN_WORDS or _sentence_key(words) not in shared:
+            out.update(w for w in words if len(w) >= TOPIC_MIN_LETTERS and not w.isdigit())
+    return out
 
 
 def signature_to_bytes(signature: np.ndarray) -> bytes:

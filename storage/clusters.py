@@ -10,7 +10,8 @@ A merge points the smaller root at the larger and never rewrites members.
 
 No chaining (issue 17): a text joins a story it shares a substantial part of its text with, not
 one a third text happens to share a sentence with. So a quote (a "passage" link) counts only
-when it is of the story's origin; a copy ("exact" or "near") of any member counts. A text linked
+when it is of the story's origin; a copy (exact, near, or repeating most of the shorter text)
+of any member counts. A text linked
 to several stories joins only those it copies, else the one it quotes most; it merges them all
 only when it is older than each of their origins, i.e. it is the release they all repeat (in a
 newest-first crawl the release often arrives after the reports on it).
@@ -32,6 +33,7 @@ class Link:
 
     kind: str  # exact | near | passage
     shared_words: int  # words of the verbatim sentences both print (0 when not measured)
+    is_copy: bool = True  # repeats the other text (exact, near, most of the shorter text), not just quotes it
 
 
 @dataclass
@@ -106,8 +108,7 @@ def _candidates(db: Database, article_id: int, links: dict[int, Link], home: int
     out = []
     for other, leaf in leaves:
         if leaf is None:
-            out.append(_Candidate(None, other, [other], links[other].kind != "passage", True,
-                                  links[other].shared_words))
+            out.append(_Candidate(None, other, [other], links[other].is_copy, True, links[other].shared_words))
         else:
             by_root.setdefault(find_root(db, leaf), []).append(other)
     if home is not None:
@@ -117,7 +118,7 @@ def _candidates(db: Database, article_id: int, links: dict[int, Link], home: int
                                   "JOIN clusters c ON c.id = j.value", [json.dumps(sorted(by_root))]).fetchall())
         for root, members in by_root.items():
             origin = origins[root]
-            is_copy = any(links[m].kind != "passage" for m in members)
+            is_copy = any(links[m].is_copy for m in members)
             if is_copy or origin in members:
                 shared = links[origin].shared_words if origin in links else 0
                 out.append(_Candidate(root, origin, members, is_copy, origin in members, shared))

@@ -14,7 +14,9 @@ shares most of it, a report quoting a release a third or more, while two stories
 same two-sentence statement, or sharing a credits line or a list of partner towns, share a
 tenth. Sentences that are boilerplate do not count at all: one found in `boilerplate_articles`
 articles anywhere, or in STOCK_ARTICLES articles of one source (a site's stock closing
-paragraph, "Weitere Informationen erhalten Sie ..."). What the links make of clusters is
+paragraph, "Weitere Informationen erhalten Sie ..."). Nor do sentences two articles of the same
+source share: within a site they are its stock text far more often than a quote, and a site's
+own copy of its text is found as exact or near. What the links make of clusters is
 `storage.clusters`' business.
 """
 
@@ -31,6 +33,7 @@ from crawler.fingerprint import (
     Fingerprint,
     band_keys,
     estimate_jaccard,
+    topic_overlap,
     signature_from_bytes,
     signature_to_bytes,
 )
@@ -38,6 +41,7 @@ from crawler.fingerprint import fingerprint as fingerprint_of
 from storage.clusters import Link, join_story
 
 STOCK_ARTICLES = 3  # a sentence printed by this many articles of one source is that source's stock text
+COPY_SHARE = 0.5  # sharing half the shorter text verbatim is repeating it, not quoting it
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,8 @@ class DedupThresholds:
     jaccard: float  # estimated Jaccard of the shingle sets at or above which texts are near-duplicates
     shared_words: int  # words in sentences two texts share verbatim at or above which they are one story
     boilerplate_articles: int  # a sentence already in this many articles is boilerplate: ignored
-    shared_share: float = 0.25  # ... and at or above which share of the shorter text's words
+    shared_share: float = 0.3  # ... and at or above which share of the shorter text's words
+    topic_overlap: float = 0.08  # a quote short of COPY_SHARE also needs this overlap of the other words
 
 
 @dataclass(frozen=True)
@@ -71,8 +76,8 @@ def link_duplicates(db: Database, article_id: int, text: str, *, version: int,
     source = db.execute("SELECT source FROM articles WHERE id = ?", [article_id]).fetchone()[0]
     postings = _passage_postings(db, new)
     matches = _near_matches(db, article_id, new, thresholds)
-    for other, shared in _passage_matches(article_id, source, new, postings, thresholds).items():
-        matches.setdefault(other, Link("passage", shared))
+    for other, link in _passage_matches(db, article_id, source, text, new, postings, thresholds).items():
+        matches.setdefault(other, link)
     text_version_id = _store_text_once(db, article_id, version)
     if text_version_id is not None:
         source_article = db.execute("SELECT article_id FROM versions WHERE id = ?", [text_version_id]).fetchone()[0]
@@ -136,22 +141,44 @@ def _passage_postings(db: Database, new: Fingerprint) -> dict[int, list[_Posting
     return postings
 
 
-def _passage_matches(article_id: int, source: str, new: Fingerprint, postings: dict[int, list[_Posting]],
-                     thresholds: DedupThresholds) -> dict[int, int]:
-    """Articles whose shared non-boilerplate sentences make a substantial share of the shorter text."""
+def _passage_matches(db: Database, article_id: int, source: str, text: str, new: Fingerprint,
+                     postings: dict[int, list[_Posting]], thresholds: DedupThresholds) -> dict[int, Link]:
+    """Articles whose shared non-boilerplate sentences make a substantial share of the shorter text
+    and, short of a copy, whose other sentences tell the same story."""
     words_of = dict(new.passages)
-    shared: dict[int, int] = {}
+    shared: dict[int, set[int]] = {}
     sizes: dict[int, int] = {}
     for key, found in postings.items():
         if len(found) >= thresholds.boilerplate_articles or _is_stock(found, source):
             continue
         for posting in found:
-            if posting.article_id != article_id:
-                shared[posting.article_id] = shared.get(posting.article_id, 0) + words_of[key]
+            # within one source a shared sentence is its stock text, not a quote (its copies are near/exact)
+            if posting.article_id != article_id and posting.source != source:
+                shared.setdefault(posting.article_id, set()).add(key)
                 sizes[posting.article_id] = posting.words
-    return {other: words for other, words in shared.items()
-            if words >= thresholds.shared_words
-            and words >= thresholds.shared_share * min(new.words or words, sizes[other] or words)}
+    links: dict[int, Link] = {}
+    quotes: dict[int, int] = {}
+    for other, keys in shared.items():
+        words = sum(words_of[key] for key in keys)
+        shorter = min(new.words or words, sizes[other] or words)
+        if words >= thresholds.shared_words and words >= thresholds.shared_share * shorter:
+            if words >= COPY_SHARE * shorter:
+                links[other] = Link("passage", words)
+            else:
+                quotes[other] = words
+    for other, other_text in _current_texts(db, list(quotes)):
+        if topic_overlap(text, other_text, shared[other]) >= thresholds.topic_overlap:
+            links[other] = Link("passage", quotes[other], is_copy=False)
+    return links
+
+
+def _current_texts(db: Database, article_ids: list[int]) -> list[tuple[int, str]]:
+    if not article_ids:
+        return []
+    return db.execute(
+        "SELECT a.id, COALESCE(src.text, v.text) FROM json_each(?) j JOIN articles a ON a.id = j.value "
+        "JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
+        "LEFT JOIN versions src ON src.id = v.text_version_id", [json.dumps(article_ids)]).fetchall()
 
 
 def _is_stock(found: list[_Posting], source: str) -> bool:
