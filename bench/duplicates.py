@@ -148,7 +148,7 @@ def pairwise(items: list[Item], clusters: dict[str, int | None],
     return precision, recall, missed_golden
 
 
-SHARES = (0.0, 0.2, 0.25, 0.3, 0.35)
+SHARES = (0.0, 0.2, 0.25, 0.27, 0.3, 0.35)
 OVERLAPS = (0.0, 0.05, 0.08, 0.1, 0.12)
 
 

@@ -51,7 +51,7 @@ class DedupThresholds:
     jaccard: float  # estimated Jaccard of the shingle sets at or above which texts are near-duplicates
     shared_words: int  # words in sentences two texts share verbatim at or above which they are one story
     boilerplate_articles: int  # a sentence already in this many articles is boilerplate: ignored
-    shared_share: float = 0.3  # ... and at or above which share of the shorter text's words
+    shared_share: float = 0.27  # ... and at or above which share of the shorter text's words
     topic_overlap: float = 0.08  # a quote short of COPY_SHARE also needs this overlap of the other words
 
 
