@@ -43,6 +43,8 @@ _WORD = re.compile(r"\w+")
 # so does a line.
 _MONTHS = "Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
 _SENTENCE_END = re.compile(rf"(?<=[.!?])\s+(?=[^a-zäöüß\s])(?!(?:{_MONTHS})\b)|\n+")
+# Double quotation marks only: an apostrophe ("city’s") is no quotation
+_QUOTE_MARK = re.compile(r'[„“”"«»]')
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Fingerprint:
     shingles: int  # size of the shingle set (0 for a text shorter than one shingle)
     passages: tuple[tuple[int, int], ...]  # (sentence hash, words in it), one per distinct long sentence
     words: int = 0  # words of the whole text: the share rule divides shared words by the shorter text's
+    speech: frozenset[int] = frozenset()  # hashes of the passages printed as direct speech ("…", „…“)
 
     def bands(self) -> list[tuple[int, int]]:
         """(band number, band hash) pairs: the LSH keys of this text."""
@@ -63,7 +66,8 @@ def fingerprint(text: str) -> Fingerprint:
     """The MinHash signature and sentence hashes of `text`."""
     words = words_of(text)
     hashes = shingle_hashes(words)
-    return Fingerprint(minhash(hashes), len(hashes), passage_hashes(text), len(words))
+    passages = passage_hashes(text)
+    return Fingerprint(minhash(hashes), len(hashes), passages, len(words), speech_hashes(text))
 
 
 def words_of(text: str) -> list[str]:
@@ -118,6 +122,24 @@ def passage_hashes(text: str) -> tuple[tuple[int, int], ...]:
     if len(seen) > MAX_PASSAGES:
         return tuple((key, seen[key]) for key in sorted(seen)[:MAX_PASSAGES])
     return tuple(seen.items())
+
+
+def speech_hashes(text: str) -> frozenset[int]:
+    """Hashes of the long sentences mostly inside quotation marks: a statement someone made,
+    which different stories quote (issue 11), unlike a release's own sentences a report reprints."""
+    marks = [m.start() for m in _QUOTE_MARK.finditer(text)]
+    spans = list(zip(marks[::2], marks[1::2], strict=False))  # „…“, “…”, "…" pair up in order
+    if not spans:
+        return frozenset()
+    out = set()
+    begin = 0
+    for end, next_begin in [(m.start(), m.end()) for m in _SENTENCE_END.finditer(text)] + [(len(text), len(text))]:
+        words = words_of(text[begin:end])
+        inside = sum(max(0, min(end, close) - max(begin, start)) for start, close in spans)
+        if len(words) >= PASSAGE_MIN_WORDS and 2 * inside > end - begin:
+            out.add(_sentence_key(words))
+        begin = next_begin
+    return frozenset(out)
 
 
 def _sentence_key(words: list[str]) -> int:

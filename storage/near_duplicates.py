@@ -10,9 +10,11 @@ verbatim ("passage").
 
 A passage link needs the shared sentences to be a substantial share of the *shorter* text
 (`DedupThresholds.shared_share`, chosen with bench/duplicates.py): a cross-post with a new intro
-shares most of it, a report quoting a release a third or more, while two stories quoting the
-same two-sentence statement, or sharing a credits line or a list of partner towns, share a
-tenth. Sentences that are boilerplate do not count at all: one found in `boilerplate_articles`
+shares most of it (COPY_SHARE or more: a copy), a report reprinting a release's paragraph 29-33 %.
+Short of a copy, sentences the new text prints as direct speech do not count (two stories
+quoting one statement are not one story), and the texts' other content words must overlap
+(`topic_overlap`: two stories sharing only a credits line or a list of partner towns talk of
+other places and events). Sentences that are boilerplate do not count at all: one found in `boilerplate_articles`
 articles anywhere, or in STOCK_ARTICLES articles of one source (a site's stock closing
 paragraph, "Weitere Informationen erhalten Sie ..."). Nor do sentences two articles of the same
 source share: within a site they are its stock text far more often than a quote, and a site's
@@ -161,11 +163,12 @@ def _passage_matches(db: Database, article_id: int, source: str, text: str, new:
     for other, keys in shared.items():
         words = sum(words_of[key] for key in keys)
         shorter = min(new.words or words, sizes[other] or words)
-        if words >= thresholds.shared_words and words >= thresholds.shared_share * shorter:
-            if words >= COPY_SHARE * shorter:
-                links[other] = Link("passage", words)
-            else:
-                quotes[other] = words
+        # a statement printed in quotation marks is made to be quoted: no evidence of one story
+        reprinted = sum(words_of[key] for key in keys if key not in new.speech)
+        if words >= thresholds.shared_words and words >= COPY_SHARE * shorter:
+            links[other] = Link("passage", words)
+        elif reprinted >= thresholds.shared_words and reprinted >= thresholds.shared_share * shorter:
+            quotes[other] = reprinted
     for other, other_text in _current_texts(db, list(quotes)):
         if topic_overlap(text, other_text, shared[other]) >= thresholds.topic_overlap:
             links[other] = Link("passage", quotes[other], is_copy=False)

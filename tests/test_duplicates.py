@@ -225,3 +225,55 @@ def test_replica_golden_clusters_come_out_with_their_origin_and_same_topic_stays
     for article in golden:
         if article.cluster is None:  # on the same topic maybe, but no other article tells its story
             assert row(db, ids[article.key])["cluster_id"] is None, article.key
+
+
+STATEMENT = ("„Partnerschaften zwischen Kommunen sind keine Einbahnstraße, beide Seiten lernen voneinander und "
+             "werden dabei klüger. Gerade in Krisenzeiten zeigt sich, wie wertvoll über Jahre gewachsenes "
+             "Vertrauen zwischen Verwaltungen ist“, sagte der Staatssekretär.")
+
+
+def test_three_stories_quoting_one_statement_stay_apart_while_the_report_still_joins_its_release(db):
+    ukraine = store(db, "lag21", "https://lag21.example/ua", [*UKRAINE[:2], STATEMENT, UKRAINE[2]], "2023-11-09")
+    same_topic = store(db, "skew", "https://skew.example/b", [*SAME_TOPIC[:2], STATEMENT, SAME_TOPIC[2]], "2021-10-14")
+    invitation = store(db, "musterstadt", "https://musterstadt.example/a", [*INVITATION, STATEMENT], "2019-02-20")
+    report = store(db, "mirror", "https://mirror.example/bericht", REPORT, "2019-04-03")
+    for article in (ukraine, same_topic):
+        assert row(db, article)["cluster_id"] is None
+    assert row(db, report)["cluster_id"] == row(db, invitation)["cluster_id"] is not None
+    assert db.execute("SELECT articles FROM clusters").fetchall() == [(2,)]
+
+
+def test_english_stories_quoting_one_statement_stay_apart_and_a_cross_post_joins(db):
+    quote = ('"Twinning is not charity. It is two administrations solving the same problems together, and both '
+             'come out of it better prepared for the next crisis," the mayor told the assembly.')
+    flood = ["Hamburg, 4 March 2025. Engineers from Hamburg and Dar es Salaam have finished a joint flood map "
+             "of the harbour district, the first of its kind for the Tanzanian city.", quote,
+             "The map will guide where drains are widened before the rainy season starts in April."]
+    choir = ["Leipzig, 19 June 2025. A youth choir from Kyiv sang in St Thomas Church on Saturday, the highlight "
+             "of a week of exchange between music schools in both cities.", quote,
+             "The choir will travel on to Munich before returning home at the end of the month."]
+    repost = ["Our friends in Hamburg shared this update from the partnership team.", *flood[1:]]
+    first = store(db, "skew", "https://skew.example/flood", flood, "2025-03-04")
+    other = store(db, "lag21", "https://lag21.example/choir", choir, "2025-06-19")
+    copy = store(db, "mirror", "https://mirror.example/flood", repost, "2025-03-05")
+    assert row(db, other)["cluster_id"] is None
+    assert row(db, copy)["cluster_id"] == row(db, first)["cluster_id"] is not None
+
+
+def test_a_site_whose_releases_share_a_stock_closing_keeps_each_story_its_own_size(db):
+    closing = ("Weitere Informationen erhalten Sie bei der Pressestelle der Stadt Musterstadt unter Telefon "
+               "0228 123456 oder per E-Mail. Alle Pressemitteilungen der Stadt finden Sie auch im Archiv auf "
+               "unserer Internetseite und im Amtsblatt, das jeden Donnerstag erscheint.")
+    bodies = [UKRAINE, SAME_TOPIC, INVITATION, REPORT[2:],
+              ["Die Stadtbücherei bleibt wegen Umbauarbeiten vom 3. bis 14. Juni geschlossen. Ausgeliehene "
+               "Medien können in dieser Zeit im Bürgerbüro am Markt zurückgegeben werden."]]
+    releases = []
+    for number, body in enumerate(bodies):
+        releases.append(store(db, "musterstadt", f"https://musterstadt.example/presse/{number}", [*body, closing],
+                              f"2024-0{number + 1}-10"))
+        if number == 1:  # a partner's cross-post of the second release, closing included, early in the crawl
+            cross = store(db, "lag21", "https://lag21.example/weitergeleitet",
+                          ["Die Stadt Musterstadt meldet:", *SAME_TOPIC, closing], "2024-02-11")
+    sizes = sorted(count for (count,) in db.execute("SELECT articles FROM clusters WHERE parent_id IS NULL"))
+    assert sizes == [2]
+    assert row(db, cross)["cluster_id"] == row(db, releases[1])["cluster_id"] is not None
