@@ -16,9 +16,9 @@ quoting one statement are not one story), and the texts' other content words mus
 (`topic_overlap`: two stories sharing only a credits line or a list of partner towns talk of
 other places and events). Sentences that are boilerplate do not count at all: one found in `boilerplate_articles`
 articles anywhere, or in STOCK_ARTICLES articles of one source (a site's stock closing
-paragraph, "Weitere Informationen erhalten Sie ..."). Nor do sentences two articles of the same
-source share: within a site they are its stock text far more often than a quote, and a site's
-own copy of its text is found as exact or near. What the links make of clusters is
+paragraph, "Weitere Informationen erhalten Sie ..."). Two articles of the same source are linked
+by shared sentences only when these are most of both texts (a reprint under a new intro): short
+of that, within a site they are its stock text far more often than a quote. What the links make of clusters is
 `storage.clusters`' business.
 """
 
@@ -150,19 +150,27 @@ def _passage_matches(db: Database, article_id: int, source: str, text: str, new:
     words_of = dict(new.passages)
     shared: dict[int, set[int]] = {}
     sizes: dict[int, int] = {}
+    same_source: set[int] = set()
     for key, found in postings.items():
         if len(found) >= thresholds.boilerplate_articles or _is_stock(found, source):
             continue
         for posting in found:
-            # within one source a shared sentence is its stock text, not a quote (its copies are near/exact)
-            if posting.article_id != article_id and posting.source != source:
+            if posting.article_id != article_id:
                 shared.setdefault(posting.article_id, set()).add(key)
                 sizes[posting.article_id] = posting.words
+                if posting.source == source:
+                    same_source.add(posting.article_id)
     links: dict[int, Link] = {}
     quotes: dict[int, int] = {}
     for other, keys in shared.items():
         words = sum(words_of[key] for key in keys)
         shorter = min(new.words or words, sizes[other] or words)
+        if other in same_source:
+            # within one source, sentences short of most of *both* texts are its stock text
+            # (a closing paragraph can be half a short release), never a quote
+            if words >= thresholds.shared_words and words >= COPY_SHARE * max(new.words, sizes[other]):
+                links[other] = Link("passage", words)
+            continue
         # a statement printed in quotation marks is made to be quoted: no evidence of one story
         reprinted = sum(words_of[key] for key in keys if key not in new.speech)
         if words >= thresholds.shared_words and words >= COPY_SHARE * shorter:
