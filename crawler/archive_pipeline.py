@@ -231,4 +231,6 @@ def dedup_thresholds(settings: Settings) -> DedupThresholds | None:
         return None
     return DedupThresholds(jaccard=settings.getfloat("CRAWLER_DEDUP_JACCARD"),
                            shared_words=settings.getint("CRAWLER_DEDUP_SHARED_WORDS"),
-                           boilerplate_articles=settings.getint("CRAWLER_DEDUP_BOILERPLATE_ARTICLES"))
+                           boilerplate_articles=settings.getint("CRAWLER_DEDUP_BOILERPLATE_ARTICLES"),
+                           shared_share=settings.getfloat("CRAWLER_DEDUP_SHARED_SHARE"),
+                           topic_overlap=settings.getfloat("CRAWLER_DEDUP_TOPIC_OVERLAP"))

@@ -9,6 +9,10 @@ Two signals, because a story travels in two ways:
   otherwise new report shares whole sentences verbatim, far too few shingles for the MinHash.
 
 Exact duplicates need neither: `storage.articles.text_hash` already names the text.
+
+Cost is bounded whatever the text's size (a 2.7 MB PDF dump once took 7 s and 860 MB): the
+MinHash runs over MINHASH_CHUNK shingles at a time, and a text keeps at most MAX_PASSAGES
+sentences, chosen by smallest hash so that two copies of one huge text keep the same ones.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ BANDS = 32
 ROWS = PERMUTATIONS // BANDS  # 4 rows a band: a pair at Jaccard 0.5 shares a band with p ≈ 0.87
 SHINGLE_WORDS = 5
 PASSAGE_MIN_WORDS = 8  # shorter sentences ("Die Teilnahme ist kostenfrei.") recur by chance
+MAX_PASSAGES = 1000  # sentences indexed per text: ~20k words, far more than any article prints
+TOPIC_MIN_LETTERS = 5  # shorter words are mostly articles and prepositions ("der", "with")
+MINHASH_CHUNK = 4096  # shingles hashed at once: 4096 x 128 x 8 bytes = 4 MiB of temporaries
 
 # Multiply-add-shift hashing ((a*x + b) mod 2**64) >> 32 of 32-bit keys is a universal family:
 # one random (a, b) per permutation. Fixed seed: signatures are stored, so they must never change.
@@ -36,6 +43,8 @@ _WORD = re.compile(r"\w+")
 # so does a line.
 _MONTHS = "Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
 _SENTENCE_END = re.compile(rf"(?<=[.!?])\s+(?=[^a-zäöüß\s])(?!(?:{_MONTHS})\b)|\n+")
+# Double quotation marks only: an apostrophe ("city’s") is no quotation
+_QUOTE_MARK = re.compile(r'[„“”"«»]')
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,8 @@ class Fingerprint:
     signature: np.ndarray  # PERMUTATIONS uint32 minima
     shingles: int  # size of the shingle set (0 for a text shorter than one shingle)
     passages: tuple[tuple[int, int], ...]  # (sentence hash, words in it), one per distinct long sentence
+    words: int = 0  # words of the whole text: the share rule divides shared words by the shorter text's
+    speech: frozenset[int] = frozenset()  # hashes of the passages printed as direct speech ("…", „…“)
 
     def bands(self) -> list[tuple[int, int]]:
         """(band number, band hash) pairs: the LSH keys of this text."""
@@ -55,7 +66,8 @@ def fingerprint(text: str) -> Fingerprint:
     """The MinHash signature and sentence hashes of `text`."""
     words = words_of(text)
     hashes = shingle_hashes(words)
-    return Fingerprint(minhash(hashes), len(hashes), passage_hashes(text))
+    passages = passage_hashes(text)
+    return Fingerprint(minhash(hashes), len(hashes), passages, len(words), speech_hashes(text))
 
 
 def words_of(text: str) -> list[str]:
@@ -68,17 +80,21 @@ def shingle_hashes(words: list[str]) -> np.ndarray:
     size = min(SHINGLE_WORDS, len(words))
     if size == 0:
         return np.zeros(0, dtype=np.uint64)
-    shingles = {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
-    return np.fromiter((xxhash.xxh3_64_intdigest(s.encode()) & 0xFFFFFFFF for s in shingles), dtype=np.uint64,
-                       count=len(shingles))
+    count = len(words) - size + 1
+    # hashed one at a time, never held as strings: a huge text's shingle set stays 8 bytes a shingle
+    hashes = np.fromiter((xxhash.xxh3_64_intdigest(" ".join(words[i : i + size]).encode()) & 0xFFFFFFFF
+                          for i in range(count)), dtype=np.uint64, count=count)
+    return np.unique(hashes)
 
 
 def minhash(hashes: np.ndarray) -> np.ndarray:
     """MinHash signature of a set of 32-bit hashes: the minimum under each hash function."""
-    if hashes.size == 0:
-        return np.full(PERMUTATIONS, 0xFFFFFFFF, dtype=np.uint32)
-    permuted = (hashes[:, None] * _A + _B) >> _SHIFT  # uint64 arithmetic wraps: that is the mod 2**64
-    return permuted.min(axis=0).astype(np.uint32)
+    minima = np.full(PERMUTATIONS, 0xFFFFFFFF, dtype=np.uint64)
+    for start in range(0, hashes.size, MINHASH_CHUNK):
+        chunk = hashes[start : start + MINHASH_CHUNK]
+        permuted = (chunk[:, None] * _A + _B) >> _SHIFT  # uint64 arithmetic wraps: that is the mod 2**64
+        np.minimum(minima, permuted.min(axis=0), out=minima)
+    return minima.astype(np.uint32)
 
 
 def band_keys(signature: np.ndarray) -> list[tuple[int, int]]:
@@ -93,13 +109,58 @@ def estimate_jaccard(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def passage_hashes(text: str) -> tuple[tuple[int, int], ...]:
-    """(hash, word count) of each distinct sentence of at least PASSAGE_MIN_WORDS words."""
+    """(hash, word count) of each distinct sentence of at least PASSAGE_MIN_WORDS words.
+
+    At most MAX_PASSAGES of them, those of smallest hash: a consistent sample, so copies of one
+    huge text still share their sampled sentences.
+    """
     seen: dict[int, int] = {}
     for sentence in _SENTENCE_END.split(text):
         words = words_of(sentence)
         if len(words) >= PASSAGE_MIN_WORDS:
-            seen.setdefault(to_int64(xxhash.xxh3_64_intdigest(" ".join(words).encode())), len(words))
+            seen.setdefault(_sentence_key(words), len(words))
+    if len(seen) > MAX_PASSAGES:
+        return tuple((key, seen[key]) for key in sorted(seen)[:MAX_PASSAGES])
     return tuple(seen.items())
+
+
+def speech_hashes(text: str) -> frozenset[int]:
+    """Hashes of the long sentences mostly inside quotation marks: a statement someone made,
+    which different stories quote (issue 11), unlike a release's own sentences a report reprints."""
+    marks = [m.start() for m in _QUOTE_MARK.finditer(text)]
+    spans = list(zip(marks[::2], marks[1::2], strict=False))  # „…“, “…”, "…" pair up in order
+    if not spans:
+        return frozenset()
+    out = set()
+    begin = 0
+    for end, next_begin in [(m.start(), m.end()) for m in _SENTENCE_END.finditer(text)] + [(len(text), len(text))]:
+        words = words_of(text[begin:end])
+        inside = sum(max(0, min(end, close) - max(begin, start)) for start, close in spans)
+        if len(words) >= PASSAGE_MIN_WORDS and 2 * inside > end - begin:
+            out.add(_sentence_key(words))
+        begin = next_begin
+    return frozenset(out)
+
+
+def _sentence_key(words: list[str]) -> int:
+    return to_int64(xxhash.xxh3_64_intdigest(" ".join(words).encode()))
+
+
+def topic_overlap(a: str, b: str, shared: set[int]) -> float:
+    """How much two texts say alike outside their `shared` sentences: common content words
+    (TOPIC_MIN_LETTERS+ letters, no numbers) over those of the text with fewer."""
+    words = [_topic_words(text, shared) for text in (a, b)]
+    fewer = min(len(words[0]), len(words[1]))
+    return len(words[0] & words[1]) / fewer if fewer else 0.0
+
+
+def _topic_words(text: str, shared: set[int]) -> set[str]:
+    out: set[str] = set()
+    for sentence in _SENTENCE_END.split(text):
+        words = words_of(sentence)
+        if len(words) < PASSAGE_MIN_WORDS or _sentence_key(words) not in shared:
+            out.update(w for w in words if len(w) >= TOPIC_MIN_LETTERS and not w.isdigit())
+    return out
 
 
 def signature_to_bytes(signature: np.ndarray) -> bytes:

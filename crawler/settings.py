@@ -94,6 +94,8 @@ CRAWLER_DEDUP_ENABLED = True  # link exact and near-duplicate texts into story c
 CRAWLER_DEDUP_JACCARD = 0.5  # estimated Jaccard of word 5-shingles from which texts are near-duplicates
 CRAWLER_DEDUP_SHARED_WORDS = 30  # words of verbatim shared sentences from which texts are one story
 CRAWLER_DEDUP_BOILERPLATE_ARTICLES = 50  # a sentence in this many articles is boilerplate, not a link
+CRAWLER_DEDUP_SHARED_SHARE = 0.27  # ...and that share of the shorter text's words (issue 11: no quoted-line links)
+CRAWLER_DEDUP_TOPIC_OVERLAP = 0.08  # a quote (under half the shorter text) also needs this share of other words alike
 
 # --- change monitoring (issue 5) ---------------------------------------------------------
 CRAWLER_CONDITIONAL_ENABLED = True  # If-None-Match / If-Modified-Since for known articles

@@ -19,11 +19,14 @@ FORMAT_VERSION = 1
 
 _SELECT = (
     "SELECT a.url, a.canonical_url, a.source, a.first_seen_at, a.last_seen_at, a.gone_at, "
-    "a.cluster_id, a.is_cluster_origin, origin.canonical_url AS duplicate_of, "
+    "story.cluster_id, COALESCE(story.is_cluster_origin, 0) AS is_cluster_origin, "
+    "origin.canonical_url AS duplicate_of, "
     "v.title, t.text, v.published_at, v.language, v.version, v.change_kind, v.run_id, v.fetched_at "
     "FROM articles a JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
     "JOIN version_texts t ON t.version_id = v.id "  # an exact duplicate's text is stored once
-    "LEFT JOIN articles origin ON origin.id = a.duplicate_of"
+    # the story (root cluster) and its origin, resolved through merged clusters
+    "LEFT JOIN article_clusters story ON story.article_id = a.id "
+    "LEFT JOIN articles origin ON origin.id = story.duplicate_of"
 )
 
 

@@ -271,6 +271,48 @@ def m005_raw_pages_and_templates(db: Database) -> None:
 
 
 @migrations()
+def m006_cluster_roots(db: Database) -> None:
+    # Clusters become a union-find forest (issue 17): a merge points the smaller root at the larger
+    # (`parent_id`) instead of rewriting members, and only a root's origin and counts are kept.
+    # `articles.cluster_id` stays the cluster an article joined; its story is that cluster's root.
+    db.execute("ALTER TABLE clusters ADD COLUMN parent_id INTEGER REFERENCES clusters(id)")
+    db.execute("CREATE INDEX clusters_parent ON clusters(parent_id)")
+    # members per source of each root, so `clusters.sources` is counted, never recounted
+    db.execute(
+        """
+        CREATE TABLE cluster_sources (
+            cluster_id INTEGER NOT NULL REFERENCES clusters(id),
+            source TEXT NOT NULL,
+            articles INTEGER NOT NULL,
+            PRIMARY KEY (cluster_id, source)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        "INSERT INTO cluster_sources (cluster_id, source, articles) "
+        "SELECT cluster_id, source, COUNT(*) FROM articles WHERE cluster_id IS NOT NULL GROUP BY cluster_id, source"
+    )
+    # words of each indexed text: a quote links only when it is a large share of the shorter text;
+    # texts indexed before this migration are estimated from their shingle count
+    db.execute("ALTER TABLE minhash_signatures ADD COLUMN words INTEGER")
+    db.execute("UPDATE minhash_signatures SET words = shingles + 4")
+    # Each clustered article with its story (the root) and the story's origin, resolved through the
+    # forest: what `duplicate_of` and `is_cluster_origin` mean to readers (export, Datasette).
+    db.execute(
+        """
+        CREATE VIEW article_clusters AS
+        WITH RECURSIVE roots (cluster_id, root_id) AS (
+            SELECT id, id FROM clusters WHERE parent_id IS NULL
+            UNION ALL
+            SELECT c.id, r.root_id FROM clusters c JOIN roots r ON c.parent_id = r.cluster_id
+        )
+        SELECT a.id AS article_id, r.root_id AS cluster_id, c.origin_article_id,
+               a.id = c.origin_article_id AS is_cluster_origin,
+               CASE WHEN a.id = c.origin_article_id THEN NULL ELSE c.origin_article_id END AS duplicate_of
+        FROM articles a JOIN roots r ON r.cluster_id = a.cluster_id JOIN clusters c ON c.id = r.root_id"""
+    )
+
+
+@migrations()
 def m007_volatile_lines(db: Database) -> None:
     # Lines of a source's texts that differed only in clocks and counters (storage/volatile_lines.py):
     # one row per line skeleton; `seen` >= 2 fetches means remembered, and such lines never make a change.

@@ -1,18 +1,31 @@
-"""The on-disk near-duplicate index and the story clusters built from it.
+"""The on-disk near-duplicate index: which stored articles a new text repeats.
 
 Each article's current text is fingerprinted (`crawler.fingerprint`) and stored as rows keyed by
 hash: 32 LSH bands in `minhash_bands` and its long sentences in `passages`. Finding the pages a
-new text duplicates is one indexed query per table over the new text's own keys, so the cost
-per page does not grow with the archive. Candidates are then verified: by the Jaccard estimate
-of the stored signatures, or by the words of the sentences both texts print verbatim.
+new text duplicates is one indexed query per table over the new text's own keys (handed to
+SQLite as one JSON array, so a text with thousands of sentences never meets the variable limit),
+so the cost per page does not grow with the archive. Candidates are then verified: by the
+Jaccard estimate of the stored signatures ("near"), or by the sentences both texts print
+verbatim ("passage").
 
-Clusters grow by union: a text matching articles of several clusters merges them. Membership is
-sticky, a later edit never splits a story. The origin is the member published first (else first
-seen); every other member has `duplicate_of` = the origin.
+A passage link needs the shared sentences to be a substantial share of the *shorter* text
+(`DedupThresholds.shared_share`, chosen with bench/duplicates.py): a cross-post with a new intro
+shares most of it (COPY_SHARE or more: a copy), a report reprinting a release's paragraph 29-33 %.
+Short of a copy, sentences the new text prints as direct speech do not count (two stories
+quoting one statement are not one story), and the texts' other content words must overlap
+(`topic_overlap`: two stories sharing only a credits line or a list of partner towns talk of
+other places and events). Sentences that are boilerplate do not count at all: one found in `boilerplate_articles`
+articles anywhere, or in STOCK_ARTICLES articles of one source (a site's stock closing
+paragraph, "Weitere Informationen erhalten Sie ..."). Two articles of the same source are linked
+by shared sentences only when these are most of both texts (a reprint under a new intro): short
+of that, within a site they are its stock text far more often than a quote. What the links make of clusters is
+`storage.clusters`' business.
 """
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,10 +35,15 @@ from crawler.fingerprint import (
     Fingerprint,
     band_keys,
     estimate_jaccard,
+    topic_overlap,
     signature_from_bytes,
     signature_to_bytes,
 )
 from crawler.fingerprint import fingerprint as fingerprint_of
+from storage.clusters import Link, join_story
+
+STOCK_ARTICLES = 3  # a sentence printed by this many articles of one source is that source's stock text
+COPY_SHARE = 0.5  # sharing half the shorter text verbatim is repeating it, not quoting it
 
 
 @dataclass(frozen=True)
@@ -35,6 +53,8 @@ class DedupThresholds:
     jaccard: float  # estimated Jaccard of the shingle sets at or above which texts are near-duplicates
     shared_words: int  # words in sentences two texts share verbatim at or above which they are one story
     boilerplate_articles: int  # a sentence already in this many articles is boilerplate: ignored
+    shared_share: float = 0.27  # ... and at or above which share of the shorter text's words
+    topic_overlap: float = 0.08  # a quote short of COPY_SHARE also needs this overlap of the other words
 
 
 @dataclass(frozen=True)
@@ -42,7 +62,7 @@ class Linked:
     """What indexing one article's new text found."""
 
     cluster_id: int | None
-    matches: dict[int, str]  # article id -> "exact" | "near" | "passage"
+    matches: dict[int, Link]  # article id -> why it is the same story
     text_version_id: int | None  # the version whose identical text this version now points to
 
 
@@ -55,13 +75,17 @@ def link_duplicates(db: Database, article_id: int, text: str, *, version: int,
     """
     new = fingerprint or fingerprint_of(text)
     _drop_from_index(db, article_id)
+    source = db.execute("SELECT source FROM articles WHERE id = ?", [article_id]).fetchone()[0]
+    postings = _passage_postings(db, new)
     matches = _near_matches(db, article_id, new, thresholds)
+    for other, link in _passage_matches(db, article_id, source, text, new, postings, thresholds).items():
+        matches.setdefault(other, link)
     text_version_id = _store_text_once(db, article_id, version)
     if text_version_id is not None:
         source_article = db.execute("SELECT article_id FROM versions WHERE id = ?", [text_version_id]).fetchone()[0]
-        matches[source_article] = "exact"
-    _add_to_index(db, article_id, new, thresholds.boilerplate_articles)
-    cluster_id = _join_clusters(db, article_id, set(matches))
+        matches[source_article] = Link("exact", new.words)
+    _add_to_index(db, article_id, new, postings, thresholds.boilerplate_articles)
+    cluster_id = join_story(db, article_id, matches)
     return Linked(cluster_id, matches, text_version_id)
 
 
@@ -77,21 +101,15 @@ def _drop_from_index(db: Database, article_id: int) -> None:
     db.execute("DELETE FROM minhash_signatures WHERE article_id = ?", [article_id])
 
 
-def _near_matches(db: Database, article_id: int, new: Fingerprint, thresholds: DedupThresholds) -> dict[int, str]:
-    matches: dict[int, str] = {}
-    for other, signature in _band_candidates(db, article_id, new):
-        if estimate_jaccard(new.signature, signature) >= thresholds.jaccard:
-            matches[other] = "near"
-    for other, words in _shared_passage_words(db, article_id, new, thresholds.boilerplate_articles).items():
-        if words >= thresholds.shared_words:
-            matches.setdefault(other, "passage")
-    return matches
+def _near_matches(db: Database, article_id: int, new: Fingerprint, thresholds: DedupThresholds) -> dict[int, Link]:
+    return {other: Link("near", 0) for other, signature in _band_candidates(db, article_id, new)
+            if estimate_jaccard(new.signature, signature) >= thresholds.jaccard}
 
 
 def _band_candidates(db: Database, article_id: int, new: Fingerprint) -> list[tuple[int, np.ndarray]]:
     """Articles sharing at least one LSH band with `new`, with their stored signatures."""
     keys = new.bands()
-    values = ", ".join("(?, ?)" for _ in keys)
+    values = ", ".join("(?, ?)" for _ in keys)  # always BANDS pairs: 64 variables
     rows = db.execute(
         f"WITH q(band, hash) AS (VALUES {values}) "  # noqa: S608 (only placeholders are interpolated)
         "SELECT s.article_id, s.signature FROM minhash_signatures s WHERE s.article_id IN "
@@ -102,26 +120,83 @@ def _band_candidates(db: Database, article_id: int, new: Fingerprint) -> list[tu
     return [(other, signature_from_bytes(blob)) for other, blob in rows]
 
 
-def _shared_passage_words(db: Database, article_id: int, new: Fingerprint, cap: int) -> dict[int, int]:
-    """Words of the non-boilerplate sentences each other article shares with `new`."""
+@dataclass(frozen=True)
+class _Posting:
+    article_id: int
+    source: str
+    words: int  # of that article's whole text
+
+
+def _passage_postings(db: Database, new: Fingerprint) -> dict[int, list[_Posting]]:
+    """For each sentence of `new`, the indexed articles printing it (at most the boilerplate cap each)."""
     if not new.passages:
         return {}
-    words_of = dict(new.passages)
-    postings: dict[int, list[int]] = {}
+    postings: dict[int, list[_Posting]] = {}
     rows = db.execute(
-        f"SELECT hash, article_id FROM passages WHERE hash IN ({', '.join('?' * len(words_of))})",  # noqa: S608
-        list(words_of),
+        "SELECT p.hash, p.article_id, a.source, s.words FROM json_each(?) j "
+        "JOIN passages p ON p.hash = j.value JOIN articles a ON a.id = p.article_id "
+        "JOIN minhash_signatures s ON s.article_id = p.article_id",
+        [json.dumps([key for key, _ in new.passages])],
     ).fetchall()
-    for key, other in rows:
-        postings.setdefault(key, []).append(other)
-    shared: dict[int, int] = {}
-    for key, others in postings.items():
-        if len(others) >= cap:
+    for key, other, source, words in rows:
+        postings.setdefault(key, []).append(_Posting(other, source, words))
+    return postings
+
+
+def _passage_matches(db: Database, article_id: int, source: str, text: str, new: Fingerprint,
+                     postings: dict[int, list[_Posting]], thresholds: DedupThresholds) -> dict[int, Link]:
+    """Articles whose shared non-boilerplate sentences make a substantial share of the shorter text
+    and, short of a copy, whose other sentences tell the same story."""
+    words_of = dict(new.passages)
+    shared: dict[int, set[int]] = {}
+    sizes: dict[int, int] = {}
+    same_source: set[int] = set()
+    for key, found in postings.items():
+        if len(found) >= thresholds.boilerplate_articles or _is_stock(found, source):
             continue
-        for other in others:
-            if other != article_id:
-                shared[other] = shared.get(other, 0) + words_of[key]
-    return shared
+        for posting in found:
+            if posting.article_id != article_id:
+                shared.setdefault(posting.article_id, set()).add(key)
+                sizes[posting.article_id] = posting.words
+                if posting.source == source:
+                    same_source.add(posting.article_id)
+    links: dict[int, Link] = {}
+    quotes: dict[int, int] = {}
+    for other, keys in shared.items():
+        words = sum(words_of[key] for key in keys)
+        shorter = min(new.words or words, sizes[other] or words)
+        if other in same_source:
+            # within one source, sentences short of most of *both* texts are its stock text
+            # (a closing paragraph can be half a short release), never a quote
+            if words >= thresholds.shared_words and words >= COPY_SHARE * max(new.words, sizes[other]):
+                links[other] = Link("passage", words)
+            continue
+        # a statement printed in quotation marks is made to be quoted: no evidence of one story
+        reprinted = sum(words_of[key] for key in keys if key not in new.speech)
+        if words >= thresholds.shared_words and words >= COPY_SHARE * shorter:
+            links[other] = Link("passage", words)
+        elif reprinted >= thresholds.shared_words and reprinted >= thresholds.shared_share * shorter:
+            quotes[other] = reprinted
+    for other, other_text in _current_texts(db, list(quotes)):
+        if topic_overlap(text, other_text, shared[other]) >= thresholds.topic_overlap:
+            links[other] = Link("passage", quotes[other], is_copy=False)
+    return links
+
+
+def _current_texts(db: Database, article_ids: list[int]) -> list[tuple[int, str]]:
+    if not article_ids:
+        return []
+    return db.execute(
+        "SELECT a.id, COALESCE(src.text, v.text) FROM json_each(?) j JOIN articles a ON a.id = j.value "
+        "JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
+        "LEFT JOIN versions src ON src.id = v.text_version_id", [json.dumps(article_ids)]).fetchall()
+
+
+def _is_stock(found: list[_Posting], source: str) -> bool:
+    """Printed by STOCK_ARTICLES articles of one source, the new article counted as one of `source`'s."""
+    per_source = Counter(posting.source for posting in found)
+    per_source[source] += 1
+    return max(per_source.values()) >= STOCK_ARTICLES
 
 
 def _store_text_once(db: Database, article_id: int, version: int) -> int | None:
@@ -139,64 +214,16 @@ def _store_text_once(db: Database, article_id: int, version: int) -> int | None:
     return int(row[0])
 
 
-def _add_to_index(db: Database, article_id: int, new: Fingerprint, cap: int) -> None:
+def _add_to_index(db: Database, article_id: int, new: Fingerprint, postings: dict[int, list[_Posting]],
+                  cap: int) -> None:
     db.conn.executemany("INSERT INTO minhash_bands (band, hash, article_id) VALUES (?, ?, ?)",
                         [(band, key, article_id) for band, key in new.bands()])
     # A sentence at the boilerplate cap is not indexed again, so no posting list outgrows the cap.
-    keys = [key for key, _ in new.passages]
-    full = {row[0] for row in db.execute(
-        f"SELECT hash FROM passages WHERE hash IN ({', '.join('?' * len(keys))}) "  # noqa: S608
-        "GROUP BY hash HAVING COUNT(*) >= ?", [*keys, cap])} if keys else set()
-    indexed = [key for key in keys if key not in full]
+    indexed = [key for key, _ in new.passages if len(postings.get(key, ())) < cap]
     db.conn.executemany("INSERT INTO passages (hash, article_id) VALUES (?, ?)",
                         [(key, article_id) for key in indexed])
     db.execute(
-        "INSERT INTO minhash_signatures (article_id, signature, shingles, passages) VALUES (?, ?, ?, ?)",
-        [article_id, signature_to_bytes(new.signature), new.shingles, np.array(indexed, dtype="<i8").tobytes()],
+        "INSERT INTO minhash_signatures (article_id, signature, shingles, passages, words) VALUES (?, ?, ?, ?, ?)",
+        [article_id, signature_to_bytes(new.signature), new.shingles, np.array(indexed, dtype="<i8").tobytes(),
+         new.words],
     )
-
-
-def _join_clusters(db: Database, article_id: int, matches: set[int]) -> int | None:
-    """Put the article and its matches in one cluster, merging theirs; refresh the origin."""
-    members = matches | {article_id}
-    marks = ", ".join("?" * len(members))
-    clusters = {row[0] for row in db.execute(
-        f"SELECT DISTINCT cluster_id FROM articles WHERE id IN ({marks}) AND cluster_id IS NOT NULL",  # noqa: S608
-        list(members))}
-    if not matches and not clusters:
-        return None
-    if clusters:
-        target = min(clusters)
-    else:
-        target = int(db.execute("INSERT INTO clusters (articles, sources) VALUES (0, 0)").lastrowid)
-    merged = sorted(clusters - {target})
-    db.execute(
-        f"UPDATE articles SET cluster_id = ? WHERE id IN ({marks}) "  # noqa: S608
-        f"OR cluster_id IN ({', '.join('?' * len(merged))})",
-        [target, *members, *merged],
-    )
-    db.execute(f"DELETE FROM clusters WHERE id IN ({', '.join('?' * len(merged))})", merged)  # noqa: S608
-    refresh_origin(db, target)
-    return target
-
-
-def refresh_origin(db: Database, cluster_id: int) -> int:
-    """Make the member published first (else first seen) the cluster's origin; return its id."""
-    origin = db.execute(
-        "SELECT a.id FROM articles a JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
-        "WHERE a.cluster_id = ? "
-        "ORDER BY COALESCE(v.published_at, substr(a.first_seen_at, 1, 10)), a.first_seen_at, a.id LIMIT 1",
-        [cluster_id],
-    ).fetchone()[0]
-    db.execute(
-        "UPDATE articles SET is_cluster_origin = (id = :origin), "
-        "duplicate_of = CASE WHEN id = :origin THEN NULL ELSE :origin END WHERE cluster_id = :cluster",
-        {"origin": origin, "cluster": cluster_id},
-    )
-    db.execute(
-        "UPDATE clusters SET origin_article_id = :origin, "
-        "articles = (SELECT COUNT(*) FROM articles WHERE cluster_id = :cluster), "
-        "sources = (SELECT COUNT(DISTINCT source) FROM articles WHERE cluster_id = :cluster) WHERE id = :cluster",
-        {"origin": origin, "cluster": cluster_id},
-    )
-    return int(origin)

@@ -53,8 +53,14 @@ def store(db, source: str, url: str, paragraphs: list[str], published_at: str | 
 
 
 def row(db, article_id: int) -> dict:
-    cursor = db.execute("SELECT cluster_id, is_cluster_origin, duplicate_of FROM articles WHERE id = ?", [article_id])
-    return dict(zip([c[0] for c in cursor.description], cursor.fetchone()))
+    """The article's story as readers see it: root cluster, origin flag, the origin it duplicates."""
+    cursor = db.execute(
+        "SELECT c.cluster_id, COALESCE(c.is_cluster_origin, 0) AS is_cluster_origin, c.duplicate_of, "
+        "a.is_cluster_origin AS stored_origin FROM articles a LEFT JOIN article_clusters c ON c.article_id = a.id "
+        "WHERE a.id = ?", [article_id])
+    found = dict(zip([c[0] for c in cursor.description], cursor.fetchone()))
+    assert found.pop("stored_origin") == found["is_cluster_origin"]  # the column is kept exact too
+    return found
 
 
 def test_exact_copy_under_another_url_stores_text_once_and_links(db):
@@ -130,17 +136,35 @@ def test_update_that_now_repeats_another_story_joins_its_cluster(db):
     assert row(db, page)["cluster_id"] == row(db, skew)["cluster_id"] is not None
 
 
-def test_a_text_bridging_two_clusters_merges_them_under_the_earliest_origin(db):
+def test_retrospective_quoting_two_stories_joins_one_and_keeps_them_apart(db):
     invitation = store(db, "skew", "https://skew.example/a.html", INVITATION, "2019-02-20")
     copy = store(db, "mirror", "https://mirror.example/a.html", INVITATION, "2019-02-20")
     ukraine = store(db, "skew", "https://skew.example/ua.html", UKRAINE, "2018-11-09")
     ukraine_copy = store(db, "mirror", "https://mirror.example/ua.html", UKRAINE, "2018-11-09")
-    assert row(db, copy)["cluster_id"] != row(db, ukraine_copy)["cluster_id"]
     bridge = store(db, "lag21", "https://lag21.example/rueckblick", [*REPORT, *UKRAINE[1:2]], "2024-01-10")
-    clusters = {row(db, a)["cluster_id"] for a in (invitation, copy, ukraine, ukraine_copy, bridge)}
-    assert len(clusters) == 1
-    assert db.execute("SELECT id, articles, sources, origin_article_id FROM clusters").fetchall() == [
-        (clusters.pop(), 5, 3, ukraine)]
+    # each story shares a sentence with the retrospective, not with each other: no chaining
+    assert row(db, invitation)["cluster_id"] == row(db, copy)["cluster_id"] is not None
+    assert row(db, ukraine)["cluster_id"] == row(db, ukraine_copy)["cluster_id"] is not None
+    assert row(db, invitation)["cluster_id"] != row(db, ukraine)["cluster_id"]
+    assert row(db, bridge)["cluster_id"] in (row(db, invitation)["cluster_id"], row(db, ukraine)["cluster_id"])
+    assert sorted(db.execute("SELECT articles FROM clusters WHERE parent_id IS NULL").fetchall()) == [(2,), (3,)]
+
+
+def test_release_crawled_after_two_reports_on_it_unites_them_under_itself(db):
+    # newest first, as a first crawl finds them: two reports quoting different paragraphs, then the release
+    first = store(db, "lag21", "https://lag21.example/bericht", REPORT, "2019-04-03")
+    first_copy = store(db, "mirror", "https://mirror.example/bericht", REPORT, "2019-04-03")
+    second_text = [REPUBLISHED[0], INVITATION[2], UKRAINE[2]]
+    second = store(db, "musterstadt", "https://musterstadt.example/presse/2", second_text, "2019-03-01")
+    second_copy = store(db, "mirror", "https://mirror.example/presse/2", second_text, "2019-03-01")
+    assert row(db, first)["cluster_id"] != row(db, second)["cluster_id"]
+    release = store(db, "skew", "https://skew.example/a.html", INVITATION, "2019-02-20")
+    story = {row(db, a)["cluster_id"] for a in (first, first_copy, second, second_copy, release)}
+    assert len(story) == 1 and None not in story
+    assert row(db, release)["is_cluster_origin"] == 1
+    assert {row(db, a)["duplicate_of"] for a in (first, first_copy, second, second_copy)} == {release}
+    assert db.execute("SELECT articles, sources, origin_article_id FROM clusters WHERE parent_id IS NULL"
+                      ).fetchall() == [(5, 4, release)]
 
 
 def test_clusters_and_index_survive_a_restart(db, db_path):
@@ -177,7 +201,8 @@ def test_replica_golden_clusters_come_out_with_their_origin_and_same_topic_stays
     from crawler import settings
 
     defaults = DedupThresholds(settings.CRAWLER_DEDUP_JACCARD, settings.CRAWLER_DEDUP_SHARED_WORDS,
-                               settings.CRAWLER_DEDUP_BOILERPLATE_ARTICLES)
+                               settings.CRAWLER_DEDUP_BOILERPLATE_ARTICLES, settings.CRAWLER_DEDUP_SHARED_SHARE,
+                           settings.CRAWLER_DEDUP_TOPIC_OVERLAP)
     golden = content.articles("v1")
     ids = {}
     for article in golden:
@@ -200,3 +225,55 @@ def test_replica_golden_clusters_come_out_with_their_origin_and_same_topic_stays
     for article in golden:
         if article.cluster is None:  # on the same topic maybe, but no other article tells its story
             assert row(db, ids[article.key])["cluster_id"] is None, article.key
+
+
+STATEMENT = ("„Partnerschaften zwischen Kommunen sind keine Einbahnstraße, beide Seiten lernen voneinander und "
+             "werden dabei klüger. Gerade in Krisenzeiten zeigt sich, wie wertvoll über Jahre gewachsenes "
+             "Vertrauen zwischen Verwaltungen ist“, sagte der Staatssekretär.")
+
+
+def test_three_stories_quoting_one_statement_stay_apart_while_the_report_still_joins_its_release(db):
+    ukraine = store(db, "lag21", "https://lag21.example/ua", [*UKRAINE[:2], STATEMENT, UKRAINE[2]], "2023-11-09")
+    same_topic = store(db, "skew", "https://skew.example/b", [*SAME_TOPIC[:2], STATEMENT, SAME_TOPIC[2]], "2021-10-14")
+    invitation = store(db, "musterstadt", "https://musterstadt.example/a", [*INVITATION, STATEMENT], "2019-02-20")
+    report = store(db, "mirror", "https://mirror.example/bericht", REPORT, "2019-04-03")
+    for article in (ukraine, same_topic):
+        assert row(db, article)["cluster_id"] is None
+    assert row(db, report)["cluster_id"] == row(db, invitation)["cluster_id"] is not None
+    assert db.execute("SELECT articles FROM clusters").fetchall() == [(2,)]
+
+
+def test_english_stories_quoting_one_statement_stay_apart_and_a_cross_post_joins(db):
+    quote = ('"Twinning is not charity. It is two administrations solving the same problems together, and both '
+             'come out of it better prepared for the next crisis," the mayor told the assembly.')
+    flood = ["Hamburg, 4 March 2025. Engineers from Hamburg and Dar es Salaam have finished a joint flood map "
+             "of the harbour district, the first of its kind for the Tanzanian city.", quote,
+             "The map will guide where drains are widened before the rainy season starts in April."]
+    choir = ["Leipzig, 19 June 2025. A youth choir from Kyiv sang in St Thomas Church on Saturday, the highlight "
+             "of a week of exchange between music schools in both cities.", quote,
+             "The choir will travel on to Munich before returning home at the end of the month."]
+    repost = ["Our friends in Hamburg shared this update from the partnership team.", *flood[1:]]
+    first = store(db, "skew", "https://skew.example/flood", flood, "2025-03-04")
+    other = store(db, "lag21", "https://lag21.example/choir", choir, "2025-06-19")
+    copy = store(db, "mirror", "https://mirror.example/flood", repost, "2025-03-05")
+    assert row(db, other)["cluster_id"] is None
+    assert row(db, copy)["cluster_id"] == row(db, first)["cluster_id"] is not None
+
+
+def test_a_site_whose_releases_share_a_stock_closing_keeps_each_story_its_own_size(db):
+    closing = ("Weitere Informationen erhalten Sie bei der Pressestelle der Stadt Musterstadt unter Telefon "
+               "0228 123456 oder per E-Mail. Alle Pressemitteilungen der Stadt finden Sie auch im Archiv auf "
+               "unserer Internetseite und im Amtsblatt, das jeden Donnerstag erscheint.")
+    bodies = [UKRAINE, SAME_TOPIC, INVITATION, REPORT[2:],
+              ["Die Stadtbücherei bleibt wegen Umbauarbeiten vom 3. bis 14. Juni geschlossen. Ausgeliehene "
+               "Medien können in dieser Zeit im Bürgerbüro am Markt zurückgegeben werden."]]
+    releases = []
+    for number, body in enumerate(bodies):
+        releases.append(store(db, "musterstadt", f"https://musterstadt.example/presse/{number}", [*body, closing],
+                              f"2024-0{number + 1}-10"))
+        if number == 1:  # a partner's cross-post of the second release, closing included, early in the crawl
+            cross = store(db, "lag21", "https://lag21.example/weitergeleitet",
+                          ["Die Stadt Musterstadt meldet:", *SAME_TOPIC, closing], "2024-02-11")
+    sizes = sorted(count for (count,) in db.execute("SELECT articles FROM clusters WHERE parent_id IS NULL"))
+    assert sizes == [2]
+    assert row(db, cross)["cluster_id"] == row(db, releases[1])["cluster_id"] is not None

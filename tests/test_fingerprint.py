@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 from stories import INVITATION, REPORT, REPUBLISHED, SAME_TOPIC, UKRAINE, text
 
 from crawler.fingerprint import (
+    _A,
+    _B,
     BANDS,
+    MAX_PASSAGES,
+    MINHASH_CHUNK,
     PERMUTATIONS,
     estimate_jaccard,
     fingerprint,
+    minhash,
     passage_hashes,
     shingle_hashes,
     signature_from_bytes,
@@ -86,3 +92,35 @@ def test_empty_text_has_a_signature_matching_no_real_text():
     empty = fingerprint("")
     assert empty.shingles == 0 and empty.passages == ()
     assert estimate_jaccard(empty.signature, fingerprint(text(REPORT)).signature) == 0.0
+
+
+def test_fingerprint_of_a_huge_text_stays_bounded_in_memory_and_passages():
+    import tracemalloc
+
+    # 2.7 MB of distinct sentences: the all-at-once MinHash needed 400k x 128 x 8 bytes twice over
+    body = "\n".join(f"Kommune {i} meldet Projekt {i * 7} mit Partner {i * 13} aus Region {i % 97}."
+                     for i in range(40_000))
+    assert len(body.encode()) > 2_700_000
+    tracemalloc.start()
+    try:
+        print_ = fingerprint(body)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 150 * 2**20, peak
+    assert len(print_.passages) == MAX_PASSAGES
+    assert print_.words == len(words_of(body)) and print_.shingles > 390_000
+
+
+def test_chunked_minhash_equals_the_minimum_over_all_shingles_at_once():
+    hashes = np.unique(np.random.default_rng(3).integers(0, 1 << 32, size=3 * MINHASH_CHUNK + 17, dtype=np.uint64))
+    whole = ((hashes[:, None] * _A + _B) >> np.uint64(32)).min(axis=0).astype(np.uint32)
+    assert (minhash(hashes) == whole).all()
+
+
+def test_huge_texts_sharing_sentences_keep_the_same_sample_of_them():
+    lines = [f"Satz {i} über die Partnerschaft von {i * 3} Kommunen im Jahr {i % 50}." for i in range(5_000)]
+    first = dict(passage_hashes("\n".join(lines)))
+    second = dict(passage_hashes("\n".join(["Ein neuer Anfang des Dokuments mit vielen Worten hier.", *lines[200:]])))
+    # bottom-k by hash is a consistent sample: most kept sentences of one are kept by the other
+    assert len(first.keys() & second.keys()) >= 0.9 * MAX_PASSAGES
