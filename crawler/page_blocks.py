@@ -30,6 +30,7 @@ BLOCK_TAGS = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th
 # counted only when they hold text of their own, not just other elements
 TEXT_CONTAINERS = frozenset({"div", "section", "aside", "footer", "header", "article", "main", "nav",
                              "center"})
+_LAYOUT_TAGS = TEXT_CONTAINERS | {"ul", "ol", "dl", "table", "tbody", "form", "figure", "hr", "br"}
 MIN_KEY_CHARS = 4  # shorter ("Mo", "|") says nothing about a template
 MAX_BLOCK_CHARS = 600  # longer: a layout container, or an article paragraph (the text learner's limit too)
 # an extracted text whose own words are fewer than this share of its words is the template's
@@ -63,6 +64,8 @@ def page_block_hashes(tree: HtmlElement) -> frozenset[int]:
             texts.add(text)
             if elem in with_br:
                 texts.update(_split_at_br(elem))
+            if elem.tag in TEXT_CONTAINERS:
+                texts.update(_runs_between_blocks(elem))
     found = {block_hash(text) for text in texts}
     found.discard(None)
     return frozenset(found)  # type: ignore[arg-type]
@@ -70,6 +73,18 @@ def page_block_hashes(tree: HtmlElement) -> frozenset[int]:
 
 def _has_own_text(elem: HtmlElement) -> bool:
     return bool((elem.text and elem.text.strip()) or any(c.tail and c.tail.strip() for c in elem))
+
+
+def _runs_between_blocks(elem: HtmlElement) -> list[str]:
+    """A container's own text in the runs its block children separate: text beside a list or box."""
+    runs = [elem.text or ""]
+    for child in elem:
+        if child.tag in BLOCK_TAGS or child.tag in _LAYOUT_TAGS:
+            runs.append("")
+        else:
+            runs[-1] += child.text_content()
+        runs[-1] += child.tail or ""
+    return runs
 
 
 def _split_at_br(elem: HtmlElement) -> list[str]:
