@@ -83,6 +83,21 @@ def apply_blocks(article: Article, blocks: frozenset[str], min_chars: int) -> Ar
     return article if text == article.text else replace(article, text=text)
 
 
+def cut_template(article: Article, learner: TemplateLearner, min_chars: int) -> tuple[Article | None, frozenset[str]]:
+    """`article` without the recurring DOM blocks at its text's edges, and those lines; None if it
+    has too little text of its own (a page of the template only)."""
+    if len(learner.pages) < learner.min_pages:
+        return article, frozenset()
+    lines = (block_hash(line) for line in article.text.split("\n"))
+    recurring = learner.page_blocks.recurring(lines, learner.min_pages_per_paragraph)
+    if not recurring:
+        return article, frozenset()
+    own = measure_own_text(article.text, recurring)
+    if own.is_template_only(min_chars):
+        return None, frozenset()
+    return (replace(article, text=own.text) if own.cut else article), own.cut
+
+
 class SourceTemplate:
     """One source's learner, its current blocks and the articles held back for it."""
 
@@ -106,14 +121,6 @@ class SourceTemplate:
         new = frozenset(p for p in candidates if p not in self.blocks and len(seen_on.get(p, ())) >= threshold)
         self.blocks |= new
         return new
-
-    def recurring_lines(self, text: str) -> frozenset[int]:
-        """The hashes of the lines of `text` that are DOM blocks recurring on enough pages."""
-        if len(self.learner.pages) < self.learner.min_pages:
-            return frozenset()
-        lines = (block_hash(line) for line in text.split("\n"))
-        return self.learner.page_blocks.recurring(lines, self.learner.min_pages_per_paragraph)
-
 
 class TemplateLearning:
     """Every crawled source's template: learn from each article, hold it back, release it."""
@@ -157,15 +164,10 @@ class TemplateLearning:
         blocks = self.blocks(item.source)
         article = apply_blocks(item.article, blocks, min_chars)
         template = self.sources.get(item.source)
-        recurring = template.recurring_lines(article.text) if article is not None and template else frozenset()
-        if article is None or not recurring:
+        if article is None or template is None:
             return article, blocks
-        own = measure_own_text(article.text, recurring)
-        if own.is_template_only(min_chars):
-            return None, blocks
-        if own.cut:
-            article = replace(article, text=own.text)
-        return article, blocks | own.cut
+        article, cut = cut_template(article, template.learner, min_chars)
+        return article, blocks | cut
 
     def drain(self) -> list[Held]:
         """Every article still held: the spider is closing."""

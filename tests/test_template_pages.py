@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from change_site import Site, article_text, crawl_site, serve
+from click.testing import CliRunner
 
+from crawler.cli import main
 from crawler.extract import extract_article
 
 ARTICLES = 10
@@ -158,3 +160,21 @@ def test_a_site_of_few_pages_learns_nothing_and_keeps_its_texts(site, tmp_path, 
     assert sorted(texts) == [*range(pages), 50]
     assert box_lines(texts[50])
     assert all(texts[n] == article_text(n) for n in range(pages))
+
+
+def test_reextract_turns_sidebar_only_pages_stored_while_the_site_was_small_into_no_article(site, tmp_path):
+    sidebar = german_sidebar()
+    publish_german(site, sidebar)
+    site.listed = [0, 1, *TEMPLATE_ONLY]  # four pages: too few to learn from, all stored
+    db_path = tmp_path / "archive.db"
+    crawl_site(site, tmp_path, db_path)
+    assert sorted(stored_texts(db_path)) == [0, 1, *TEMPLATE_ONLY]
+    site.listed = [*range(ARTICLES), *TEMPLATE_ONLY]  # the site grew; the old pages answer 304
+    crawl_site(site, tmp_path, db_path)
+    versions = rows(db_path, "SELECT count(*) FROM versions")
+
+    result = CliRunner().invoke(main, ["reextract", "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    for number in TEMPLATE_ONLY:
+        assert outcomes(db_path, number)[-1] == ("no_article", "reextract")
+    assert rows(db_path, "SELECT count(*) FROM versions") == versions  # the real articles are unchanged
