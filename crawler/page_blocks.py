@@ -7,10 +7,11 @@ as the page's text. Counting the blocks of every page's DOM, sidebar, footer and
 included, tells such a text apart: its lines recur on many pages of the source.
 
 A block is the text of a paragraph-level element (p, li, headings, table cells and rows, dd,
-dt, address, table rows, a div with text of its own), and each piece of it between <br>s. Its
-key folds case and drops all spacing, "|" and the marks at its ends, so the extractor's
-rendering of the same block (a list mark, cells joined by " | ", other spaces, invisible
-characters) has the DOM's key.
+dt, address, a div of inline elements, a div's own text beside its blocks), each piece of it
+between <br>s and, in a short one, each of its inline parts (the extractor puts a div's
+"<b>Phone:</b> +44 …" on two lines). Its key folds case and drops all spacing, "|" and the
+marks at its ends, so the extractor's rendering of the same block (a list mark, cells joined
+by " | ", other spaces, invisible characters) has the DOM's key.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ from lxml.html import HtmlElement
 
 BLOCK_TAGS = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "tr", "dd", "dt",
                         "address", "blockquote", "figcaption", "caption", "pre"})
-# counted only when they hold text of their own, not just other elements
+# a block when they hold no block element; else only their own text beside those blocks counts
 TEXT_CONTAINERS = frozenset({"div", "section", "aside", "footer", "header", "article", "main", "nav",
                              "center"})
-_LAYOUT_TAGS = TEXT_CONTAINERS | {"ul", "ol", "dl", "table", "tbody", "form", "figure", "hr", "br"}
+_LAYOUT_TAGS = TEXT_CONTAINERS | {"ul", "ol", "dl", "table", "tbody", "form", "figure"}
+MAX_SPLIT_CHARS = 300  # a longer block is a paragraph: its inline parts are never lines of their own
 MIN_KEY_CHARS = 4  # shorter ("Mo", "|") says nothing about a template
 MAX_BLOCK_CHARS = 600  # longer: a layout container, or an article paragraph (the text learner's limit too)
 # an extracted text whose own words are fewer than this share of its words is the template's
@@ -42,6 +44,8 @@ _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")  # as crawler.
 
 def block_hash(text: str) -> int | None:
     """The key of one block or extracted line: case and spacing folded, edge marks cut, hashed."""
+    if len(text) < MIN_KEY_CHARS:
+        return None
     # a table row comes out as "| cell | cell |"
     key = "".join(text.casefold().split()).replace("|", "").strip(_EDGE_MARKS)
     if not key.isascii():
@@ -57,16 +61,23 @@ def page_block_hashes(tree: HtmlElement) -> frozenset[int]:
     with_br = {anc for br in tree.iter("br") for anc in br.iterancestors()}
     texts: set[str] = set()
     for elem in tree.iter(*BLOCK_TAGS, *TEXT_CONTAINERS):  # matched in C: no proxy for other elements
-        if elem.tag in BLOCK_TAGS or _has_own_text(elem):
-            text = elem.text_content()
-            if len(text) > MAX_BLOCK_CHARS:
-                continue
-            texts.add(text)
-            if elem in with_br:
-                texts.update(_split_at_br(elem))
-            if elem.tag in TEXT_CONTAINERS:
+        if elem.tag in TEXT_CONTAINERS and any(c.tag in BLOCK_TAGS or c.tag in _LAYOUT_TAGS for c in elem):
+            if _has_own_text(elem):
                 texts.update(_runs_between_blocks(elem))
-    found = {block_hash(text) for text in texts}
+            continue
+        text = elem.text_content()
+        if len(text) > MAX_BLOCK_CHARS:
+            continue
+        texts.add(text)
+        if elem in with_br:
+            texts.update(_split_at_br(elem))
+        if len(elem) and len(text) <= MAX_SPLIT_CHARS:
+            # inline elements: the extractor may put each on a line of its own ("Phone:" | "+44 …")
+            texts.add(elem.text or "")
+            for child in elem:
+                texts.add(child.text_content() if len(child) else child.text or "")
+                texts.add(child.tail or "")
+    found = {block_hash(text) for text in texts if len(text) <= MAX_BLOCK_CHARS}
     found.discard(None)
     return frozenset(found)  # type: ignore[arg-type]
 
@@ -79,7 +90,7 @@ def _runs_between_blocks(elem: HtmlElement) -> list[str]:
     """A container's own text in the runs its block children separate: text beside a list or box."""
     runs = [elem.text or ""]
     for child in elem:
-        if child.tag in BLOCK_TAGS or child.tag in _LAYOUT_TAGS:
+        if child.tag in BLOCK_TAGS or child.tag in _LAYOUT_TAGS or child.tag == "br":
             runs.append("")
         else:
             runs[-1] += child.text_content()

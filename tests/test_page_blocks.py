@@ -33,7 +33,17 @@ def test_dom_blocks_are_paragraphs_pieces_between_brs_cells_rows_and_direct_div_
     "<aside class='x'><h2>Opening hours</h2><dl><dt>Monday to Friday</dt><dd>9 am to 1 pm</dd></dl></aside>"
     "<div class='footer-ish'><address>Town Hall<br>Market Square 1<br>Exampleton EX1 2AB</address>"
     "<p>Phone&nbsp;+44 1632 960&#160;214 &middot; twinning@exampleton.example</p></div>",
-])
+    "<div class='kontakt'><span>Stadtverwaltung Musterstadt</span><br><span>Rathausplatz 5</span><br>"
+    "<span>Öffnungszeiten: Montag bis Freitag 8 bis 12 Uhr</span></div>",
+    "<div class='service'><div><strong>Adresse:</strong> Rathausplatz 5, 12345 Musterstadt</div>"
+    "<div><b>Telefon:</b> 01234 987-0</div></div>",
+    "<div class='box'><div class='row'><span>Sprechzeiten</span> <span>Montag bis Freitag 8 bis 12 Uhr</span></div>"
+    "<div class='row'><span>Telefon</span> <span>01234 987-0 und 01234 987-214</span></div></div>",
+    "<table width='200'><tr><td><font size='2'><b>Kontakt</b><br>Stadtverwaltung Musterstadt<br>"
+    "Rathausplatz 5, 12345 Musterstadt<br>Tel. 01234 987-0</font></td></tr></table>",
+    "<ul class='contact'><li><a href='tel:1'>Telefon 01234 987-0</a> <span>(Zentrale der Stadtverwaltung)</span></li>"
+    "<li>Rathausplatz 5, 12345 Musterstadt, Zimmer 214</li></ul>",
+], ids=["div-list-table", "aside-dl-address", "spans-br", "bold-labels", "span-rows", "font-table", "li-inline"])
 def test_every_line_the_extractor_takes_from_a_box_is_one_of_the_pages_dom_blocks(box: str) -> None:
     html = f"<html lang='de'><head><title>Kontakt</title></head><body><h1>Kontakt</h1>{box * 2}</body></html>"
     article = extract_article(html.encode(), "http://127.0.0.1/kontakt.html", min_chars=20, with_page_blocks=True)
