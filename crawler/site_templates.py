@@ -122,6 +122,7 @@ class SourceTemplate:
         self.blocks |= new
         return new
 
+
 class TemplateLearning:
     """Every crawled source's template: learn from each article, hold it back, release it."""
 

@@ -118,8 +118,8 @@ def test_mirror_copies_of_one_article_make_none_of_its_paragraphs_a_template(tmp
     db = open_db(tmp_path / "archive.db")
     learning = TemplateLearning(db, TemplateSettings(min_pages=3, min_block_pages=3, hold=3), run_id=None)
     for number in range(4):
-        learning.admit(item(f"http://127.0.0.1/news/{number}.html", [f"Meldung {number}: {OWN[0]}", f"{number}. {OWN[1]}"]),
-                       None, "t")
+        own = [f"Meldung {number}: {OWN[0]}", f"{number}. {OWN[1]}"]
+        learning.admit(item(f"http://127.0.0.1/news/{number}.html", own), None, "t")
     for mirror in ("127.0.0.1", "127.0.0.2", "127.0.0.3"):
         learning.admit(item(f"http://{mirror}/news/x.html", OWN, canonical="http://127.0.0.1/news/x.html"), None, "t")
     article, _ = learning.prepare(item("http://127.0.0.1/news/x.html", OWN), min_chars=100)

@@ -8,7 +8,7 @@ here). Such pages must be fetches with outcome `no_article`, never articles.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,8 @@ TEMPLATE_ONLY = (50, 51)
 def german_sidebar(hours: str = "Montag bis Donnerstag 8:30 – 12:00 Uhr, Donnerstag auch 14:00 – 17:30 Uhr") -> str:
     """Contact and office hours in a CMS's marginal column, five lines."""
     return ("<div class='marginal'><div class='kontaktbox'><h3>Ihr Kontakt</h3>"
-            "<p>Büro für Städtepartnerschaften<br>Rathaus, Zimmer 214 (zweites Obergeschoss)<br>Marktplatz 1, 12345 Musterstadt</p>"
+            "<p>Büro für Städtepartnerschaften<br>Rathaus, Zimmer 214 (zweites Obergeschoss)<br>"
+            "Marktplatz 1, 12345 Musterstadt</p>"
             "<p>Telefon 01234 567-214, E-Mail partnerschaften@musterstadt.example</p></div>"
             f"<div class='sprechzeiten'><h3>Sprechzeiten</h3><p>{hours}</p></div></div>")
 
@@ -148,7 +149,6 @@ def test_rule_holds_for_an_english_list_and_table_box_with_a_short_and_a_quoting
 @pytest.mark.parametrize("pages", [2, 3])
 def test_a_site_of_few_pages_learns_nothing_and_keeps_its_texts(site, tmp_path, pages):
     sidebar = german_sidebar()
-    box_lines: Callable[[str], bool] = lambda text: "Sprechzeiten" in text or "Zimmer 214" in text  # noqa: E731
     for number in range(pages):
         site.pages[f"/news/{number}.html"] = page(f"Meldung {number}", paragraphs(article_text(number)), sidebar)
     site.pages["/news/50.html"] = page("Kontakt", "", sidebar)
@@ -158,7 +158,7 @@ def test_a_site_of_few_pages_learns_nothing_and_keeps_its_texts(site, tmp_path, 
     texts = stored_texts(db_path)
     # too few pages to tell a template: the sidebar-only page is stored as the extractor found it
     assert sorted(texts) == [*range(pages), 50]
-    assert box_lines(texts[50])
+    assert "Zimmer 214" in texts[50]
     assert all(texts[n] == article_text(n) for n in range(pages))
 
 
