@@ -129,18 +129,32 @@ class OwnText:
         return self.own_chars < min_chars or self.own_words < MIN_OWN_SHARE * self.words
 
 
+def text_units(line: str) -> list[str]:
+    """The parts of an extracted line that may each be a block: a table row's cells, else the line.
+
+    A layout table comes out as one line, "| left column | content |": its sidebar is a cell.
+    """
+    if len(line) > 3 and line.startswith("| ") and line.endswith(" |"):
+        return [cell.strip() for cell in line[2:-2].split(" | ")]
+    return [line]
+
+
 def measure_own_text(text: str, recurring: frozenset[int]) -> OwnText:
-    """Split `text` into lines that are recurring template blocks and the page's own lines.
+    """Split `text` into lines (table cells) that are recurring template blocks and the page's own.
 
     Only template lines before the first or after the last own line are cut: a sidebar the
     extractor took along sits at an edge, while a sidebar sentence an article quotes sits inside it.
     """
     lines = text.split("\n")
-    is_template = [block_hash(line) in recurring for line in lines]
-    own = [line for line, template in zip(lines, is_template, strict=True) if not template]
+    own_parts: list[list[str]] = []
+    for line in lines:
+        units = [] if block_hash(line) in recurring else text_units(line)
+        own_parts.append([unit for unit in units if block_hash(unit) not in recurring])
+    own = [unit for parts in own_parts for unit in parts]
+    is_template = [not parts for parts in own_parts]
     first = is_template.index(False) if own else len(lines)
     last = len(lines) - is_template[::-1].index(False) if own else len(lines)
-    return OwnText(own_chars=sum(map(len, own)), own_words=sum(len(line.split()) for line in own),
+    return OwnText(own_chars=sum(map(len, own)), own_words=sum(len(unit.split()) for unit in own),
                    words=len(text.split()), text="\n".join(lines[first:last]),
                    cut=frozenset(" ".join(line.split()) for line in lines[:first] + lines[last:]))
 

@@ -40,7 +40,7 @@ from sqlite_utils import Database
 
 from crawler.extract import Article
 from crawler.items import ArticleItem
-from crawler.page_blocks import block_hash, measure_own_text
+from crawler.page_blocks import block_hash, measure_own_text, text_units
 from crawler.template import TemplateLearner
 from storage.raw_pages import RawPage
 from storage.templates import (
@@ -88,8 +88,9 @@ def cut_template(article: Article, learner: TemplateLearner, min_chars: int) -> 
     has too little text of its own (a page of the template only)."""
     if len(learner.pages) < learner.min_pages:
         return article, frozenset()
-    lines = (block_hash(line) for line in article.text.split("\n"))
-    recurring = learner.page_blocks.recurring(lines, learner.min_pages_per_paragraph)
+    lines = article.text.split("\n")
+    hashes = {block_hash(unit) for line in lines for unit in (line, *text_units(line))}
+    recurring = learner.page_blocks.recurring(hashes, learner.min_pages_per_paragraph)
     if not recurring:
         return article, frozenset()
     own = measure_own_text(article.text, recurring)

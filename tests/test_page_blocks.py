@@ -105,6 +105,15 @@ def test_a_text_of_template_lines_and_a_heading_is_template_only() -> None:
     assert long_sidebar.is_template_only(min_chars=50)  # a few own words amid a long template
 
 
+def test_a_layout_tables_row_counts_its_cells_apart() -> None:
+    sidebar_cell = " ".join(SIDEBAR)
+    recurring = RECURRING | {block_hash(sidebar_cell)}
+    only_heading = measure_own_text(f"| {sidebar_cell} | Kontakt |", frozenset(recurring))
+    assert only_heading.own_chars == len("Kontakt") and only_heading.is_template_only(min_chars=100)
+    article = measure_own_text(f"| {sidebar_cell} | {OWN[0]} {OWN[1]} |", frozenset(recurring))
+    assert not article.is_template_only(min_chars=150) and article.cut == frozenset()
+
+
 def item(url: str, lines: list[str], canonical: str | None = None) -> ArticleItem:
     html = "<html><body><main>{}</main><div class='box'>{}</div></body></html>".format(
         "".join(f"<p>{line}</p>" for line in lines), "".join(f"<p>{line}</p>" for line in SIDEBAR))

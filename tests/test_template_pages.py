@@ -146,6 +146,34 @@ def test_rule_holds_for_an_english_list_and_table_box_with_a_short_and_a_quoting
         assert outcomes(db_path, number) == [("no_article", "only template blocks")]
 
 
+def table_layout_page(title: str, body: str) -> bytes:
+    """An old CMS: a layout table whose left cell holds contact and office hours, in <font> and <br>."""
+    left = ("<td width='180' valign='top'><font size='2'><b>Stadtverwaltung Beispielheim</b><br>"
+            "Amt für Internationales<br>Hauptstraße 12<br>54321 Beispielheim<br><br><b>Sprechzeiten</b><br>"
+            "Mo, Di, Do 9.00 - 12.00 Uhr<br>Mi 14.00 - 18.00 Uhr<br>Tel. (05432) 10-0<br>"
+            "international@beispielheim.example</font></td>")
+    return (f"<html><head><title>{title} - Beispielheim</title></head><body><table width='800'><tr>{left}"
+            f"<td valign='top'><font size='3'><b>{title}</b></font><br>{body}</td></tr></table></body></html>"
+            ).encode("cp1252")
+
+
+def test_rule_holds_for_a_layout_table_whose_left_cell_is_the_sidebar(site, tmp_path):
+    for number in range(ARTICLES):
+        site.pages[f"/news/{number}.html"] = table_layout_page(f"Meldung {number}", paragraphs(article_text(number)))
+    for number, title in zip(TEMPLATE_ONLY, ("Ansprechpartner", "So erreichen Sie uns"), strict=True):
+        site.pages[f"/news/{number}.html"] = table_layout_page(title, "")
+    site.listed = [*range(ARTICLES), *TEMPLATE_ONLY]
+    # the extractor renders the whole table as one line: "| sidebar | title |"
+    assert all(extracted_length(site.pages[f"/news/{n}.html"]) >= 200 for n in TEMPLATE_ONLY)
+    db_path = tmp_path / "archive.db"
+    crawl_site(site, tmp_path, db_path)
+    texts = stored_texts(db_path)
+    assert sorted(texts) == list(range(ARTICLES))
+    assert all(article_text(n).split("\n")[-1] in texts[n] for n in range(ARTICLES))
+    for number in TEMPLATE_ONLY:
+        assert outcomes(db_path, number) == [("no_article", "only template blocks")]
+
+
 @pytest.mark.parametrize("pages", [2, 3])
 def test_a_site_of_few_pages_learns_nothing_and_keeps_its_texts(site, tmp_path, pages):
     sidebar = german_sidebar()
