@@ -18,7 +18,7 @@ from scrapy.settings import Settings
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import ArticleItem, PageItem, now_iso
-from crawler.site_templates import TemplateLearning, TemplateSettings, apply_blocks, blocks_learned
+from crawler.site_templates import TemplateLearning, TemplateSettings, blocks_learned
 from crawler.tally import SourceTally
 from storage.articles import ensure_source, record_article, record_fetch
 from storage.db import open_db, write_batch
@@ -189,14 +189,17 @@ class StoragePipeline:
             self.stats.inc_value(f"crawler/storage/fetch_{outcome}")
 
     def _store(self, item: ArticleItem, raw: RawPage | None) -> None:
-        """Record an article with its source's template blocks taken out of its text."""
-        blocks = self.templates.blocks(item.source) if self.templates is not None else frozenset()
-        article = apply_blocks(item.article, blocks, self.min_chars)
+        """Record an article with its source's template taken out of its text."""
+        if self.templates is not None:
+            article, blocks = self.templates.prepare(item, self.min_chars)
+        else:
+            article, blocks = item.article, frozenset()
         if article is None:
             outcome = record_fetch(self.db, run_id=self.run_id, source=item.source, url=item.article.url,
                                    fetched_at=item.fetched_at, outcome="no_article", http_status=item.http_status,
                                    detail="only template blocks", etag=item.etag, last_modified=item.last_modified)
             self.stats.inc_value(f"crawler/storage/fetch_{outcome}")
+            self.stats.inc_value("crawler/templates/only_template")
             return
         if article is not item.article:
             self.stats.inc_value("crawler/templates/stripped")

@@ -7,7 +7,7 @@ import logging
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from charset_normalizer import from_bytes
@@ -26,6 +26,7 @@ from trafilatura.settings import Document
 
 from crawler.dates import find_dateline, find_declared_date
 from crawler.language import detect_language, primary_subtag
+from crawler.page_blocks import page_block_hashes
 from crawler.sniff import NotHtml, sniff_text, utf16_codec
 from crawler.template import cut_related, is_boilerplate_line
 
@@ -97,6 +98,8 @@ class Article:
     language: str
     language_probability: float
     declared_language: str | None
+    # hashes of the whole page's text blocks (crawler.page_blocks), for site-template learning
+    page_blocks: frozenset[int] = field(default=frozenset(), compare=False, repr=False)
 
 
 def extract_article(
@@ -106,6 +109,7 @@ def extract_article(
     content_type: str | None = None,
     min_chars: int = 200,
     boilerplate: frozenset[str] = frozenset(),
+    with_page_blocks: bool = False,
 ) -> Article | None:
     """The article of a page, or None if it has none (empty, navigation, too short, deep DOM).
 
@@ -127,6 +131,8 @@ def extract_article(
     declared = primary_subtag(
         tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
     )
+    # before navigation, sidebars and footers are dropped: they are what a site template is made of
+    page_blocks = page_block_hashes(tree) if with_page_blocks else frozenset()
     for invisible in _INVISIBLE_ELEMENTS(tree):
         invisible.drop_tree()
     text = extract_text(tree, url, boilerplate, title)
@@ -147,6 +153,7 @@ def extract_article(
         language=language,
         language_probability=probability,
         declared_language=declared,
+        page_blocks=page_blocks,
     )
 
 

@@ -83,7 +83,7 @@ class ExtractPipeline:
             return self._not_html(item, kind)
         extract = partial(extract_for_archive, item.body, item.url, content_type=item.content_type,
                           min_chars=self.min_chars, boilerplate=self.boilerplate.get(item.source, frozenset()),
-                          with_fingerprint=self.fingerprints)
+                          with_fingerprint=self.fingerprints, with_page_blocks=self.templates_path is not None)
         try:
             extracted = await self._run(extract)
         except TimeoutError:

@@ -7,7 +7,8 @@ blocks passed to the extractor and stripped from the text), over the latest raw 
 article, in a pool of worker processes. Results go through record_article like a crawl's, in
 a run of their own (spider and trigger `reextract`): a version is added only where the text,
 title or date changed; the article's sightings, validators and tombstone are left alone. A
-page that no longer yields an article keeps its stored versions and is only counted.
+page that no longer yields an article (among them a page of only the source's recurring page
+blocks, crawler.page_blocks) keeps its stored versions and is only counted.
 
 A crawl never reports a text as changed when only newly learned template blocks differ; a
 re-extraction does: it is the way to clean texts stored before a block was learned.
@@ -29,15 +30,16 @@ from sqlite_utils import Database
 
 from crawler.extract import Article, extract_article
 from crawler.items import now_iso
-from crawler.site_templates import apply_blocks
+from crawler.site_templates import apply_blocks, cut_template
 from crawler.sniff import NotHtml, sniff_body
+from crawler.template import TemplateLearner
 from storage.articles import record_article, record_fetch
 from storage.db import open_db
 from storage.lock import ArchiveLock, ArchiveLocked, lock_path_for
 from storage.near_duplicates import DedupThresholds
 from storage.raw_pages import RawPage, StoredPage, latest_raw_pages, load_raw_page
 from storage.runs import finish_run, start_run
-from storage.templates import load_blocks
+from storage.templates import load_blocks, load_learner_state
 
 IN_FLIGHT_PER_WORKER = 4  # raw pages loaded ahead of the workers: bounds memory on a large archive
 
@@ -65,13 +67,25 @@ def reextract(db: Database, *, source: str | None = None, min_chars: int = 200, 
     pages = list(latest_raw_pages(db, source))
     run_id = start_run(db, "reextract", now_iso(), trigger="reextract")
     reports: dict[str, SourceReport] = {}
+    learners: dict[str, TemplateLearner | None] = {}
     tasks = (Task(page, load_raw_page(db, page.raw_page_id), blocks.get(page.source, frozenset())) for page in pages)
     for task, result in extract_all(tasks, min_chars, workers, timeout):
         report = reports.setdefault(task.page.source, SourceReport())
         report.pages += 1
+        if isinstance(result, Article) and (learner := _learner(db, learners, task.page.source)) is not None:
+            # as a crawl stores it: recurring page blocks cut from the edges, a text of only them no article
+            result = cut_template(result, learner, min_chars)[0]
         _record(db, run_id, task, result, report, dedup)
     finish_run(db, run_id, finished_at=now_iso(), outcome="ok", finish_reason="finished")
     return run_id, reports
+
+
+def _learner(db: Database, learners: dict[str, TemplateLearner | None], source: str) -> TemplateLearner | None:
+    """The source's template learner as the last crawl saved it (loaded once per source)."""
+    if source not in learners:
+        state = load_learner_state(db, source)
+        learners[source] = TemplateLearner.from_json(state) if state else None
+    return learners[source]
 
 
 def _record(db: Database, run_id: int, task: Task, result: Article | None | BaseException, report: SourceReport,

@@ -127,6 +127,6 @@ CRAWLER_STATUS_STALE_DAYS = 3  # `partnerwatch status`: a source without a succe
 # --- site templates and the raw archive (issue 4; README "Schema" and "Re-extraction") ----------
 CRAWLER_TEMPLATE_ENABLED = True  # learn each source's repeated paragraphs; keep them out of stored texts
 CRAWLER_TEMPLATE_MIN_PAGES = 8  # distinct pages of a source counted before any block is learned
-CRAWLER_TEMPLATE_MIN_BLOCK_PAGES = 3  # distinct pages (articles) a paragraph must repeat on to be a block
+CRAWLER_TEMPLATE_MIN_BLOCK_PAGES = 3  # distinct pages (articles) a paragraph or DOM block must repeat on to be a block
 CRAWLER_TEMPLATE_HOLD_PAGES = 20  # per source, the newest extracted articles held back until this many more were seen
 CRAWLER_RAW_PAGES_ENABLED = True  # keep every extracted page's raw bytes (zstd, each distinct body once)

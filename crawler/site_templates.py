@@ -19,8 +19,15 @@ hours. How, within the design constraints of issue 4:
   next crawl extracts with the persisted blocks (ExtractPipeline) and goes on counting.
 * No false changes. Texts are stored stripped of the current blocks, and record_article compares
   them with the stored text stripped of the same blocks: learning a block changes no article.
-* Cheap. Counting is a few set operations per paragraph; after the source has enough pages, only
-  the current page's paragraphs are checked against the threshold.
+* Pages with no article. On a page that has only its heading and the sidebar, the extractor
+  returns the sidebar, which it cuts from every article, so text counting never sees it. The
+  learner also counts the text blocks of each page's whole DOM (crawler.page_blocks, hashed by
+  the extraction worker) per page identity. A text whose lines are blocks recurring on
+  CRAWLER_TEMPLATE_MIN_BLOCK_PAGES pages, but for less than CRAWLER_EXTRACT_MIN_CHARS (or a
+  twentieth of its words) of its own, is the template's: `no_article`. Recurring lines that
+  open or close an article's text (a sidebar taken along) are cut; one inside it (a quote) stays.
+* Cheap. Counting is a few set operations per paragraph and DOM block; after the source has
+  enough pages, only the current page's paragraphs are checked against the threshold.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from sqlite_utils import Database
 
 from crawler.extract import Article
 from crawler.items import ArticleItem
+from crawler.page_blocks import block_hash, measure_own_text, text_units
 from crawler.template import TemplateLearner
 from storage.raw_pages import RawPage
 from storage.templates import (
@@ -75,6 +83,22 @@ def apply_blocks(article: Article, blocks: frozenset[str], min_chars: int) -> Ar
     return article if text == article.text else replace(article, text=text)
 
 
+def cut_template(article: Article, learner: TemplateLearner, min_chars: int) -> tuple[Article | None, frozenset[str]]:
+    """`article` without the recurring DOM blocks at its text's edges, and those lines; None if it
+    has too little text of its own (a page of the template only)."""
+    if len(learner.pages) < learner.min_pages:
+        return article, frozenset()
+    lines = article.text.split("\n")
+    hashes = {block_hash(unit) for line in lines for unit in (line, *text_units(line))}
+    recurring = learner.page_blocks.recurring(hashes, learner.min_pages_per_paragraph)
+    if not recurring:
+        return article, frozenset()
+    own = measure_own_text(article.text, recurring)
+    if own.is_template_only(min_chars):
+        return None, frozenset()
+    return (replace(article, text=own.text) if own.cut else article), own.cut
+
+
 class SourceTemplate:
     """One source's learner, its current blocks and the articles held back for it."""
 
@@ -84,10 +108,10 @@ class SourceTemplate:
         self.held: deque[Held] = deque()
         self.is_open = False  # set once the source had enough pages and its counts were scanned
 
-    def learn(self, page: str, text: str) -> frozenset[str]:
-        """Count one page's paragraphs; return the blocks that made known."""
+    def learn(self, page: str, text: str, page_blocks: frozenset[int]) -> frozenset[str]:
+        """Count one page's paragraphs and DOM blocks; return the blocks that made known."""
         paragraphs = {normalize_block(line) for line in text.split("\n")}
-        self.learner.add_page(page, paragraphs)
+        self.learner.add_page(page, paragraphs, page_blocks)
         if len(self.learner.pages) < self.learner.min_pages:
             return frozenset()
         # the first time: every counted paragraph may qualify; afterwards only this page's can
@@ -122,7 +146,8 @@ class TemplateLearning:
         template = self._template(item.source)
         article = item.article
         text = strip_blocks(article.text, template.blocks)
-        new = template.learn(page_identity(self.db, article.canonical_url or article.url, text), text)
+        page = page_identity(self.db, article.canonical_url or article.url, text)
+        new = template.learn(page, text, article.page_blocks)
         if new:
             add_blocks(self.db, item.source, new, learned_at=at, run_id=self.run_id)
             logger.info("%s: %d template blocks learned, e.g. %r", item.source, len(new), min(new))
@@ -131,6 +156,20 @@ class TemplateLearning:
         while len(template.held) > self.hold:
             due.append(template.held.popleft())
         return due, new
+
+    def prepare(self, item: ArticleItem, min_chars: int) -> tuple[Article | None, frozenset[str]]:
+        """The article as stored, None if only template is left; and the lines it is compared without.
+
+        Template blocks are stripped; recurring DOM blocks at its text's edges are cut; a text
+        with too little of its own left (see the module's docstring) is None.
+        """
+        blocks = self.blocks(item.source)
+        article = apply_blocks(item.article, blocks, min_chars)
+        template = self.sources.get(item.source)
+        if article is None or template is None:
+            return article, blocks
+        article, cut = cut_template(article, template.learner, min_chars)
+        return article, blocks | cut
 
     def drain(self) -> list[Held]:
         """Every article still held: the spider is closing."""
@@ -153,5 +192,6 @@ class TemplateLearning:
             learner = TemplateLearner.from_json(state) if state else TemplateLearner()
             # the settings of this run decide, not those the counts were saved under
             learner.min_pages, learner.min_pages_per_paragraph = self.min_pages, self.min_block_pages
+            learner.page_blocks.cap = max(learner.page_blocks.cap, self.min_block_pages)
             template = self.sources[source] = SourceTemplate(learner, self.persisted.get(source, frozenset()))
         return template

@@ -8,6 +8,8 @@ import re
 from collections.abc import Iterable
 from typing import Self
 
+from crawler.page_blocks import PageBlockCounter
+
 SHORT_LINE = 250
 COOKIE_LINE = 400
 _TRAILING = " .:…›»>|→-–"
@@ -148,11 +150,14 @@ class TemplateLearner:
         self.pages: set[str] = set()
         # paragraph -> keys of the pages it was seen on, capped at the threshold
         self.seen_on: dict[str, set[str]] = {}
+        # the same for the text blocks of the pages' DOM, extracted or not (crawler.page_blocks)
+        self.page_blocks = PageBlockCounter(cap=min_pages_per_paragraph)
 
-    def add_page(self, page: str, paragraphs: Iterable[str]) -> None:
-        """Count the paragraphs of one page (e.g. its URL and Article.text.split("\\n"))."""
+    def add_page(self, page: str, paragraphs: Iterable[str], page_blocks: Iterable[int] = ()) -> None:
+        """Count the paragraphs of one page (e.g. its URL and Article.text.split("\\n")) and its DOM blocks."""
         key = hashlib.blake2b(page.encode("utf-8", "replace"), digest_size=8).hexdigest()
         self.pages.add(key)
+        self.page_blocks.add_page(int(key, 16), page_blocks)
         for paragraph in {" ".join(p.split()) for p in paragraphs}:
             if not paragraph or len(paragraph) > self.max_paragraph_chars:
                 continue
@@ -178,6 +183,7 @@ class TemplateLearner:
                 "max_entries": self.max_entries,
                 "pages": sorted(self.pages),
                 "seen_on": {p: sorted(keys) for p, keys in sorted(self.seen_on.items())},
+                "page_blocks": self.page_blocks.to_state(),
             },
             ensure_ascii=False,
         )
@@ -189,4 +195,6 @@ class TemplateLearner:
                       state["max_paragraph_chars"], state["max_entries"])  # fmt: skip
         learner.pages = set(state["pages"])
         learner.seen_on = {p: set(keys) for p, keys in state["seen_on"].items()}
+        if "page_blocks" in state:  # saved before DOM blocks were counted: start counting now
+            learner.page_blocks = PageBlockCounter.from_state(state["page_blocks"])
         return learner
