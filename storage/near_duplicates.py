@@ -200,3 +200,23 @@ def refresh_origin(db: Database, cluster_id: int) -> int:
         {"origin": origin, "cluster": cluster_id},
     )
     return int(origin)
+
+
+def forget_article(db: Database, article_id: int) -> None:
+    """Take an article out of the index and out of its cluster, before it is deleted.
+
+    A cluster left with fewer than two members is dissolved: a single article has no cluster.
+    """
+    _drop_from_index(db, article_id)
+    row = db.execute("SELECT cluster_id FROM articles WHERE id = ?", [article_id]).fetchone()
+    cluster_id = row[0] if row else None
+    db.execute("UPDATE articles SET cluster_id = NULL, is_cluster_origin = 0, duplicate_of = NULL WHERE id = ?",
+               [article_id])
+    if cluster_id is None:
+        return
+    if db.execute("SELECT count(*) FROM articles WHERE cluster_id = ?", [cluster_id]).fetchone()[0] >= 2:
+        refresh_origin(db, cluster_id)
+        return
+    db.execute("UPDATE articles SET cluster_id = NULL, is_cluster_origin = 0, duplicate_of = NULL "
+               "WHERE cluster_id = ?", [cluster_id])
+    db.execute("DELETE FROM clusters WHERE id = ?", [cluster_id])
