@@ -20,12 +20,14 @@ ones and takes back the rest:
   until the spider closes, when it is stored as usual;
 * the first sighting is not suspicious and goes on to storage. With template learning on it is
   usually still in the learner's hold-back (CRAWLER_TEMPLATE_HOLD_PAGES) when the pattern is
-  proven, and is then logged as a site page when released, never stored. Stored already, it
-  is taken back (storage.site_pages.retract_fetch): at most MIN_URLS - 1 fetches a pattern.
+  proven, and is then logged as a site page when released, never stored. Stored already, and
+  among its source's last WINDOW stored articles, it is taken back
+  (storage.site_pages.retract_fetch): at most MIN_URLS - 1 fetches a pattern.
 
-So a pattern costs no false version and no false duplicate link among its own sightings. What
-the watch keeps per run is one small record per distinct text (its articles, and how to take
-back a stored one), the same order of memory as the template learner's counts.
+So a pattern costs no false version and no false duplicate link among its own sightings.
+Memory: a text seen once costs a dict entry of three hashes (measured: 23 MB for 100,000
+articles); only texts seen twice get a record, and only the last WINDOW stored articles of a
+source keep what is needed to take them back.
 """
 
 from __future__ import annotations
@@ -49,21 +51,21 @@ logger = logging.getLogger(__name__)
 
 MIN_URLS = 3  # distinct articles of one source serving one text in one run: a site page
 MAX_HELD = 64  # per source, articles held for a further sighting; the oldest beyond are stored
+WINDOW = 256  # per source, the latest stored articles that can still be taken back
 REPEATED = "repeated"
+TAKEN_BACK = ("changed", "quarantined")  # stored outcomes of an archived article that had another text
 
 
 @dataclass(slots=True)
 class _Text:
-    """One text (site key) of one source in this run."""
+    """A text (site key) seen on two or more articles of a source this run, or known as a site page."""
 
-    title: str | None  # of its first sighting
-    articles: set[str] = field(default_factory=set)  # canonical URLs it was served under
-    stored: list[tuple[str, Recorded]] = field(default_factory=list)  # (url, what was stored) to take back
+    title: int  # hash of its first sighting's title
+    articles: set[int] = field(default_factory=set)  # hashes of the canonical URLs it was served under
     held: list[Held] = field(default_factory=list)  # waiting for a further sighting (also in SitePageWatch.held)
     is_site_page: bool = False
     has_one_title: bool = True  # every sighting had the first one's title
     replaced_article: bool = False  # an archived article had another text before it was served this one
-    checked: set[str] = field(default_factory=set)  # canonical URLs looked up in the archive for that
 
 
 class SitePageWatch:
@@ -75,28 +77,37 @@ class SitePageWatch:
         self.run_id = run_id
         self.stats = stats
         self.dedup = dedup  # a taken-back fetch's previous text is indexed again for duplicates
-        self.texts: dict[tuple[str, str], _Text] = {}
-        self.known: dict[str, set[str]] = {}  # per source: keys earlier runs found to be site pages
+        # per source: text key -> (article, title) hashes of the text's only sighting so far
+        self.first: dict[str, dict[bytes, tuple[int, int]]] = defaultdict(dict)
+        self.texts: dict[str, dict[bytes, _Text]] = defaultdict(dict)  # per source: texts seen twice or known
+        self.known: dict[str, set[bytes]] = {}  # per source: keys earlier runs found to be site pages
         self.held: dict[str, deque[tuple[_Text, Held]]] = defaultdict(deque)
+        self.stored: dict[str, deque[tuple[bytes, str, Recorded]]] = defaultdict(lambda: deque(maxlen=WINDOW))
 
     def screen(self, held: Held) -> list[Held]:
         """The articles to pass on to storage now: `held`'s, unless it is a site page or must wait."""
         item = held.item
-        text = self._text(item)
+        key, source = _short(self._key(item)), item.source
+        article, title = hash(item.article.canonical_url or item.article.url), hash(item.article.title)
+        text = self._text(item, key)
+        if text is None:
+            first = self.first[source].get(key)
+            if first is None or first[0] == article:  # a text's first article: nothing suspicious
+                self.first[source][key] = (article, title)
+                return [held]
+            text = self.texts[source][key] = _Text(first[1], {first[0]})
+            del self.first[source][key]
         if text.is_site_page:
             self._record(item)
             return []
-        text.articles.add(item.article.canonical_url or item.article.url)
-        text.has_one_title = text.has_one_title and item.article.title == text.title
-        if len(text.articles) == 1:
-            return [held]
-        if not text.replaced_article:
-            text.replaced_article = self._replaces_articles(item, text)
+        text.articles.add(article)
+        text.has_one_title = text.has_one_title and title == text.title
+        text.replaced_article = text.replaced_article or self._replaces_article(item, key)
         if len(text.articles) >= MIN_URLS and (text.replaced_article or text.has_one_title):
-            self._declare(item, text)
+            self._declare(item, key, text)
             return []
         text.held.append(held)
-        waiting = self.held[item.source]
+        waiting = self.held[source]
         waiting.append((text, held))
         if len(waiting) <= MAX_HELD:
             return []
@@ -106,7 +117,7 @@ class SitePageWatch:
 
     def is_site_page(self, item: ArticleItem) -> bool:
         """At storing time: whether `item`'s text was proven a site page since it was screened; logs it."""
-        text = self.texts.get((item.source, self._key(item)))
+        text = self.texts[item.source].get(_short(self._key(item)))
         if text is None or not text.is_site_page:
             return False
         self._record(item)
@@ -114,11 +125,7 @@ class SitePageWatch:
 
     def note_stored(self, item: ArticleItem, recorded: Recorded) -> None:
         """Remember a stored article, to take it back if its text turns out to be a site page."""
-        text = self.texts.get((item.source, self._key(item)))
-        if text is not None:
-            text.stored.append((item.article.url, recorded))
-            # the archived article had another text: this one stands in for it
-            text.replaced_article = text.replaced_article or recorded.outcome in ("changed", "quarantined")
+        self.stored[item.source].append((_short(self._key(item)), item.article.url, recorded))
 
     def drain(self) -> list[Held]:
         """Every article still held: the spider is closing, no further sighting will come."""
@@ -130,16 +137,18 @@ class SitePageWatch:
         self.held.clear()
         return due
 
-    def _text(self, item: ArticleItem) -> _Text:
-        key = self._key(item)
-        text = self.texts.get((item.source, key))
-        if text is None:
-            if item.source not in self.known:
-                self.known[item.source] = known_site_keys(self.db, item.source)
-            text = self.texts[item.source, key] = _Text(item.article.title, is_site_page=key in self.known[item.source])
-            if text.is_site_page:  # known from an earlier run: seen again now
-                remember_site_page(self.db, item.source, key, urls=1, run_id=self.run_id, at=item.fetched_at,
-                                   title=item.article.title, text=item.article.text)
+    def _text(self, item: ArticleItem, key: bytes) -> _Text | None:
+        text = self.texts[item.source].get(key)
+        if text is not None:
+            return text
+        if item.source not in self.known:
+            self.known[item.source] = {_short(known) for known in known_site_keys(self.db, item.source)}
+        if key not in self.known[item.source]:
+            return None
+        # known from an earlier run: a site page at once, and seen again now
+        remember_site_page(self.db, item.source, self._key(item), urls=1, run_id=self.run_id, at=item.fetched_at,
+                           title=item.article.title, text=item.article.text)
+        text = self.texts[item.source][key] = _Text(hash(item.article.title), is_site_page=True)
         return text
 
     def _key(self, item: ArticleItem) -> str:
@@ -147,50 +156,60 @@ class SitePageWatch:
             item.site_key = site_key(item.article.text, item.article.url)
         return item.site_key
 
-    def _replaces_articles(self, item: ArticleItem, text: _Text) -> bool:
-        """Whether an archived article among the text's sightings not yet looked up has another text.
+    def _replaces_article(self, item: ArticleItem, key: bytes) -> bool:
+        """Whether `item`'s article, or one stored this run with its text, had another text in the archive.
 
-        One query for each sighting of a text seen on two or more articles, none for any other.
+        Asked only for a text seen on two or more articles: one query, none for any other text.
         """
-        unchecked = sorted(text.articles - text.checked)
-        text.checked.update(unchecked)
-        rows = self.db.execute(
+        if any(stored_key == key and recorded.outcome in TAKEN_BACK
+               for stored_key, _, recorded in self.stored[item.source]):
+            return True
+        row = self.db.execute(
             "SELECT a.url, t.text FROM articles a JOIN version_texts t ON t.article_id = a.id "
-            f"AND t.version = a.current_version WHERE a.source = ? AND a.canonical_url IN ({', '.join('?' * len(unchecked))})",  # noqa: S608, E501
-            [item.source, *unchecked],
-        ).fetchall()
-        key = self._key(item)
-        return any(site_key(archived, url) != key for url, archived in rows)
+            "AND t.version = a.current_version WHERE a.canonical_url = ?",
+            [item.article.canonical_url or item.article.url],
+        ).fetchone()
+        return row is not None and _short(site_key(row[1], row[0])) != key
 
-    def _declare(self, item: ArticleItem, text: _Text) -> None:
-        """The text is on its MIN_URLS-th article: a site page. Log its sightings, take back stored ones."""
+    def _declare(self, item: ArticleItem, key: bytes, text: _Text) -> None:
+        """The text stands in for MIN_URLS articles: a site page. Log its sightings, take back stored ones."""
+        source = item.source
         text.is_site_page = True
-        remember_site_page(self.db, item.source, self._key(item), urls=len(text.articles), run_id=self.run_id,
+        remember_site_page(self.db, source, self._key(item), urls=len(text.articles), run_id=self.run_id,
                            at=item.fetched_at, title=item.article.title, text=item.article.text)
-        logger.info("%s: a text served under %d article URLs is a site page, e.g. %s", item.source,
+        logger.info("%s: a text served under %d article URLs is a site page, e.g. %s", source,
                     len(text.articles), item.article.url)
         self.stats.inc_value("crawler/site_pages/found")
         for held in [*text.held, Held(item, None)]:
             self._record(held.item)
         if text.held:
-            self.held[item.source] = deque(entry for entry in self.held[item.source] if entry[0] is not text)
+            self.held[source] = deque(entry for entry in self.held[source] if entry[0] is not text)
         text.held.clear()
         text.articles.clear()  # decided: the count is in `site_pages`
-        text.checked.clear()
-        for url, recorded in reversed(text.stored):  # the latest first: an earlier one may hold its text
-            try:
-                retract_fetch(self.db, recorded, run_id=self.run_id, url=url, detail=REPEATED, dedup=self.dedup)
-            except (RetractError, sqlite3.IntegrityError) as error:
-                logger.warning("%s: stored site page not taken back: %s", url, error)
-                self.stats.inc_value("crawler/site_pages/retract_failed")
-            else:
-                self.stats.inc_value("crawler/site_pages/retracted")
-        text.stored.clear()
+        stored = self.stored[source]
+        for stored_key, url, recorded in reversed(stored):  # the latest first: an earlier one may hold its text
+            if stored_key == key:
+                self._take_back(url, recorded)
+        self.stored[source] = deque((entry for entry in stored if entry[0] != key), maxlen=WINDOW)
+
+    def _take_back(self, url: str, recorded: Recorded) -> None:
+        try:
+            retract_fetch(self.db, recorded, run_id=self.run_id, url=url, detail=REPEATED, dedup=self.dedup)
+        except (RetractError, sqlite3.IntegrityError) as error:
+            logger.warning("%s: stored site page not taken back: %s", url, error)
+            self.stats.inc_value("crawler/site_pages/retract_failed")
+        else:
+            self.stats.inc_value("crawler/site_pages/retracted")
 
     def _record(self, item: ArticleItem) -> None:
         outcome = record_site_page(self.db, run_id=self.run_id, source=item.source, url=item.article.url,
                                    fetched_at=item.fetched_at, http_status=item.http_status, detail=REPEATED)
         self.stats.inc_value(f"crawler/storage/fetch_{outcome}")
+
+
+def _short(key: str) -> bytes:
+    """A site key as kept in memory: 16 bytes of its hex digest."""
+    return bytes.fromhex(key[:32])
 
 
 def _release(text: _Text, held: Held) -> None:

@@ -290,7 +290,7 @@ def test_a_soft_404_answered_with_200_is_logged_as_such_and_stores_no_version(si
     assert_archive_of_six_first_versions(db_path)
 
 
-def test_short_articles_one_about_maintenance_and_a_press_release_on_two_urls_are_stored(site, tmp_path):
+def test_short_articles_one_about_maintenance_and_a_press_release_on_three_urls_are_stored(site, tmp_path):
     db_path = tmp_path / "archive.db"
     extra = {
         6: page("Bürgersprechstunde", ["Die Bürgermeisterin lädt am Donnerstag zur offenen Sprechstunde ins "
@@ -306,13 +306,32 @@ def test_short_articles_one_about_maintenance_and_a_press_release_on_two_urls_ar
             "nicht erreichbar.", "Die Verkehrsbetriebe richten einen Ersatzverkehr mit Bussen ein; Fahrgäste "
             "sollten mehr Zeit einplanen."]),
     }
-    release = page("Pressemitteilung", [article_text(42)])
-    extra |= {9: release, 10: release}
+    # one press release under three URLs, each with its own title: a republication, no site page
+    extra |= {number: page(f"Pressemitteilung {number}", [article_text(42)]) for number in (9, 10, 11)}
     for number, body in extra.items():
         site.pages[f"/news/{number}.html"] = body
         site.listed.append(number)
     crawl_site(site, tmp_path, db_path)
     assert set(fetches(db_path, 1).values()) == {("new", None)}
-    assert query(db_path, "SELECT count(*) FROM versions") == [(11,)]
-    # the release's second copy was held a while: still stored once and linked to the first
-    assert query(db_path, "SELECT count(*) FROM versions WHERE text_version_id IS NOT NULL") == [(1,)]
+    assert query(db_path, "SELECT count(*) FROM versions") == [(12,)]
+    # the release's later copies were held a while: still stored once and linked to the first
+    assert query(db_path, "SELECT count(*) FROM versions WHERE text_version_id IS NOT NULL") == [(2,)]
+
+
+CONSENT_LINES = [
+    "Ihre Privatsphäre ist uns wichtig.",
+    "Diese Website nutzt Dienste von Drittanbietern, um Inhalte darzustellen und die Nutzung zu messen. Mit einem "
+    "Klick auf „Alle akzeptieren“ stimmen Sie der Verarbeitung Ihrer Daten durch diese Anbieter zu.",
+    "Unter „Einstellungen“ wählen Sie selbst aus, welchen Diensten Sie zustimmen."]
+
+
+def test_a_consent_wall_with_one_title_on_three_new_urls_is_a_site_page_on_the_first_crawl(site, tmp_path):
+    assert site_page_kind("Datenschutzeinstellungen", "\n".join(CONSENT_LINES)) is None
+    db_path = tmp_path / "archive.db"
+    for number in (6, 7, 8):
+        site.pages[f"/news/{number}.html"] = page("Datenschutzeinstellungen", CONSENT_LINES)
+        site.listed.append(number)
+    crawl_site(site, tmp_path, db_path)
+    assert fetches(db_path, 1) == {f"{n}.html": ("new", None) if n < 6 else ("site_page", "repeated")
+                                   for n in range(9)}
+    assert_archive_of_six_first_versions(db_path)
