@@ -37,7 +37,7 @@ _NOT_FOUND = re.compile(
     rf"\b{_PAGE}\b[^.!?\n]{{0,80}}?(?:nicht (?:gefunden|mehr (?:verfügbar|vorhanden|online|abrufbar)|vorhanden"
     r"|abrufbar)|existiert (?:leider )?nicht|gibt es (?:leider )?nicht|wurde (?:leider )?(?:nicht gefunden|entfernt"
     r"|gelöscht|verschoben)|konnte (?:leider )?nicht gefunden werden|not (?:be )?found|could not be found"
-    r"|cannot be found|can't be found|does ?n[o']t exist|no longer (?:exists|available)|has been (?:removed|deleted))"
+    r"|cannot be found|can[’']t be found|does ?n[o’']t exist|no longer (?:exists|available)|has been (?:removed|deleted))"
     r"|\b(?:fehler|error|http|status|code)[\s:-]*404\b|\b404\b[\s:–-]*(?:fehler|error|not found|nicht gefunden|seite|page)"
     r"|^\s*(?:fehler |error )?404\s*$|\bnot found\s*$|^\s*nicht gefunden\b",
     re.IGNORECASE | re.MULTILINE,
@@ -46,16 +46,20 @@ _MAINTENANCE = re.compile(
     r"wartungsmodus|maintenance mode|(?:under|down for|scheduled|undergoing) maintenance"
     rf"|wartungsarbeiten (?:an|auf|in) (?:unserer|unserem|der|dieser|diesem|dem) {_SITE}"
     rf"|\b{_SITE}\b[^.!?\n]{{0,60}}?\b(?:vorübergehend|derzeit|zurzeit|momentan|aktuell|gerade|kurzzeitig"
-    r"|temporarily|currently)\b[^.!?\n]{0,40}?(?:nicht (?:erreichbar|verfügbar|zugänglich|online)|offline"
-    r"|unavailable|not available|down)"
-    r"|(?:wir sind|we'll be|we will be|we are|sind wir) (?:in kürze |gleich |bald |schon bald |right |back |soon )*"
-    r"(?:wieder (?:für sie )?(?:da|erreichbar|online|für sie da)|back)\b",
+    r"|(?:wegen|aufgrund(?: von)?) wartung\w*|temporarily|currently)\b[^.!?\n]{0,40}?(?:nicht (?:erreichbar"
+    r"|verfügbar|zugänglich|online)|offline|unavailable|not available|down)"
+    # "we'll be back" is what a maintenance page says; "wir sind bald wieder für Sie da" a library's notice too
+    r"|(?:wir sind|sind wir) gleich (?:wieder )?(?:zurück|da)\b|(?:in kürze|gleich|bald) wieder online\b"
+    r"|we(?:[’']ll| will) be (?:right )?back\b|be right back\b|back online soon\b"
+    r"|\bservice (?:temporarily )?unavailable\b|temporarily unable to service|maintenance downtime",
     re.IGNORECASE,
 )
 _LOGIN = re.compile(
     r"bitte (?:melden sie sich|loggen sie sich|melde dich|logge dich)(?: zuerst| erst| hier| jetzt)? (?:an|ein)\b"
     r"|(?:anmeldung|login|registrierung|log-?in|sign-?in) (?:ist )?(?:erforderlich|notwendig|required|needed)"
-    r"|(?:sie müssen|du musst) (?:sich |dich )?(?:zuerst |erst )?(?:anmelden|einloggen)\b"
+    r"|(?:sie müssen|du musst) (?:sich |dich )?(?:zuerst |erst )?(?:anmelden|einloggen|angemeldet sein"
+    r"|eingeloggt sein)\b|keine (?:berechtigung|zugriffsrechte)\b[^.!?\n]{0,40}(?:seite|inhalt|bereich)"
+    r"|(?:do not|don[’']t) have permission to (?:access|view)|\b(?:fehler|error) 403\b|\b403 forbidden\b"
     r"|nur für (?:angemeldete|registrierte|eingeloggte) (?:nutzer|benutzer|mitglieder|leser)"
     r"|please (?:log|sign) ?in\b|(?:you must|you need to|you have to) (?:be )?(?:log|sign)(?:ged)? ?in\b"
     r"|sign in to (?:continue|read|view)|access denied|zugriff verweigert|zugang verweigert",

@@ -35,6 +35,17 @@ SITE_PAGES = [
     (None, "Oops! This page could not be found. It may have been moved or deleted.", "soft_404"),
     ("Anmeldung", "Bitte melden Sie sich an, um diesen Beitrag zu lesen.", "login"),
     ("Members only", "You must be logged in to view this page.", "login"),
+    # stock wordings of CMSs and servers (WordPress, TYPO3, Joomla, Apache), collected after the rules were written
+    ("Nothing Found", "Oops! That page can’t be found. It looks like nothing was found at this location.", "soft_404"),
+    ("Page Not Found", "Reason: The page did not exist or was inaccessible.", "soft_404"),
+    ("Fehler", "Die Seite kann nicht gefunden werden. Möglicherweise ist sie nicht mehr verfügbar.", "soft_404"),
+    ("Error 404", "The requested URL /news/foo was not found on this server.", "soft_404"),
+    ("Musterstadt", "Briefly unavailable for scheduled maintenance. Check back in a minute.", "maintenance"),
+    ("Wartung", "Die Website ist wegen Wartungsarbeiten offline. Bitte schauen Sie später wieder vorbei!",
+     "maintenance"),
+    ("Service unavailable", "The server is temporarily unable to service your request due to maintenance "
+     "downtime.", "maintenance"),
+    ("Kein Zugriff", "Sie haben keine Berechtigung, diese Seite anzuzeigen.", "login"),
 ]
 ARTICLES = [
     ("Wartungsarbeiten an der Stadtbahn", "Wegen Wartungsarbeiten an der Stadtbahn ist die Haltestelle Rathaus "
@@ -44,6 +55,8 @@ ARTICLES = [
     ("Vermisster Hund nicht gefunden", "Die Suche nach dem Hund Bello blieb auch am Sonntag erfolglos."),
     ("Buslinie 404 fährt wieder", "Ab Montag fährt die Linie 404 wieder nach dem gewohnten Fahrplan."),
     ("Neues Bürgerportal", "Das neue Portal der Stadt ist seit Montag online. Anträge gehen nun digital."),
+    ("Zurück aus Ntoro", "Wir sind zurück aus Ntoro: Die Delegation berichtet am Montag im Rathaus."),
+    ("Bibliothek geschlossen", "Die Bibliothek ist ab Montag geschlossen, wir sind bald wieder für Sie da."),
     # a real article about a 404 error: the phrase is there, but the text is long
     ("Fehlerseite im Rathaus", "Die Seite der Stadt konnte am Montag nicht gefunden werden. " + "Der Dienstleister "
      "prüft, warum die Server der Stadt ausfielen, und will dem Rat am Freitag berichten. " * 8),
