@@ -160,6 +160,16 @@ def test_a_taken_back_quarantine_is_not_confirmed_next_run(db):
     assert db.execute("SELECT count(*) FROM versions").fetchone() == (1,)
 
 
+def test_a_taken_back_fetch_leaves_a_tombstoned_article_gone(db):
+    record_article(db, town(1), source="town", run_id=start_run(db, "municipal", "t1"), fetched_at="t1")
+    db.execute("UPDATE articles SET gone_streak = 3, gone_at = 'g'")
+    run2 = start_run(db, "municipal", "t2")
+    stored = record_article(db, town(1, text=MAINTENANCE), source="town", run_id=run2, fetched_at="t2")
+    assert db.execute("SELECT gone_at FROM articles").fetchone() == (None,)  # the page looked alive
+    retract_fetch(db, stored, run_id=run2, url=town(1).url, detail="repeated", dedup=None)
+    assert db.execute("SELECT current_version, gone_streak, gone_at FROM articles").fetchone() == (1, 3, "g")
+
+
 # --- crawls: several nights of a local site -------------------------------------------------------
 
 def page(title: str, lines: list[str]) -> bytes:
