@@ -26,6 +26,7 @@ from trafilatura.settings import Document
 
 from crawler.dates import find_dateline, find_declared_date
 from crawler.language import detect_language, primary_subtag
+from crawler.sniff import NotHtml, sniff_text, utf16_codec
 from crawler.template import cut_related, is_boilerplate_line
 
 logger = logging.getLogger(__name__)
@@ -106,8 +107,14 @@ def extract_article(
     min_chars: int = 200,
     boilerplate: frozenset[str] = frozenset(),
 ) -> Article | None:
-    """The article of a page, or None if it has none (empty, navigation, too short, deep DOM)."""
-    tree = parse_html(decode_html(body, content_type))
+    """The article of a page, or None if it has none (empty, navigation, too short, deep DOM).
+
+    Raises NotHtml when the decoded text is mostly characters no page has: bytes that are no text.
+    """
+    html = decode_html(body, content_type)
+    if (kind := sniff_text(html)) is not None:
+        raise NotHtml(kind)
+    tree = parse_html(html)
     if tree is None:
         return None
     if is_oversized(tree):
@@ -286,6 +293,8 @@ def decode_html(body: bytes, content_type: str | None) -> str:
     meta = _META_CHARSET.search(body[:4096])
     declared = [_codec(header.group(1)) if header else None]
     declared.append(_codec(meta.group(1).decode("ascii", "replace")) if meta else None)
+    if codec := utf16_codec(body):  # without a BOM, declared or not
+        return body.decode(codec, errors="replace")
     if any(c and c.startswith("utf_16") for c in declared) and b"\x00" in body[:256]:
         return body.decode("utf-16-le" if body[1:2] == b"\x00" else "utf-16-be", errors="replace")
     try:

@@ -17,6 +17,8 @@ from typing import Self
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from crawler.settings_check import parse_list
+
 logger = logging.getLogger(__name__)
 
 
@@ -28,7 +30,7 @@ class GarbageCollectorTuning:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        thresholds = tuple(int(value) for value in crawler.settings.getlist("CRAWLER_GC_THRESHOLD"))
+        thresholds = tuple(int(value) for value in parse_list(crawler.settings.get("CRAWLER_GC_THRESHOLD")))
         if not thresholds:
             raise NotConfigured("CRAWLER_GC_THRESHOLD is empty: Python's own thresholds")
         if len(thresholds) != 3 or thresholds[0] <= 0:

@@ -5,7 +5,11 @@
 - `RobotsTxtFailClosedMiddleware` treats a robots.txt that answers 5xx/429 or cannot be
   fetched as "disallow everything" for the run (RFC 9309 §2.3.1.4; Scrapy fails open).
 - `RetryAfterMiddleware` honours `Retry-After` on 429 and 503 and slows that host down for
-  the rest of the run (Scrapy ignores the header, scrapy/scrapy#3849).
+  the rest of the run (Scrapy ignores the header, scrapy/scrapy#3849); a wait longer than
+  `CRAWLER_RETRY_AFTER_MAX` defers the host to the next night instead.
+- robots.txt `Crawl-delay` becomes the host's delay for the run (Scrapy ignores it). Such a
+  delay, and a host slowed by `Retry-After`, is a floor: not randomised below it, and
+  AutoThrottle may raise it but never lower it.
 
 Refusals raise `IgnoreRequest` subclasses, which reach the request's errback, so the spider
 can record an outcome for every refused article.
@@ -14,7 +18,6 @@ can record an outcome for every refused article.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import socket
 import time
@@ -22,6 +25,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Self
+from weakref import WeakKeyDictionary
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -40,6 +44,7 @@ from crawler.netguard import (
     is_allowed_endpoint,
     normalize_host_entry,
     parse_ip,
+    private_allowance,
 )
 
 logger = logging.getLogger(__name__)
@@ -55,6 +60,43 @@ class RobotsRefused(IgnoreRequest):
     """A request robots.txt forbids, or that waits on a robots.txt that could not be read."""
 
 
+class HostDeferred(IgnoreRequest):
+    """A request to a host that asked for a longer pause than a night can wait: try next night."""
+
+
+# per crawl: slot key -> the least delay between requests to that host (Crawl-delay, Retry-After)
+_FLOORS: WeakKeyDictionary[Crawler, dict[str, float]] = WeakKeyDictionary()
+
+
+def hold_delay(crawler: Crawler, request: Request, delay: float, concurrency: int | None = None) -> str | None:
+    """Keep the host of `request` at least `delay` seconds between requests for the rest of the run.
+
+    The downloader's slot gets the delay without randomisation (Scrapy's 0.5–1.5× would go below
+    it), and the slot's settings keep it when an idle slot is rebuilt. Returns the slot key.
+    """
+    downloader: Any = crawler.engine.downloader
+    key = downloader.get_slot_key(request)
+    floors = _FLOORS.setdefault(crawler, {})
+    floors[key] = max(floors.get(key, 0.0), delay)
+    overrides = {"delay": floors[key], "randomize_delay": False}
+    if concurrency is not None:
+        overrides["concurrency"] = concurrency
+    # slots idle for a minute are dropped and rebuilt from these settings: keep the host slow
+    downloader.per_slot_settings[key] = {**downloader.per_slot_settings.get(key, {}), **overrides}
+    slot = downloader.slots.get(key)
+    if slot is not None:
+        slot.delay = max(slot.delay, floors[key])
+        slot.randomize_delay = False
+        if concurrency is not None:
+            slot.concurrency = concurrency
+    return key
+
+
+def has_delay_floor(crawler: Crawler, request: Request) -> bool:
+    floors = _FLOORS.get(crawler)
+    return bool(floors) and crawler.engine.downloader.get_slot_key(request) in floors
+
+
 class NetGuardMiddleware:
     """Refuse requests outside the source's hosts and ports, and non-public addresses."""
 
@@ -62,16 +104,18 @@ class NetGuardMiddleware:
         self.crawler = crawler
         self.private_allowed = tuple(private_allowed)
         self.resolved: dict[tuple[str, int], list[IPAddress]] = {}
+        self.guarded: bool | None = None  # known at the first request: the reactor runs by then
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         if not crawler.settings.getbool("CRAWLER_NETGUARD_ENABLED"):
             raise NotConfigured("CRAWLER_NETGUARD_ENABLED is off")
-        value = crawler.settings.get("CRAWLER_NETGUARD_ALLOWED_PRIVATE") or []
-        if isinstance(value, str):  # from the command line: JSON, or comma-separated
-            value = json.loads(value) if value.lstrip().startswith("[") else value.split(",")
         # a bad entry fails the crawl at start instead of refusing every request later
-        return cls(crawler, [normalize_host_entry(entry) for entry in value])
+        try:
+            allowed = private_allowance(crawler.settings.get("CRAWLER_NETGUARD_ALLOWED_PRIVATE"))
+        except Refused as why:
+            raise NotConfigured(str(why)) from None
+        return cls(crawler, allowed)
 
     async def process_request(self, request: Request) -> None:
         try:
@@ -92,12 +136,28 @@ class NetGuardMiddleware:
             raise Refused(f"{host}:{port} is not an allowed host and port of this source")
         host, port = host_port(request.url)
         literal = parse_ip(host)
-        addresses = [literal] if literal is not None else await self.resolve(host, port)
-        if addresses:
-            check_addresses(host, port, addresses, self.private_allowed)
+        if literal is not None:
+            check_addresses(host, port, [literal], self.private_allowed)
+        elif not self.resolver_guards():
+            # another TWISTED_DNS_RESOLVER was configured: judge our own answer, and refuse
+            # when there is none (a lookup that fails or answers nothing must not mean "allowed")
+            check_addresses(host, port, await self.resolve(host, port), self.private_allowed)
+
+    def resolver_guards(self) -> bool:
+        """Whether the reactor's resolver judges every answer (crawler.resolver.GuardedResolver)."""
+        if self.guarded is None:
+            from twisted.internet import reactor
+
+            from crawler.resolver import GuardedResolver
+
+            self.guarded = isinstance(getattr(reactor, "resolver", None), GuardedResolver)
+            if not self.guarded:
+                logger.warning("TWISTED_DNS_RESOLVER does not guard addresses: host names are checked "
+                               "before connecting only, which DNS rebinding can evade")
+        return self.guarded
 
     async def resolve(self, host: str, port: int) -> list[IPAddress]:
-        """The host's addresses; empty when it does not resolve (the download then fails as DNS error)."""
+        """The host's addresses; empty when it does not resolve (check_addresses then refuses)."""
         key = (host, port)
         if key not in self.resolved:
             try:
@@ -136,6 +196,20 @@ class RobotsTxtFailClosedMiddleware(RobotsTxtMiddleware):
             await super()._parse_robots(response.replace(body=b""), netloc, request)
         else:
             await super()._parse_robots(response, netloc, request)
+            self._hold_crawl_delay(netloc, request)
+
+    def _hold_crawl_delay(self, netloc: str, request: Request) -> None:
+        """robots.txt `Crawl-delay` for our agent becomes the host's delay (at most CRAWLER_CRAWL_DELAY_MAX)."""
+        parser = self._parsers.get(netloc)
+        crawl_delay = getattr(parser, "crawl_delay", None)
+        agent = self._robotstxt_useragent or self._default_useragent
+        asked = crawl_delay(agent) if callable(crawl_delay) else None
+        if not asked:
+            return
+        delay = min(float(asked), self.crawler.settings.getfloat("CRAWLER_CRAWL_DELAY_MAX"))
+        hold_delay(self.crawler, request, delay)
+        self._stats.inc_value("crawler/politeness/crawl_delay_hosts")
+        logger.info("%s: robots.txt Crawl-delay %s s, waiting %.1f s between requests", netloc, asked, delay)
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         if not isinstance(exc, IgnoreRequest):
@@ -172,6 +246,7 @@ class RetryAfterMiddleware:
         self.default_wait = default_wait
         self.min_delay = min_delay
         self.slowed: set[str] = set()
+        self.deferred: dict[str, str] = {}  # slot key -> why it waits for the next run
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -181,6 +256,14 @@ class RetryAfterMiddleware:
         return cls(crawler, s.getfloat("CRAWLER_RETRY_AFTER_MAX"), s.getfloat("CRAWLER_RETRY_AFTER_DEFAULT"),
                    s.getfloat("CRAWLER_RETRY_AFTER_MIN_DELAY"))
 
+    def process_request(self, request: Request) -> None:
+        key = self.crawler.engine.downloader.get_slot_key(request)
+        if key in self.deferred:
+            self.crawler.stats.inc_value("crawler/politeness/deferred_requests")
+            raise HostDeferred(self.deferred[key])
+        if has_delay_floor(self.crawler, request):
+            request.meta["autothrottle_dont_adjust_delay"] = True  # AutoThrottle would go below the floor
+
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status not in (429, 503):
             return response
@@ -188,23 +271,24 @@ class RetryAfterMiddleware:
         asked = parse_retry_after(header.decode("latin-1")) if header else None
         if asked is None and response.status == 503:
             return response  # a plain 503 is an outage, not a request to slow down
-        wait = min(asked if asked is not None else self.default_wait, self.max_wait)
+        if asked is not None and asked > self.max_wait:
+            # waiting would hold the host's slot for most of the night, and retrying at the cap
+            # would ignore what the site asked: leave the host alone until the next run
+            key = self.crawler.engine.downloader.get_slot_key(request)
+            self.deferred[key] = f"Retry-After {asked:.0f} s exceeds CRAWLER_RETRY_AFTER_MAX {self.max_wait:.0f} s"
+            self.crawler.stats.inc_value("crawler/politeness/deferred_hosts")
+            logger.warning("%s asked for a pause of %.0f s: deferred to the next run", key, asked)
+            raise HostDeferred(self.deferred[key])
+        wait = asked if asked is not None else self.default_wait
         self.slow_down(request, wait)
         return response
 
     def slow_down(self, request: Request, wait: float) -> None:
-        downloader: Any = self.crawler.engine.downloader
-        key = downloader.get_slot_key(request)
-        slot = downloader.slots.get(key)
-        if slot is None:
-            return
-        # the downloader holds a slot's queue until `lastseen + delay`; a zero delay skips the check
-        slot.delay = max(slot.delay, self.min_delay)
-        slot.lastseen = max(slot.lastseen, time.monotonic() + wait)  # the downloader's clock
-        slot.concurrency = 1
-        # slots idle for a minute are dropped and rebuilt from these settings: keep the host slow
-        downloader.per_slot_settings[key] = {**downloader.per_slot_settings.get(key, {}),
-                                             "concurrency": 1, "delay": slot.delay}
+        key = hold_delay(self.crawler, request, self.min_delay, concurrency=1)
+        slot = self.crawler.engine.downloader.slots.get(key)
+        if slot is not None:
+            # the downloader holds a slot's queue until `lastseen + delay`
+            slot.lastseen = max(slot.lastseen, time.monotonic() + wait)  # the downloader's clock
         self.crawler.stats.inc_value("crawler/politeness/retry_after")
         if key not in self.slowed:
             self.slowed.add(key)

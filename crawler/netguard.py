@@ -9,12 +9,18 @@ whether a request may go out.
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
+# IPv6 ranges that carry an IPv4 address a gateway or the host stack may deliver it to, whatever
+# that IPv4 address is: NAT64 (RFC 6052, RFC 8215) and the deprecated IPv4-compatible form.
+# `is_global` calls them global, so they are judged here as never public.
+_TRANSLATED = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"),
+               ipaddress.ip_network("::/96"))
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -44,6 +50,8 @@ def is_public(address: IPAddress) -> bool:
         address = address.ipv4_mapped
     if isinstance(address, ipaddress.IPv6Address) and address.sixtofour is not None:
         address = address.sixtofour  # 2002:7f00:1::/48 tunnels to 127.0.0.1
+    if isinstance(address, ipaddress.IPv6Address) and any(address in net for net in _TRANSLATED):
+        return False  # 64:ff9b::7f00:1 is 127.0.0.1 behind a NAT64 gateway
     return address.is_global and not address.is_multicast
 
 
@@ -124,3 +132,42 @@ def check_addresses(host: str, port: int, addresses: Iterable[IPAddress],
         raise Refused(f"{host} is {literal}, not a public address")
     if not found:
         raise Refused(f"{host} has no address")
+
+
+def private_allowance(value: object) -> list[str]:
+    """CRAWLER_NETGUARD_ALLOWED_PRIVATE as a list: a list, JSON text or comma-separated text."""
+    if not value:
+        return []
+    if isinstance(value, str):  # from the command line
+        value = json.loads(value) if value.lstrip().startswith("[") else value.split(",")
+    if not isinstance(value, (list, tuple)) or not all(isinstance(entry, str) for entry in value):
+        raise Refused(f"CRAWLER_NETGUARD_ALLOWED_PRIVATE must be a list of addresses, not {value!r}")
+    return [normalize_host_entry(entry) for entry in value if entry.strip()]
+
+
+def check_resolved(host: str, address: IPAddress, private_allowed: Iterable[str] = ()) -> None:
+    """Raise Refused unless the address a host name resolved to may be connected to.
+
+    Called with the very address the connection will use (crawler.resolver). An allowance
+    entry counts here only without a port: the resolver does not know the port, and an entry
+    `127.0.0.1:8001` must not open the address's other ports to a host name.
+    """
+    if is_public(address):
+        return
+    literal = str(address)
+    if literal in {normalize_host_entry(entry) for entry in private_allowed}:
+        return
+    raise Refused(f"{host} resolved to {literal}, not a public address")
+
+
+def check_host_entry(entry: str, private_allowed: Iterable[str] = ()) -> None:
+    """Raise Refused for an allowed-hosts entry that names a non-public address literal
+    (`169.254.169.254`, `[::1]:8080`) unless the private allowance names it too."""
+    normalized = normalize_host_entry(entry)
+    address = parse_ip(urlsplit(f"//{entry.strip()}").hostname or "")
+    if address is None or is_public(address):
+        return
+    allowed = {normalize_host_entry(item) for item in private_allowed}
+    if normalized in allowed or str(address) in allowed:
+        return
+    raise Refused(f"{entry} is {address}, not a public address")

@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
@@ -20,8 +21,10 @@ from scrapy.statscollectors import StatsCollector
 from crawler.extract import Article, extract_article
 from crawler.fingerprint import Fingerprint, fingerprint
 from crawler.items import ArticleItem, PageItem
+from crawler.lifeline import die_with_crawl
 from crawler.site_pages import site_key, site_page_kind, site_page_kind_of_html
 from crawler.site_templates import blocks_learned
+from crawler.sniff import NotHtml, sniff_body
 from crawler.urls import article_identity
 from storage.templates import read_blocks
 
@@ -77,6 +80,8 @@ class ExtractPipeline:
             return self._skip(item, "too_large", f"{len(item.body)} bytes")
         if not item.body.strip():
             return self._skip(item, "no_article", "empty body")
+        if (kind := sniff_body(item.body, item.content_type)) is not None:
+            return self._not_html(item, kind)
         extract = partial(extract_for_archive, item.body, item.url, content_type=item.content_type,
                           min_chars=self.min_chars, boilerplate=self.boilerplate.get(item.source, frozenset()),
                           with_fingerprint=self.fingerprints)
@@ -86,6 +91,8 @@ class ExtractPipeline:
             return self._skip(item, "error", "extract_timeout")
         except BrokenProcessPool:
             return self._skip(item, "error", "extract_worker_died")
+        except NotHtml as not_html:  # bytes that decoded to no text: the extractor's own check
+            return self._not_html(item, not_html.kind)
         if extracted.site_page is not None:
             return self._skip(item, "site_page", extracted.site_page)
         if extracted.article is None:
@@ -134,6 +141,11 @@ class ExtractPipeline:
             process.kill()
         pool.shutdown(wait=False)
 
+    def _not_html(self, item: PageItem, kind: str) -> PageItem:
+        """A PDF, an image or random bytes where a page was expected: no version, the current one stays."""
+        self.stats.inc_value(f"crawler/extract/not_html/{kind}")
+        return self._skip(item, "not_html", kind)
+
     def _skip(self, item: PageItem, outcome: str, detail: str) -> PageItem:
         self.stats.inc_value(f"crawler/extract/{outcome}")
         logger.debug("%s: %s (%s)", item.url, outcome, detail)
@@ -175,7 +187,8 @@ _WARM_UP_PAGE = (f"<html lang='de'><head><title>Programm</title></head><body><ar
 def _new_pool(workers: int) -> ProcessPoolExecutor:
     # fork: workers start at once with trafilatura already imported; they only run extract_article
     _warm_up()
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=die_with_crawl, initargs=(os.getpid(),))
 
 
 def _warm_up() -> None:

@@ -24,13 +24,16 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import click
+from scrapy.settings import Settings
 from sqlite_utils import Database
 
 from crawler.extract import Article, extract_article
 from crawler.items import now_iso
 from crawler.site_templates import apply_blocks
+from crawler.sniff import NotHtml, sniff_body
 from storage.articles import record_article, record_fetch
 from storage.db import open_db
+from storage.lock import ArchiveLock, ArchiveLocked, lock_path_for
 from storage.near_duplicates import DedupThresholds
 from storage.raw_pages import RawPage, StoredPage, latest_raw_pages, load_raw_page
 from storage.runs import finish_run, start_run
@@ -44,7 +47,7 @@ class SourceReport:
     pages: int = 0  # raw pages extracted again
     changed: int = 0  # a new version: the text changed
     metadata: int = 0  # a new version: only title or date changed
-    no_article: int = 0  # the page no longer yields an article (its versions stay)
+    no_article: int = 0  # the page no longer yields an article, or is no text page (its versions stay)
     errors: int = 0  # extraction raised or timed out
 
 
@@ -75,11 +78,16 @@ def _record(db: Database, run_id: int, task: Task, result: Article | None | Base
             dedup: DedupThresholds | None) -> None:
     page = task.page
     if not isinstance(result, Article):
-        outcome, detail = ("no_article", "reextract") if result is None else ("error", f"reextract: {type(result).__name__}")
+        if isinstance(result, NotHtml):  # a PDF or an image stored before bodies were sniffed
+            outcome, detail = "not_html", f"reextract: {result.kind}"
+        elif result is None:
+            outcome, detail = "no_article", "reextract"
+        else:
+            outcome, detail = "error", f"reextract: {type(result).__name__}"
         record_fetch(db, run_id=run_id, source=page.source, url=page.url, fetched_at=now_iso(), outcome=outcome,
                      detail=detail)
-        report.no_article += result is None
-        report.errors += result is not None
+        report.no_article += outcome != "error"
+        report.errors += outcome == "error"
         return
     # the article stays the one it was stored as, whatever canonical link its page now yields
     article = replace(result, url=page.url, canonical_url=page.canonical_url)
@@ -92,8 +100,14 @@ def _record(db: Database, run_id: int, task: Task, result: Article | None | Base
 
 
 def extract_stored(raw: RawPage, url: str, min_chars: int, blocks: frozenset[str]) -> Article | None:
-    """What the crawl would store from this raw page today (its text without template blocks)."""
-    article = extract_article(raw.body(), url, content_type=raw.content_type, min_chars=min_chars, boilerplate=blocks)
+    """What the crawl would store from this raw page today (its text without template blocks).
+
+    Raises NotHtml, as the crawl would skip it, for a body that is no text page.
+    """
+    body = raw.body()
+    if (kind := sniff_body(body, raw.content_type)) is not None:
+        raise NotHtml(kind)
+    article = extract_article(body, url, content_type=raw.content_type, min_chars=min_chars, boilerplate=blocks)
     return apply_blocks(article, blocks, min_chars) if article is not None else None
 
 
@@ -152,24 +166,32 @@ def _replace_pool(pool: ProcessPoolExecutor, workers: int) -> ProcessPoolExecuto
 
 def run_command(db_path: str | None, source: str | None, overrides: tuple[str, ...]) -> None:
     """The body of `partnerwatch reextract`: settings as a crawl reads them, then the report."""
-    from crawler.archive_pipeline import dedup_thresholds  # the crawl's own reading of CRAWLER_DEDUP_*
     from schedules.commands import load_settings
 
     settings, config = load_settings(db_path, None, overrides)
     if not Path(config.db_path).exists():
         raise click.ClickException(f"no archive at {config.db_path}")
-    db = open_db(config.db_path)
     try:
-        if source is not None and not db.execute("SELECT 1 FROM sources WHERE name = ?", [source]).fetchone():
-            raise click.UsageError(f"no source {source!r} in {config.db_path}")
-        run_id, reports = reextract(db, source=source, min_chars=settings.getint("CRAWLER_EXTRACT_MIN_CHARS"),
-                                    workers=settings.getint("CRAWLER_EXTRACT_WORKERS"),
-                                    timeout=settings.getfloat("CRAWLER_EXTRACT_TIMEOUT"),
-                                    dedup=dedup_thresholds(settings))
-    finally:
-        db.close()
+        with ArchiveLock(lock_path_for(Path(config.db_path))):  # it rewrites versions: no crawl beside it
+            run_id, reports = _reextract_archive(config.db_path, source, settings)
+    except ArchiveLocked as error:
+        raise click.ClickException(f"{error}: not re-extracting while it crawls") from None
     click.echo(f"run {run_id}: re-extracted from stored raw pages, nothing fetched")
     print_report(reports, click.echo)
+
+
+def _reextract_archive(db_path: Path, source: str | None, settings: Settings) -> tuple[int, dict[str, SourceReport]]:
+    from crawler.archive_pipeline import dedup_thresholds  # the crawl's own reading of CRAWLER_DEDUP_*
+
+    db = open_db(db_path)
+    try:
+        if source is not None and not db.execute("SELECT 1 FROM sources WHERE name = ?", [source]).fetchone():
+            raise click.UsageError(f"no source {source!r} in {db_path}")
+        return reextract(db, source=source, min_chars=settings.getint("CRAWLER_EXTRACT_MIN_CHARS"),
+                         workers=settings.getint("CRAWLER_EXTRACT_WORKERS"),
+                         timeout=settings.getfloat("CRAWLER_EXTRACT_TIMEOUT"), dedup=dedup_thresholds(settings))
+    finally:
+        db.close()
 
 
 def print_report(reports: dict[str, SourceReport], echo: Callable[[str], object]) -> None:

@@ -32,14 +32,27 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RobotsTxtFailClosedMiddleware": 100,
     # sees 429/503 before RetryMiddleware (550) schedules the retry
     "crawler.middlewares.RetryAfterMiddleware": 555,
+    # a name the GuardedResolver refused is outcome `refused`, not a DNS error for RetryMiddleware
+    "crawler.resolver.RefusedAddressMiddleware": 560,
     # sees a gzip/deflate body before Scrapy's HttpCompressionMiddleware (590), which inflates a
     # stream cut short without complaint (reliability.md H8); it hands on the inflated body
     "crawler.compression.StrictDecompressionMiddleware": 595,
+    # loops and overlong chains end as named errors under the linked URL, not silently
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.redirects.StrictRedirectMiddleware": 600,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.redirects.StrictMetaRefreshMiddleware": 580,
 }
+# host names are judged on the answer the connection uses, not on a lookup of their own
+TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
+# with HTTP(S)_PROXY in the environment the proxy would resolve names, and the guard would judge
+# nothing; a deliberate proxy is configured by setting this True
+HTTPPROXY_ENABLED = False
 CRAWLER_NETGUARD_ENABLED = True
 CRAWLER_NETGUARD_ALLOWED_PRIVATE = []  # "address" or "address:port" that may be fetched although not public
 CRAWLER_RETRY_AFTER_ENABLED = True
-CRAWLER_RETRY_AFTER_MAX = 600.0  # seconds; a longer Retry-After is cut to this
+CRAWLER_RETRY_AFTER_MAX = 600.0  # seconds; a host asking for a longer Retry-After is deferred to the next run
+CRAWLER_CRAWL_DELAY_MAX = 60.0  # seconds; a longer robots.txt Crawl-delay is cut to this
 CRAWLER_RETRY_AFTER_DEFAULT = 5.0  # seconds to wait after a 429 without Retry-After
 CRAWLER_RETRY_AFTER_MIN_DELAY = 1.0  # seconds between requests to a host that asked to slow down
 CRAWLER_DISCOVERY_DEPTH_LIMIT = 50  # listing hops from a start URL, unless the source sets depth_limit
@@ -93,7 +106,10 @@ DOWNLOADER_MIDDLEWARES |= {  # |=: the safety middlewares above stay
     # below Redirect (600) and HttpCompression (590): it sees final, decoded responses
     "crawler.conditional.ConditionalRequestsMiddleware": 560,
 }
-EXTENSIONS = {"crawler.revisit.RevisitExtension": 500, "crawler.gc_tuning.GarbageCollectorTuning": 0}
+# SettingsCheck first: a bad CRAWLER_* value stops the crawl, naming the setting, before any other part reads it
+EXTENSIONS = {"crawler.settings_check.SettingsCheck": -100, "crawler.ownership.ArchiveOwnership": -90,
+              "crawler.revisit.RevisitExtension": 500,
+              "crawler.gc_tuning.GarbageCollectorTuning": 0}
 CRAWLER_GC_THRESHOLD = [10_000, 20, 20]  # gc.set_threshold in the crawl process; [] keeps Python's 700, 10, 10
 # --- the crawl job, its schedule and its reports (schedules/, README "Scheduling") -------
 CRAWLER_RUN_ID = None  # set by the crawl job on each spider process: write under the job's run

@@ -13,8 +13,9 @@ import click
 from scrapy.settings import Settings
 
 from crawler.progress import Progress, describe
+from crawler.settings_check import InvalidSettings, validate_settings
 from schedules.job import JobConfig, Stop, config_from_settings, run_job
-from schedules.lock import JobLock, JobLocked, lock_path_for
+from storage.lock import JobLock, JobLocked, lock_path_for
 from schedules.nightly import Schedule, build_scheduler, parse_time
 from spiders.sources import BUNDLED_SOURCES, load_sources
 from storage.db import open_db
@@ -34,22 +35,28 @@ def load_settings(db: str | None, sources: str | None, overrides: tuple[str, ...
     if sources:
         crawl_settings["CRAWLER_SOURCES_PATH"] = str(Path(sources).resolve())
     settings.setdict(crawl_settings, priority="cmdline")
+    try:
+        validate_settings(settings)  # before any crawl process starts: exit 2 with the setting named
+    except InvalidSettings as error:
+        raise click.UsageError(str(error)) from None
     db_path = Path(db or settings["CRAWLER_STORAGE_PATH"])
     return settings, config_from_settings(settings, db_path, crawl_settings)
 
 
 def crawl_now(config: JobConfig, selected: list[str]) -> int:
     """Run the crawl job once, now, in the foreground; the exit status (0 only when the run is ok)."""
-    stop = Stop()
+    stop = Stop(announce=True)
     _stop_on_signals(stop)
     try:
-        with JobLock(lock_path_for(config.db_path)):
-            result = run_job(config, selected, trigger="manual", progress=Progress(), stop=stop)
+        with JobLock(lock_path_for(config.db_path)) as lock:
+            result = run_job(config, selected, trigger="manual", progress=Progress(), stop=stop, lock=lock)
     except JobLocked as error:
         raise click.ClickException(f"{error}: not starting a second crawl on this archive") from None
     except (OSError, sqlite3.Error) as error:
         raise click.ClickException(f"the archive {config.db_path} cannot be written: {error}") from None
     click.echo(f"run {result.run_id}: {result.outcome}; report {result.report_path}", err=True)
+    if stop.is_set():
+        return 128 + (stop.signum or signal.SIGTERM)  # 130 after Ctrl-C, as shells expect
     return 0 if result.outcome == "ok" else 1
 
 
@@ -89,7 +96,7 @@ def print_status(db_path: Path, sources_path: Path | None, per_source: int, stal
                    f"{describe(row['counts'])}")
         for why in row["failures"]:
             click.echo(f"{'':<36}! {why}")
-    known, _ = load_sources(sources_path or BUNDLED_SOURCES)
+    known, _ = load_sources(sources_path or BUNDLED_SOURCES, guard=False)  # names only: nothing is fetched
     limit = (datetime.now(UTC) - timedelta(days=stale_days)).isoformat(timespec="seconds")
     stale = sorted(s.name for s in known if successes.get(s.name, "") < limit)
     if stale:

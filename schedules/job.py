@@ -7,8 +7,11 @@ job then judges every source from the archive, writes the run report and notifie
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import signal
+import sys
 import subprocess
 import threading
 from dataclasses import dataclass, field
@@ -18,17 +21,23 @@ from types import FrameType
 from scrapy.settings import Settings
 
 from crawler.items import now_iso
+from crawler.lifeline import PARENT_ENV
+from crawler.netguard import private_allowance
 from crawler.progress import Progress
 from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
 from schedules.report import notify, should_notify, write_report
 from spiders.sources import BUNDLED_SOURCES, SPIDERS, Source, load_sources
 from storage.db import open_db
-from storage.runs import close_run, record_exit, run_report, source_counts, start_run
+from storage.lock import ArchiveLock
+from storage.runs import abort_unfinished_runs, close_run, record_exit, run_report, source_counts, start_run
 
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
 TERMINATE_GRACE_SECONDS = 60  # Scrapy closes cleanly on SIGTERM; a second signal would force it
+# after a stop request the crawl gets this long to store what it has and close its run; then its
+# process group is killed (the archive stays consistent: each item is one transaction)
+STOP_GRACE_SECONDS = 8.0
 
 
 class UnknownSource(ValueError):
@@ -46,6 +55,7 @@ class JobConfig:
     spider_timeout: float | None = None
     notify_command: str | None = None
     notify_url: str | None = None
+    private_allowed: tuple[str, ...] = ()  # CRAWLER_NETGUARD_ALLOWED_PRIVATE: may the sources file name them
 
     @property
     def reports(self) -> Path:
@@ -69,16 +79,46 @@ class JobResult:
 
 
 class Stop:
-    """A stop request (SIGTERM, Ctrl-C) for the job, passed on to the running crawl process."""
+    """A stop request (SIGTERM, Ctrl-C) for the job, passed on to the running crawl process.
 
-    def __init__(self) -> None:
+    The first request asks the crawl to finish the pages in flight (SIGTERM, which Scrapy takes as
+    a graceful stop); a second one, or STOP_GRACE_SECONDS without an end, kills the crawl's whole
+    process group (the crawl process and its extraction workers) at once.
+    """
+
+    def __init__(self, announce: bool = False) -> None:
         self.event = threading.Event()
         self.process: subprocess.Popen | None = None
+        self.signum: int | None = None
+        self.requests = 0
+        self.announce = announce  # say so on stderr (an interactive `partnerwatch crawl`)
 
     def request(self, signum: int = signal.SIGTERM, frame: FrameType | None = None) -> None:
+        self.requests += 1
+        self.signum = self.signum or signum
         self.event.set()
+        if self.requests == 1:
+            if self.announce:
+                print("stopping after the pages in flight… (press Ctrl-C again to stop at once)",
+                      file=sys.stderr, flush=True)
+            self.signal_crawl(signal.SIGTERM)
+        else:
+            self.kill_crawl()
+
+    def signal_crawl(self, sig: int) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(sig)
+
+    def kill_crawl(self) -> None:
+        """SIGKILL the crawl's process group (it runs in a session of its own)."""
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+    @property
+    def reason(self) -> str:
+        name = signal.Signals(self.signum).name if self.signum else "a stop request"
+        return f"stopped by {name}"
 
     def is_set(self) -> bool:
         return self.event.is_set()
@@ -101,14 +141,16 @@ def plan_crawls(sources: list[Source], selected: list[str]) -> list[Crawl]:
 
 
 def run_job(config: JobConfig, selected: list[str], *, trigger: str, run_date: str | None = None,
-            progress: Progress | None = None, stop: Stop | None = None) -> JobResult:
+            progress: Progress | None = None, stop: Stop | None = None,
+            lock: ArchiveLock | None = None) -> JobResult:
     """Crawl `selected` sources (all when empty) as one run; the caller holds the job lock."""
-    sources, errors = load_sources(config.sources_path or BUNDLED_SOURCES)
+    sources, errors = load_sources(config.sources_path or BUNDLED_SOURCES, config.private_allowed)
     crawls = plan_crawls(sources, selected)
     progress, stop = progress or Progress(), stop or Stop()
     config.reports.mkdir(parents=True, exist_ok=True)
     db = open_db(config.db_path)
     try:
+        abort_unfinished_runs(db, now_iso())  # left `running` by a job or crawl that was killed
         run_id = start_run(db, ",".join(dict.fromkeys(c.spider for c in crawls)), now_iso(),
                            trigger=trigger, run_date=run_date)
         # a broken sources entry is a failure of the run, not a silently smaller crawl
@@ -117,9 +159,11 @@ def run_job(config: JobConfig, selected: list[str], *, trigger: str, run_date: s
         for crawl in crawls:
             if stop.is_set():
                 break
-            code = _run_crawl(crawl, config, run_id, log_path, progress, stop, db)
+            code = _run_crawl(crawl, config, run_id, log_path, progress, stop, db, lock)
             record_exit(db, run_id, spider=crawl.spider, sources=list(crawl.sources), exit_code=code)
             progress.finished(crawl.spider, crawl.sources, source_counts(db, run_id), code)
+        if stop.is_set():
+            failures.append(stop.reason)
         outcome = close_run(db, run_id, finished_at=now_iso(), failures=failures,
                             outcome="aborted" if stop.is_set() else None)
         report = run_report(db, run_id)
@@ -136,7 +180,7 @@ def run_job(config: JobConfig, selected: list[str], *, trigger: str, run_date: s
 
 
 def _run_crawl(crawl: Crawl, config: JobConfig, run_id: int, log_path: Path, progress: Progress,
-               stop: Stop, db) -> int:
+               stop: Stop, db, lock: ArchiveLock | None) -> int:
     """Run one crawl process to its end, showing progress; its exit status."""
     settings = {**config.crawl_settings, "CRAWLER_STORAGE_PATH": str(config.db_path.resolve()),
                 "CRAWLER_RUN_ID": str(run_id)}
@@ -144,18 +188,25 @@ def _run_crawl(crawl: Crawl, config: JobConfig, run_id: int, log_path: Path, pro
         settings["CRAWLER_SOURCES_PATH"] = str(config.sources_path.resolve())
     command = crawl_command(crawl.spider, crawl.args, **settings)
     progress.started(crawl.spider, crawl.sources)
+    # the crawl holds the job's archive lock through the inherited descriptor, and ends if the job dies
+    env = {**crawl_env(), PARENT_ENV: str(os.getpid()), **(lock.child_env() if lock else {})}
     with open(log_path, "ab") as log:
-        process = subprocess.Popen(command, env=crawl_env(), cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
-                                   stdout=log, stderr=subprocess.STDOUT,
+        process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
+                                   stdout=log, stderr=subprocess.STDOUT, pass_fds=(lock.fd,) if lock else (),
                                    start_new_session=True)  # Ctrl-C reaches it once, through Stop
         stop.process = process
-        waited = 0.0
+        waited, stopping = 0.0, 0.0
         while True:
             try:
                 return process.wait(timeout=POLL_SECONDS)
             except subprocess.TimeoutExpired:
                 waited += POLL_SECONDS
             progress.update(crawl.spider, crawl.sources, source_counts(db, run_id))
+            if stop.is_set():
+                stopping += POLL_SECONDS
+                if stopping >= STOP_GRACE_SECONDS:
+                    logger.warning("%s did not stop within %.0f s: killing it", crawl.spider, STOP_GRACE_SECONDS)
+                    stop.kill_crawl()
             if config.spider_timeout and waited >= config.spider_timeout:
                 logger.error("%s ran longer than %s s: stopping it", crawl.spider, config.spider_timeout)
                 return _terminate(process)
@@ -183,4 +234,5 @@ def config_from_settings(settings: Settings, db_path: Path, crawl_settings: dict
         spider_timeout=settings.getfloat("CRAWLER_JOB_SPIDER_TIMEOUT") or None,
         notify_command=settings.get("CRAWLER_NOTIFY_COMMAND") or None,
         notify_url=settings.get("CRAWLER_NOTIFY_URL") or None,
+        private_allowed=tuple(private_allowance(settings.get("CRAWLER_NETGUARD_ALLOWED_PRIVATE"))),
     )

@@ -9,7 +9,7 @@
   never be shared between processes. At start-up, and every CRAWLER_SCHEDULE_CHECK_INTERVAL
   seconds, the scheduler runs the latest night that is due and has no run, so a night missed
   while the process was down, asleep or behind a clock step runs late instead of never.
-- Two schedulers on one archive: the job takes an OS file lock (schedules/lock.py); the loser
+- Two schedulers on one archive: the job takes an OS file lock (storage/lock.py); the loser
   logs `skipped_locked`.
 """
 
@@ -28,7 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.items import now_iso
 from schedules.job import JobConfig, JobResult, Stop, run_job
-from schedules.lock import JobLock, JobLocked, lock_path_for
+from storage.lock import JobLock, JobLocked, lock_path_for
 from storage.db import open_db
 from storage.runs import abort_unfinished_runs, run_for_date
 
@@ -66,7 +66,7 @@ def run_due_nights(config: JobConfig, schedule: Schedule, trigger: str, stop: St
         logger.debug("%s: the crawl job is already running in this process", trigger)
         return results
     try:
-        with JobLock(lock_path_for(config.db_path)):
+        with JobLock(lock_path_for(config.db_path)) as lock:
             while not stop.is_set():
                 night = due_night(datetime.now(UTC), schedule).isoformat()
                 db = open_db(config.db_path)
@@ -81,7 +81,7 @@ def run_due_nights(config: JobConfig, schedule: Schedule, trigger: str, stop: St
                         logger.info("night %s already has run %d (%s)", night, done["id"], done["outcome"])
                     break
                 logger.info("running the crawl job for night %s (%s)", night, trigger)
-                results.append(run_job(config, [], trigger=trigger, run_date=night, stop=stop))
+                results.append(run_job(config, [], trigger=trigger, run_date=night, stop=stop, lock=lock))
     except JobLocked as error:
         logger.warning("skipped_locked: %s", error)
     finally:

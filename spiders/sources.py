@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from cssselect import GenericTranslator, SelectorError
 
-from crawler.netguard import is_allowed_endpoint
+from crawler.netguard import Refused, check_host_entry, is_allowed_endpoint
 
 BUNDLED_SOURCES = Path(__file__).with_name("sources.toml")
 SPIDERS = ("skew", "lag21", "municipal")
@@ -71,20 +72,28 @@ class Source:
         )
 
 
-def load_sources(path: Path = BUNDLED_SOURCES) -> tuple[list[Source], list[SourceError]]:
-    """All valid sources in `path`, and one error for each entry that is not."""
+def load_sources(path: Path = BUNDLED_SOURCES, private_allowed: Iterable[str] = (), *, guard: bool = True
+                 ) -> tuple[list[Source], list[SourceError]]:
+    """All valid sources in `path`, and one error for each entry that is not.
+
+    An entry whose allowed_hosts name a non-public address (the metadata address, a private
+    network, loopback) is refused unless `private_allowed` (CRAWLER_NETGUARD_ALLOWED_PRIVATE)
+    names it too: the sources file must not be a way around the net guard. `guard=False` skips
+    that check, for readers that fetch nothing (`partnerwatch status`).
+    """
     with open(path, "rb") as f:
         raw = tomllib.load(f)
     sources, errors = [], []
     for name, entry in raw.items():
         try:
-            sources.append(parse_source(name, entry))
+            sources.append(parse_source(name, entry, private_allowed if guard else None))
         except SourceError as error:
             errors.append(SourceError(f"{path}: {error}"))
     return sources, errors
 
 
-def parse_source(name: str, entry: Any) -> Source:
+def parse_source(name: str, entry: Any, private_allowed: Iterable[str] | None = ()) -> Source:
+    """One entry; `private_allowed` None: its hosts' addresses are not checked (nothing is fetched)."""
     def fail(field_name: str, why: str) -> SourceError:
         return SourceError(f"source {name!r}, field {field_name!r}: {why}")
 
@@ -105,6 +114,11 @@ def parse_source(name: str, entry: Any) -> Source:
     for host in hosts:
         if not _HOST_ENTRY.match(host):
             raise fail("allowed_hosts", f"not a host or host:port: {host!r}")
+        try:
+            if private_allowed is not None:
+                check_host_entry(host, private_allowed)
+        except Refused as why:
+            raise fail("allowed_hosts", f"{why} (allow it with CRAWLER_NETGUARD_ALLOWED_PRIVATE)") from None
     for key, urls in (("start_urls", start_urls), ("feeds", feeds), ("sitemaps", sitemaps)):
         outside = [u for u in urls if not is_allowed_endpoint(u, hosts)]
         if outside:

@@ -19,6 +19,9 @@ from storage.near_duplicates import DedupThresholds, link_duplicates
 from storage.quarantine import hold_shrunk_text
 from storage.raw_pages import RawPage, store_raw_page
 from storage.templates import strip_blocks
+from storage.volatile import drop_lines
+from storage.volatile_lines import DETAIL as VOLATILE_ONLY
+from storage.volatile_lines import Verdict, judge_text
 
 
 class ArticleLike(Protocol):
@@ -86,10 +89,12 @@ def record_article(
     sightings, validators and tombstone alone. `fingerprint`, when given, is that of
     `article.text`, computed where there was CPU to spare (the extraction workers). A fetched
     text with fewer than `shrink_ratio` times the current version's words (0: no limit) is only
-    logged as `quarantined` until a later run sees it again (storage/quarantine.py).
+    logged as `quarantined` until a later run sees it again (storage/quarantine.py). A text that
+    differs only in volatile lines (clocks, counters: storage/volatile_lines.py) is no change.
     """
     canonical_url = article.canonical_url or article.url
     digest = text_hash(article.text)
+    verdict = Verdict(is_edit=True)  # the text's hash decides, unless it differs from the version's
     with write_transaction(db):
         current = _current_version(db, canonical_url)
         if current is None:
@@ -99,9 +104,13 @@ def record_article(
         else:
             article_id, number = current["article_id"], current["version"]
             kind = _change_kind(current, article, _is_same_text(current, digest, template_blocks))
-            if kind == "changed" and is_fetch and shrink_ratio > 0:
-                # blocks learned since the current version was stored are not in the new text: no loss
+            if kind == "changed":
+                # blocks learned since the current version was stored are not in the new text: no change
                 stored = strip_blocks(current["text"], template_blocks) if template_blocks else current["text"]
+                verdict = judge_text(db, source=source, old=stored, new=article.text, seen_at=fetched_at,
+                                     is_fetch=is_fetch)
+                kind = _change_kind(current, article, not verdict.is_edit)
+            if kind == "changed" and is_fetch and shrink_ratio > 0:
                 held = hold_shrunk_text(db, article_id, run_id, stored, article.text, digest, shrink_ratio)
                 if held is not None:
                     # the fetch row only: the head keeps its validators and body hash, so the next
@@ -113,7 +122,9 @@ def record_article(
                 number += 1
             else:
                 digest = current["text_hash"]  # the head keeps its text, even if a learned block differs
-            added, removed = _word_delta(current["text"], article.text) if kind == "changed" else (0, 0)
+            added, removed = (_word_delta(drop_lines(current["text"], verdict.volatile),
+                                          drop_lines(article.text, verdict.volatile))
+                              if kind == "changed" else (0, 0))
         raw_page_id = store_raw_page(db, raw, fetched_at) if raw is not None else None
         if kind != "unchanged":
             db.execute(
@@ -138,6 +149,8 @@ def record_article(
         was_gone = is_fetch and current is not None and current["gone_at"] is not None
         outcome = "revived" if was_gone and kind == "unchanged" else kind
         detail = "revived" if was_gone and kind != "unchanged" else None if is_fetch else "reextract"
+        if detail is None and not verdict.is_edit:
+            detail = VOLATILE_ONLY
         _insert_fetch(db, run_id, source, article.url, article_id, fetched_at, http_status, outcome, detail,
                       raw_page_id)
     return Recorded(outcome, article_id, number, _head(current))

@@ -271,6 +271,31 @@ def m005_raw_pages_and_templates(db: Database) -> None:
 
 
 @migrations()
+def m007_volatile_lines(db: Database) -> None:
+    # Lines of a source's texts that differed only in clocks and counters (storage/volatile_lines.py):
+    # one row per line skeleton; `seen` >= 2 fetches means remembered, and such lines never make a change.
+    db.execute(
+        """
+        CREATE TABLE volatile_lines (
+            source TEXT NOT NULL,
+            skeleton_hash TEXT NOT NULL,
+            skeleton TEXT NOT NULL,
+            first_seen_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            seen INTEGER NOT NULL,
+            PRIMARY KEY (source, skeleton_hash)
+        ) WITHOUT ROWID"""
+    )
+
+
+@migrations()
+def m013_run_owner(db: Database) -> None:
+    # the process that runs the run ("pid:start ticks", storage.lock.process_identity): a run left
+    # `running` is aborted only once that process is gone, never while it still crawls
+    db.execute("ALTER TABLE runs ADD COLUMN owner TEXT")
+
+
+@migrations()
 def m009_site_pages(db: Database) -> None:
     # Site-level pages (maintenance, login or cookie walls, soft 404s) recognised by their text
     # being served under many article URLs of one source in one run (storage/site_pages.py).

@@ -9,12 +9,14 @@ and detail, whatever outcomes the crawler writes.
 from __future__ import annotations
 
 import json
+import os
 from collections import defaultdict
 from typing import Any
 
 from sqlite_utils import Database
 
 from storage.db import write_transaction
+from storage.lock import is_process_alive, process_identity
 
 # fetch outcomes that stored or confirmed an article: a source that had articles must yield one
 ARTICLE_OUTCOMES = frozenset({"new", "changed", "metadata", "unchanged", "not_modified"})
@@ -29,6 +31,8 @@ _COUNTED = {
     "revived": "articles_unchanged",
     "gone": "articles_gone",
     "no_article": "no_article",
+    "not_html": "no_article",  # a PDF, an image, random bytes: no article either (source counts tell them apart)
+    "site_page": "no_article",  # maintenance, login wall, soft 404: no article either
     "error": "errors",
 }
 
@@ -36,8 +40,8 @@ _COUNTED = {
 def start_run(db: Database, spider: str, started_at: str, *, trigger: str = "scrapy",
               run_date: str | None = None) -> int:
     with write_transaction(db):
-        cursor = db.execute("INSERT INTO runs (spider, started_at, trigger, run_date) VALUES (?, ?, ?, ?)",
-                            [spider, started_at, trigger, run_date])
+        cursor = db.execute("INSERT INTO runs (spider, started_at, trigger, run_date, owner) VALUES (?, ?, ?, ?, ?)",
+                            [spider, started_at, trigger, run_date, process_identity(os.getpid())])
     return int(cursor.lastrowid)
 
 
@@ -137,7 +141,12 @@ def judge_source(row: dict[str, Any], counts: dict[str, int], had_articles: bool
         reasons.append(f"every request failed ({row['requests']} requests)")
     yielded = sum(n for outcome, n in counts.items() if outcome in ARTICLE_OUTCOMES)
     if had_articles and not yielded and row["finish_reason"] is not None:
-        reasons.append("the source had articles but this run found none")
+        why = "the source had articles but this run found none"
+        if counts.get("not_html"):  # every page a download or an image tonight: say so
+            why += f" ({counts['not_html']} answered with a body that is no text page: not_html)"
+        if counts.get("site_page"):  # a maintenance night or a login wall: say so
+            why += f" ({counts['site_page']} answered with the site's own page: site_page)"
+        reasons.append(why)
     return reasons
 
 
@@ -167,8 +176,9 @@ def run_for_date(db: Database, run_date: str) -> dict[str, Any] | None:
 
 
 def abort_unfinished_runs(db: Database, finished_at: str) -> list[int]:
-    """Mark runs left `running` by a killed process as aborted; call only while holding the job lock."""
-    ids = [row[0] for row in db.execute("SELECT id FROM runs WHERE outcome = 'running'").fetchall()]
+    """Mark runs left `running` by a process that is gone as aborted; a live owner's run stays."""
+    ids = [row[0] for row in db.execute("SELECT id, owner FROM runs WHERE outcome = 'running'").fetchall()
+           if not is_process_alive(row[1])]
     with write_transaction(db):
         for run_id in ids:
             db.execute("UPDATE runs SET outcome = 'aborted', finished_at = ?, failures = ? WHERE id = ?",

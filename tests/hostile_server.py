@@ -50,6 +50,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     times: int | None = None  # answer like this this many times, then fall through to `then`
     then: Reply | None = None
+    delay: float = 0.0  # seconds to wait before answering (a hanging page)
 
 
 class HostileServer:
@@ -108,8 +109,13 @@ class HostileServer:
     def netloc(self) -> str:
         return f"{self.host}:{self.port}"
 
+    def bound(self, port: int) -> HostileServer:
+        """Listen on `port` instead of any free one (another loopback address, the same port)."""
+        self.wanted_port = port
+        return self
+
     def __enter__(self) -> HostileServer:
-        self.server = ThreadingHTTPServer((self.host, 0), _handler(self))
+        self.server = ThreadingHTTPServer((self.host, getattr(self, "wanted_port", 0)), _handler(self))
         self.port = self.server.server_port
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
@@ -143,6 +149,8 @@ def _handler(site: HostileServer) -> type[BaseHTTPRequestHandler]:
                 site.hits.append(Hit(self.path, time.monotonic(), dict(self.headers),
                                      self.headers.get("Host", "")))
             reply = site.answer(self.path)
+            if reply.delay:
+                time.sleep(reply.delay)
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)

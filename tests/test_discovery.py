@@ -309,3 +309,19 @@ def test_clean_url_keeps_typo3_encoding_when_nothing_is_dropped():
     query = f"tx_news_pi1{quote('[currentPage]')}=2&cHash=ab12"
     assert clean_url(f"https://www.lag21.de/aktuelles/?{query}#c1") == f"https://www.lag21.de/aktuelles/?{query}"
 
+
+
+@pytest.mark.parametrize("link", [
+    '<link REL="NEXT" href="/artikel/lang-2.html">',
+    '<a rel="prefetch next" href="/artikel/lang-2.html">Seite 2</a>',
+    "<A Rel='Next' HREF='/artikel/lang-2.html'>weiter</A>",
+])
+def test_the_second_page_of_an_article_is_found_whatever_the_case_of_rel_next(tmp_path, site, link):
+    site.page("/news/", links=["/artikel/lang-1.html"])
+    site.article("/artikel/lang-1.html", extra_head=link if link.startswith("<link") else "")
+    if not link.startswith("<link"):  # an anchor in the body, after the article
+        reply = site.routes["/artikel/lang-1.html"]
+        reply.body = reply.body.replace(b"</body>", link.encode() + b"</body>")
+    site.article("/artikel/lang-2.html")
+    crawl(tmp_path, site)
+    assert "/artikel/lang-2.html" in site.paths()

@@ -9,6 +9,9 @@ import pytest
 from crawler.netguard import (
     Refused,
     check_addresses,
+    check_host_entry,
+    check_resolved,
+    private_allowance,
     check_url,
     is_allowed_endpoint,
     is_public,
@@ -21,6 +24,8 @@ NOT_PUBLIC = [
     "100.64.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255", "::1", "::", "fe80::1", "fc00::1",
     "fd12:3456::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254",
     "2002:7f00:1::1", "192.0.2.10", "ff02::1",
+    # NAT64 and IPv4-compatible forms: a gateway or the stack delivers them to the IPv4 inside
+    "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::5db8:d822", "64:ff9b:1::7f00:1", "::7f00:1", "::a9fe:a9fe",
 ]
 PUBLIC = ["93.184.216.34", "141.30.1.1", "2a00:1450:4001:80b::200e", "::ffff:93.184.216.34"]
 
@@ -81,3 +86,33 @@ def test_host_entries_normalize_case_and_ipv6_brackets():
     assert normalize_host_entry("127.0.0.1:80") == "127.0.0.1:80"
     with pytest.raises(Refused):
         normalize_host_entry(":80")
+
+
+def test_a_resolved_private_address_passes_only_with_a_portless_allowance():
+    loopback = ipaddress.ip_address("127.0.0.2")
+    check_resolved("intranet.test", ipaddress.ip_address("93.184.216.34"))
+    check_resolved("intranet.test", loopback, ["127.0.0.2"])
+    for allowance in ([], ["127.0.0.2:8001"], ["127.0.0.1"]):
+        with pytest.raises(Refused, match="resolved to 127.0.0.2"):
+            check_resolved("intranet.test", loopback, allowance)
+
+
+@pytest.mark.parametrize("entry", ["169.254.169.254", "10.1.2.3:8080", "[::1]:80", "127.0.0.2", "[64:ff9b::7f00:1]"])
+def test_allowed_hosts_naming_a_non_public_address_are_refused(entry):
+    with pytest.raises(Refused, match="not a public address"):
+        check_host_entry(entry)
+
+
+def test_allowed_hosts_pass_when_public_a_name_or_allowed_explicitly():
+    check_host_entry("www.berlin.de")
+    check_host_entry("93.184.216.34:8080")
+    check_host_entry("127.0.0.2:8001", ["127.0.0.2:8001"])
+    check_host_entry("127.0.0.2:8001", ["127.0.0.2"])
+
+
+def test_private_allowance_reads_lists_json_and_comma_text():
+    assert private_allowance(None) == []
+    assert private_allowance('["127.0.0.1:80"]') == ["127.0.0.1:80"]
+    assert private_allowance("127.0.0.1:80, 127.0.0.2") == ["127.0.0.1:80", "127.0.0.2"]
+    with pytest.raises(Refused, match="CRAWLER_NETGUARD_ALLOWED_PRIVATE"):
+        private_allowance({"127.0.0.1": 1})

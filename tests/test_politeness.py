@@ -95,24 +95,23 @@ def test_redirects_to_another_port_or_host_are_refused_and_recorded(tmp_path, si
     assert result.stat("crawler/refused/netguard") == 3
 
 
-def test_allowed_host_on_a_private_address_is_refused_unless_the_setting_allows_it(tmp_path, site, other):
-    # the source lists both ports, but only the first is an allowed private address
+def test_a_source_listing_a_private_port_the_setting_does_not_allow_is_refused_at_load(tmp_path, site, other):
+    # the entry lists both ports, but only the first is an allowed private address
     site.page("/news/", links=["/old1", "/a1"])
     site.redirect("/old1", f"{other.origin}/secret")
     site.article("/a1")
     sources = write_sources(tmp_path, {"town": entry(site, allowed_hosts=[site.netloc, other.netloc])})
     result = crawl_sources(tmp_path, sources, [site.netloc])
-    assert other.paths() == []
-    (refused,) = [row for row in result.fetches() if row["outcome"] == "refused"]
-    assert "127.0.0.1, not a public address" in refused["detail"]
+    assert other.paths() == [] and site.paths() == []
+    assert f"field 'allowed_hosts': {other.netloc} is 127.0.0.1, not a public address" in result.log
+    assert result.stat("crawler/sources/invalid") == 1
 
 
 def test_start_url_on_a_private_address_is_refused_without_the_setting(tmp_path, site):
     site.page("/news/", links=["/a1"])
     result = crawl_sources(tmp_path, write_sources(tmp_path, {"town": entry(site)}), [])
     assert site.paths() == []
-    assert result.stat("crawler/refused/netguard") == 1
-    assert result.stat("crawler/refused/town") == 1
+    assert result.stat("crawler/sources/invalid") == 1
 
 
 def test_user_agent_names_the_project_and_a_contact_url(tmp_path, site):
@@ -129,3 +128,57 @@ def test_retry_after_reads_seconds_and_http_dates():
     assert parse_retry_after(format_datetime(now + timedelta(seconds=90), usegmt=True), now) == 90.0
     assert parse_retry_after(format_datetime(now - timedelta(hours=1), usegmt=True), now) == 0.0
     assert parse_retry_after("soon") is None
+
+
+@pytest.mark.parametrize("autothrottle", [False, True])
+def test_robots_crawl_delay_spaces_every_request_to_the_host(tmp_path, site, autothrottle):
+    site.robots = (200, "User-agent: *\nCrawl-delay: 1.5\nAllow: /\n")
+    site.page("/news/", links=["/a1", "/a2", "/a3"])
+    for n in (1, 2, 3):
+        site.article(f"/a{n}")
+    result = crawl_sources(tmp_path, write_sources(tmp_path, {"town": entry(site)}), [site.netloc],
+                           AUTOTHROTTLE_ENABLED=autothrottle, AUTOTHROTTLE_START_DELAY=0.1,
+                           CONCURRENT_REQUESTS_PER_DOMAIN=4)
+    pages = [hit.at for hit in site.hits if hit.path != "/robots.txt"]
+    assert len(pages) == 4
+    gaps = [later - earlier for earlier, later in zip(pages, pages[1:])]
+    assert min(gaps) >= 1.45, gaps  # the server's clock: a little slack for thread scheduling only
+    assert result.stat("crawler/politeness/crawl_delay_hosts") == 1
+
+
+def test_retry_after_beyond_the_cap_defers_the_host_to_the_next_night(tmp_path, site):
+    site.page("/news/", links=["/a1", "/a2", "/a3"])
+    site.status("/a1", 429, headers={"Retry-After": "7200"})
+    site.article("/a2")
+    site.article("/a3")
+    result = crawl_sources(tmp_path, write_sources(tmp_path, {"town": entry(site)}), [site.netloc],
+                           CONCURRENT_REQUESTS_PER_DOMAIN=1, CRAWLER_RETRY_AFTER_MAX=60)
+    assert len(site.hits_of("/a1")) == 1  # not retried at the cap, not retried at all
+    outcomes = {row["url"].rsplit("/", 1)[1]: (row["outcome"], row["detail"]) for row in result.fetches()}
+    assert outcomes["a1"] == ("deferred", "Retry-After 7200 s exceeds CRAWLER_RETRY_AFTER_MAX 60 s")
+    # what was still queued for the host waits for the next night too, unless fetched before the 429
+    assert {outcome for outcome, _ in outcomes.values()} <= {"deferred", "new"}
+    fetched_after = [hit.path for hit in site.hits if hit.at > site.hits_of("/a1")[0].at]
+    assert fetched_after == []
+    assert result.stat("crawler/politeness/deferred_hosts") == 1
+
+
+def test_redirect_loops_and_overlong_chains_are_errors_under_the_linked_url(tmp_path, site):
+    site.page("/news/", links=["/a-self", "/a-ping", "/a-chain0", "/a-meta1", "/a2"])
+    site.redirect("/a-self", "/a-self")
+    site.redirect("/a-ping", "/a-pong")
+    site.redirect("/a-pong", "/a-ping")
+    for hop in range(10):
+        site.redirect(f"/a-chain{hop}", f"/a-chain{hop + 1}")
+    site.article("/a-chain10")
+    site.page("/a-meta1", head='<meta http-equiv="refresh" content="0; url=/a-meta2">')
+    site.page("/a-meta2", head='<meta http-equiv="refresh" content="0; url=/a-meta1">')
+    site.article("/a2")
+    result = crawl_sources(tmp_path, write_sources(tmp_path, {"town": entry(site)}), [site.netloc])
+    rows = {row["url"].rsplit("/", 1)[1]: (row["outcome"], row["detail"]) for row in result.fetches()}
+    assert rows == {"a-self": ("error", "redirect_loop"), "a-ping": ("error", "redirect_loop"),
+                    "a-chain0": ("error", "too_many_redirects"), "a-meta1": ("error", "redirect_loop"),
+                    "a2": ("new", None)}
+    assert "redirect loop: /" not in result.log and "redirect loop: http" in result.log
+    # REDIRECT_MAX_TIMES = 5: the linked URL and five hops fetched, the sixth hop never
+    assert sorted(p for p in site.paths() if p.startswith("/a-chain")) == [f"/a-chain{n}" for n in range(6)]

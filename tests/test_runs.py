@@ -23,7 +23,7 @@ import pytest
 from townsite import FAST, SLOW_SECONDS, TownSite, source_entry
 
 from schedules.job import Crawl, plan_crawls
-from schedules.lock import JobLock, lock_path_for
+from storage.lock import JobLock, lock_path_for
 from spiders.sources import load_sources
 
 PARTNERWATCH = Path(sys.executable).with_name("partnerwatch")
@@ -130,7 +130,7 @@ def test_sigterm_stops_the_crawl_and_records_the_run_as_aborted(tmp_path, site):
     time.sleep(SLOW_SECONDS / 2 + 1)  # the crawl process is up and waiting for a slow page
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 1, stderr
+    assert process.returncode == 128 + signal.SIGTERM, stderr
     run = report(tmp_path, 1)
     assert run["outcome"] == "aborted"
     assert "never" not in run["sources"]  # no new spider process starts after the stop

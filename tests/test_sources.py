@@ -93,3 +93,26 @@ def test_www_twin_and_declared_mirrors_map_to_the_primary_host(tmp_path):
     local = town.rebased({"https://www.town.example": "http://127.0.0.1:8123",
                           "https://redaktion.town.example": "http://127.0.0.1:8124"})
     assert local.primary_url("http://127.0.0.1:8124/a") == "http://127.0.0.1:8123/a"
+
+
+METADATA = """
+[cloud]
+start_urls = ["http://169.254.169.254/latest/"]
+allowed_hosts = ["169.254.169.254"]
+listing_patterns = ['^/latest/$']
+article_patterns = ['^/latest/\\w+$']
+"""
+
+
+def test_allowed_hosts_on_a_metadata_or_private_address_are_refused_when_the_file_loads(tmp_path):
+    path = write(tmp_path, GOOD + METADATA + METADATA.replace("cloud", "lan").replace("169.254.169.254", "10.0.0.5"))
+    sources, errors = load_sources(path)
+    assert [s.name for s in sources] == ["town"]
+    messages = sorted(str(e) for e in errors)
+    assert "source 'cloud', field 'allowed_hosts': 169.254.169.254 is 169.254.169.254, not a public" in messages[0]
+    assert "source 'lan', field 'allowed_hosts': 10.0.0.5 is 10.0.0.5, not a public" in messages[1]
+
+
+def test_the_private_allowance_setting_admits_an_address_it_names(tmp_path):
+    sources, errors = load_sources(write(tmp_path, METADATA.replace("169.254.169.254", "127.0.0.2")), ["127.0.0.2"])
+    assert errors == [] and [s.name for s in sources] == ["cloud"]

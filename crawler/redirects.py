@@ -1,0 +1,58 @@
+"""Redirects that end in a loop or run too long fail with a reason, under the URL that was linked.
+
+Scrapy drops a redirect back to a URL already requested in its dupefilter, silently: A→A and
+A→B→A left no outcome row and no log line. And when REDIRECT_MAX_TIMES runs out it raises a bare
+IgnoreRequest for the last hop, so the outcome was filed under the 5th hop's URL. Here both are
+errors of the request that started the chain (`RedirectFailed.linked_url`), detail
+`redirect_loop` or `too_many_redirects`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy import Request
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
+from scrapy.exceptions import IgnoreRequest
+
+from crawler.urls import canonical_url
+
+
+class RedirectFailed(IgnoreRequest):
+    """A redirect chain that cannot end: `detail` names why, `linked_url` where it started."""
+
+    detail = "redirect_failed"
+
+    def __init__(self, message: str, linked_url: str) -> None:
+        super().__init__(message)
+        self.linked_url = linked_url
+
+
+class RedirectLoop(RedirectFailed):
+    detail = "redirect_loop"
+
+
+class TooManyRedirects(RedirectFailed):
+    detail = "too_many_redirects"
+
+
+class _StrictRedirects:
+    max_redirect_times: int
+
+    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if canonical_url(redirected.url) in {canonical_url(url) for url in chain}:
+            raise RedirectLoop(f"redirect loop: {' -> '.join([*chain, redirected.url])}", chain[0])
+        try:
+            return super()._redirect(redirected, request, reason)  # type: ignore[misc]
+        except IgnoreRequest:
+            raise TooManyRedirects(f"more than {self.max_redirect_times} redirects from {chain[0]}",
+                                   chain[0]) from None
+
+
+class StrictRedirectMiddleware(_StrictRedirects, RedirectMiddleware):
+    """Scrapy's RedirectMiddleware with loops and overlong chains as named failures."""
+
+
+class StrictMetaRefreshMiddleware(_StrictRedirects, MetaRefreshMiddleware):
+    """Scrapy's MetaRefreshMiddleware with the same rule for `<meta http-equiv=refresh>` chains."""
