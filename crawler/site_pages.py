@@ -36,7 +36,7 @@ _SITE = (r"(?:seite|webseite|website|internetseite|homepage|internetauftritt|int
 _NOT_FOUND = re.compile(
     rf"\b{_PAGE}\b[^.!?\n]{{0,80}}?(?:nicht (?:gefunden|mehr (?:verfügbar|vorhanden|online|abrufbar)|vorhanden"
     r"|abrufbar)|existiert (?:leider )?nicht|gibt es (?:leider )?nicht|wurde (?:leider )?(?:nicht gefunden|entfernt"
-    r"|gelöscht|verschoben)|konnte (?:leider )?nicht gefunden werden|not (?:be )?found|could not be found"
+    r"|gelöscht)|konnte (?:leider )?nicht gefunden werden|not (?:be )?found|could not be found"
     r"|cannot be found|can[’']t be found|does ?n[o’']t exist|no longer (?:exists|available)|has been (?:removed|deleted))"
     r"|\b(?:fehler|error|http|status|code)[\s:-]*404\b|\b404\b[\s:–-]*(?:fehler|error|not found|nicht gefunden|seite|page)"
     r"|^\s*(?:fehler |error )?404\s*$|\bnot found\s*$|^\s*nicht gefunden\b",

@@ -57,6 +57,7 @@ ARTICLES = [
     ("Neues Bürgerportal", "Das neue Portal der Stadt ist seit Montag online. Anträge gehen nun digital."),
     ("Zurück aus Ntoro", "Wir sind zurück aus Ntoro: Die Delegation berichtet am Montag im Rathaus."),
     ("Bibliothek geschlossen", "Die Bibliothek ist ab Montag geschlossen, wir sind bald wieder für Sie da."),
+    ("Abstimmung vertagt", "Die Beratung über das Dokument zur Partnerschaft wurde auf Mai verschoben."),
     # a real article about a 404 error: the phrase is there, but the text is long
     ("Fehlerseite im Rathaus", "Die Seite der Stadt konnte am Montag nicht gefunden werden. " + "Der Dienstleister "
      "prüft, warum die Server der Stadt ausfielen, und will dem Rat am Freitag berichten. " * 8),
