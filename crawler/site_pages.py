@@ -37,8 +37,10 @@ _NOT_FOUND = re.compile(
     rf"\b{_PAGE}\b[^.!?\n]{{0,80}}?(?:nicht (?:gefunden|mehr (?:verfügbar|vorhanden|online|abrufbar)|vorhanden"
     r"|abrufbar)|existiert (?:leider )?nicht|gibt es (?:leider )?nicht|wurde (?:leider )?(?:nicht gefunden|entfernt"
     r"|gelöscht)|konnte (?:leider )?nicht gefunden werden|not (?:be )?found|could not be found"
-    r"|cannot be found|can[’']t be found|does ?n[o’']t exist|no longer (?:exists|available)|has been (?:removed|deleted))"
-    r"|\b(?:fehler|error|http|status|code)[\s:-]*404\b|\b404\b[\s:–-]*(?:fehler|error|not found|nicht gefunden|seite|page)"
+    r"|cannot be found|can[’']t be found|does ?n[o’']t exist|no longer (?:exists|available)"
+    r"|has been (?:removed|deleted))"
+    r"|\b(?:fehler|error|http|status|code)[\s:-]*404\b"
+    r"|\b404\b[\s:–-]*(?:fehler|error|not found|nicht gefunden|seite|page)"
     r"|^\s*(?:fehler |error )?404\s*$|\bnot found\s*$|^\s*nicht gefunden\b",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -76,9 +78,10 @@ _DOMAIN_PATH = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/")
 _OPENING = "(\"'«»„“”[<"
 _PUNCTUATION = ".,;:!?()[]\"'«»„“”<>"
 _DIGIT = re.compile(r"\d")
-# what changes per request: ids (a hex run of 8+ with a digit), times of day, long numbers.
-# Short numbers stay: texts differing only in "Nummer 2" and "Nummer 12" are different articles.
-_ID = re.compile(r"[0-9a-f-]{8,}")
+# what changes per request: ids (a hex run of 8+ with a letter; the token has a digit), times of
+# day, long numbers. Short numbers and dates stay: texts differing only in "Nummer 2" and
+# "Nummer 12", or in "2026-01-15" and "2026-02-12", are different articles.
+_ID = re.compile(r"(?=[0-9-]*[a-f])[0-9a-f-]{8,}")
 _TIME = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:h|uhr)?")
 _LONG_NUMBER = re.compile(r"\d{6,}")
 
@@ -116,7 +119,7 @@ def site_key(text: str, url: str) -> str:
             continue
         if _DIGIT.search(token):
             core = token.strip(_PUNCTUATION)
-            if _TIME.fullmatch(core) or _LONG_NUMBER.search(core) or (_ID.fullmatch(core) and _DIGIT.search(core)):
+            if _TIME.fullmatch(core) or _LONG_NUMBER.search(core) or _ID.fullmatch(core):
                 token = "0"
         kept.append(token)
     return hashlib.sha256(" ".join(kept).encode("utf-8")).hexdigest()

@@ -90,6 +90,7 @@ def test_site_key_ignores_the_echoed_request_but_not_the_words():
                ) == key("Zum Lesen von „solarpark“ anmelden (Anfrage 994137, 02:14 Uhr).", "/aktuelles/solarpark")
     assert key("Ray ID: 8e1f2a3b4c5d6e7f", "/a") == key("Ray ID: 8e1f2a3b99887766", "/b")
     assert key("Der Rat tagt am Montag.", "/a") != key("Der Rat tagt am Dienstag.", "/b")
+    assert key("Der Rat tagt am 2026-01-15.", "/a") != key("Der Rat tagt am 2026-02-12.", "/b")
     # serial articles differing in one short number are different texts, even where the URL echoes it
     assert key("Amtsblatt Nummer 12 ist erschienen.", "/news/12.html") != key(
         "Amtsblatt Nummer 2 ist erschienen.", "/news/2.html")
