@@ -18,7 +18,8 @@ from scrapy.settings import Settings
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import ArticleItem, PageItem, now_iso
-from crawler.site_templates import TemplateLearning, TemplateSettings, blocks_learned
+from crawler.site_page_watch import SitePageWatch
+from crawler.site_templates import Held, TemplateLearning, TemplateSettings, blocks_learned
 from crawler.tally import SourceTally
 from storage.articles import ensure_source, record_article, record_fetch
 from storage.db import open_db, write_batch
@@ -91,6 +92,7 @@ class StoragePipeline:
         self.run_id = self.job_run_id or start_run(self.db, spider.name, self.started_at)
         if self.template_settings is not None:
             self.templates = TemplateLearning(self.db, self.template_settings, self.run_id)
+        self.site_pages = SitePageWatch(self.db, self.run_id, self.stats, self.dedup)
 
     def spider_closed(self, reason: str) -> None:
         if self.writer is None:
@@ -103,6 +105,8 @@ class StoragePipeline:
             self.writer = None
 
     def _close(self, reason: str) -> None:
+        for held in self.site_pages.drain():  # no further sighting comes: store them as articles
+            self._admit(held)
         if self.templates is not None:  # held-back articles were fetched and extracted: store them
             for held in self.templates.drain():
                 self._store(held.item, held.raw)
@@ -167,20 +171,12 @@ class StoragePipeline:
             loop.call_soon_threadsafe(_settle, stored, error)
 
     def _process(self, item: PageItem | ArticleItem) -> None:
-        """In the writer thread: compress, learn templates, record (held-back articles later)."""
+        """In the writer thread: compress, screen for site pages, learn templates, record (held-back ones later)."""
         if isinstance(item, ArticleItem):
             raw = pack_raw_page(item.body, item.content_type, item.body_hash) if self.keep_raw and item.body else None
             item.body = b""  # compressed in `raw`: a held-back article keeps only that
-            if self.templates is None:
-                self._store(item, raw)
-                return
-            due, learned = self.templates.admit(item, raw, now_iso())
-            self.stats.inc_value("crawler/templates/blocks_learned", len(learned))
-            if learned:
-                self.crawler.signals.send_catch_log(blocks_learned, source=item.source,
-                                                    blocks=self.templates.blocks(item.source))
-            for held in due:
-                self._store(held.item, held.raw)
+            for admitted in self.site_pages.screen(Held(item, raw)):  # a site page is logged, never learned from
+                self._admit(admitted)
         else:
             outcome = record_fetch(self.db, run_id=self.run_id, source=item.source, url=item.url,
                                    fetched_at=item.fetched_at, outcome=item.outcome or "error",
@@ -188,8 +184,23 @@ class StoragePipeline:
                                    etag=item.etag, last_modified=item.last_modified)
             self.stats.inc_value(f"crawler/storage/fetch_{outcome}")
 
+    def _admit(self, held: Held) -> None:
+        """Learn templates from an article and hold it back; store the articles that are due."""
+        if self.templates is None:
+            self._store(held.item, held.raw)
+            return
+        due, learned = self.templates.admit(held.item, held.raw, now_iso())
+        self.stats.inc_value("crawler/templates/blocks_learned", len(learned))
+        if learned:
+            self.crawler.signals.send_catch_log(blocks_learned, source=held.item.source,
+                                                blocks=self.templates.blocks(held.item.source))
+        for released in due:
+            self._store(released.item, released.raw)
+
     def _store(self, item: ArticleItem, raw: RawPage | None) -> None:
         """Record an article with its source's template taken out of its text."""
+        if self.site_pages.is_site_page(item):  # proven one while the article was held back
+            return
         if self.templates is not None:
             article, blocks = self.templates.prepare(item, self.min_chars)
         else:
@@ -210,6 +221,7 @@ class StoragePipeline:
                                   fingerprint=item.fingerprint if article is item.article else None,
                                   shrink_ratio=self.shrink_ratio)
         self.stats.inc_value(f"crawler/storage/version_{recorded.outcome}")
+        self.site_pages.note_stored(item, recorded)
 
 
 def _settle(stored: asyncio.Future, error: BaseException | None) -> None:

@@ -44,6 +44,7 @@ class ArticleItem:
     body: bytes = b""  # the raw page, for the raw archive (storage/raw_pages.py)
     content_type: str | None = None
     fingerprint: Fingerprint | None = None  # of article.text, computed by the extraction worker
+    site_key: str | None = None  # crawler.site_pages.site_key of article.text, computed by the extraction worker
 
 
 # request meta keys shared by the spider and crawler.conditional

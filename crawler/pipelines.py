@@ -9,7 +9,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Self
@@ -22,6 +22,7 @@ from crawler.extract import Article, extract_article
 from crawler.fingerprint import Fingerprint, fingerprint
 from crawler.items import ArticleItem, PageItem
 from crawler.lifeline import die_with_crawl
+from crawler.site_pages import site_key, site_page_kind, site_page_kind_of_html
 from crawler.site_templates import blocks_learned
 from crawler.sniff import NotHtml, sniff_body
 from crawler.urls import article_identity
@@ -92,18 +93,20 @@ class ExtractPipeline:
             return self._skip(item, "error", "extract_worker_died")
         except NotHtml as not_html:  # bytes that decoded to no text: the extractor's own check
             return self._not_html(item, not_html.kind)
-        if extracted is None:
+        if extracted.site_page is not None:
+            return self._skip(item, "site_page", extracted.site_page)
+        if extracted.article is None:
             return self._skip(item, "no_article", "extractor found no article")
-        article, fingerprint = extracted
+        article = extracted.article
         self.stats.inc_value("crawler/extract/article")
         identity = article_identity(item.url, article.canonical_url, item.site_hosts, item.mirrors)
         article = replace(article, canonical_url=identity)
         return ArticleItem(source=item.source, fetched_at=item.fetched_at, http_status=item.http_status or 200,
                            article=article, etag=item.etag, last_modified=item.last_modified,
                            body_hash=item.body_hash, body=item.body, content_type=item.content_type,
-                           fingerprint=fingerprint)
+                           fingerprint=extracted.fingerprint, site_key=extracted.site_key)
 
-    async def _run(self, extract: partial) -> object:
+    async def _run(self, extract: partial) -> Extracted:
         if self.workers == 0:
             return extract()
         if self.pool is None:
@@ -118,7 +121,7 @@ class ExtractPipeline:
                 self.stats.inc_value("crawler/extract/retried")
                 return await self._extract_in(self.pool, extract)
 
-    async def _extract_in(self, pool: ProcessPoolExecutor, extract: partial) -> object:
+    async def _extract_in(self, pool: ProcessPoolExecutor, extract: partial) -> Extracted:
         future = asyncio.get_running_loop().run_in_executor(pool, extract)
         try:
             return await asyncio.wait_for(future, self.timeout)
@@ -150,17 +153,29 @@ class ExtractPipeline:
         return item
 
 
-def extract_for_archive(body: bytes, url: str, *, with_fingerprint: bool, **options: object
-                        ) -> tuple[Article, Fingerprint | None] | None:
-    """In a worker: the article and, for the duplicate index, its text's fingerprint.
+@dataclass(frozen=True)
+class Extracted:
+    """What a worker found in one page: an article, or none, or a site's own page (then no article)."""
+
+    article: Article | None
+    fingerprint: Fingerprint | None = None  # of the article's text, for the duplicate index
+    site_key: str | None = None  # crawler.site_pages.site_key of the article's text
+    site_page: str | None = None  # soft_404 | maintenance | login: the page says it is no article
+
+
+def extract_for_archive(body: bytes, url: str, *, with_fingerprint: bool, **options: object) -> Extracted:
+    """In a worker: the article, its text's fingerprint and site key, or the kind of site page it is.
 
     Fingerprinting here, not in the archive writer, moves ~1 ms a page off the crawl process,
     whose one interpreter lock is the crawl's narrowest point (README, Throughput).
     """
     article = extract_article(body, url, **options)
     if article is None:
-        return None
-    return article, fingerprint(article.text) if with_fingerprint else None
+        return Extracted(None, site_page=site_page_kind_of_html(body))
+    kind = site_page_kind(article.title, article.text)
+    if kind is not None:
+        return Extracted(None, site_page=kind)
+    return Extracted(article, fingerprint(article.text) if with_fingerprint else None, site_key(article.text, url))
 
 
 _WARM_UP_TEXT = ("Die Stadt hat am Montag ein neues Programm für kommunale Partnerschaften vorgestellt. "

@@ -41,6 +41,11 @@ class Recorded:
     outcome: str  # new | changed | metadata | unchanged | revived | quarantined
     article_id: int
     version: int
+    previous: dict | None = None  # the article's head before this fetch (HEAD_COLUMNS); None if it is new
+
+
+# what a fetch rewrites of an article's head, kept so a retracted fetch can put it back (storage.site_pages)
+HEAD_COLUMNS = ("url", "last_seen_at", "etag", "last_modified", "body_hash", "gone_streak", "gone_at")
 
 
 def text_hash(text: str) -> str:
@@ -112,7 +117,7 @@ def record_article(
                     # run fetches and extracts the page again
                     _insert_fetch(db, run_id, source, article.url, article_id, fetched_at, http_status,
                                   "quarantined", held)
-                    return Recorded("quarantined", article_id, number)
+                    return Recorded("quarantined", article_id, number, _head(current))
             if kind != "unchanged":
                 number += 1
             else:
@@ -148,7 +153,7 @@ def record_article(
             detail = VOLATILE_ONLY
         _insert_fetch(db, run_id, source, article.url, article_id, fetched_at, http_status, outcome, detail,
                       raw_page_id)
-    return Recorded(outcome, article_id, number)
+    return Recorded(outcome, article_id, number, _head(current))
 
 
 SEEN = ("not_modified", "unchanged")  # fetch outcomes that reached the article without extracting it
@@ -192,7 +197,8 @@ def record_fetch(
 
 def _current_version(db: Database, canonical_url: str) -> dict | None:
     cursor = db.execute(
-        "SELECT a.id AS article_id, a.gone_at, v.version, v.title, coalesce(src.text, v.text) AS text, "
+        "SELECT a.id AS article_id, a.url, a.last_seen_at, a.etag, a.last_modified, a.body_hash, a.gone_streak, "
+        "a.gone_at, v.version, v.title, coalesce(src.text, v.text) AS text, "
         "v.published_at, v.text_hash "
         "FROM articles a JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
         "LEFT JOIN versions src ON src.id = v.text_version_id "  # an exact duplicate's text lives there
@@ -201,6 +207,10 @@ def _current_version(db: Database, canonical_url: str) -> dict | None:
     )
     row = cursor.fetchone()
     return dict(zip([c[0] for c in cursor.description], row)) if row else None
+
+
+def _head(current: dict | None) -> dict | None:
+    return {column: current[column] for column in HEAD_COLUMNS} if current is not None else None
 
 
 def _insert_article(

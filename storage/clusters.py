@@ -165,3 +165,39 @@ def _set_origin(db: Database, root: int, origin: int, former: list[int]) -> None
     db.execute("UPDATE clusters SET origin_article_id = ?, "
                "sources = (SELECT COUNT(*) FROM cluster_sources WHERE cluster_id = ?) WHERE id = ?",
                [origin, root, root])
+
+
+def leave_story(db: Database, article_id: int) -> None:
+    """Take an article out of its story (a retracted version: storage/site_pages.py).
+
+    Rare, so it may walk the story's members: the counts drop by one, members that pointed at
+    the article point at the origin, a new origin is chosen if it was the origin, and a story
+    left with one member is dissolved (a single article has no cluster).
+    """
+    row = db.execute("SELECT cluster_id, source FROM articles WHERE id = ?", [article_id]).fetchone()
+    if row is None or row[0] is None:
+        return
+    root, source = find_root(db, row[0]), row[1]
+    db.execute("UPDATE articles SET cluster_id = NULL, is_cluster_origin = 0, duplicate_of = NULL WHERE id = ?",
+               [article_id])
+    db.execute("UPDATE clusters SET articles = articles - 1 WHERE id = ?", [root])
+    db.execute("UPDATE cluster_sources SET articles = articles - 1 WHERE cluster_id = ? AND source = ?", [root, source])
+    db.execute("DELETE FROM cluster_sources WHERE cluster_id = ? AND articles <= 0", [root])
+    members = [r[0] for r in db.execute("SELECT article_id FROM article_clusters WHERE cluster_id = ?", [root])]
+    if len(members) < 2:
+        tree = [r[0] for r in db.execute(
+            "WITH RECURSIVE tree(id) AS (SELECT ? UNION ALL SELECT c.id FROM clusters c JOIN tree ON c.parent_id = tree.id) "
+            "SELECT id FROM tree", [root])]
+        db.conn.executemany("UPDATE articles SET cluster_id = NULL, is_cluster_origin = 0, duplicate_of = NULL "
+                            "WHERE id = ?", [(member,) for member in members])
+        db.execute("DELETE FROM cluster_sources WHERE cluster_id = ?", [root])
+        db.execute("DELETE FROM clusters WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(tree)])
+        return
+    origin = db.execute("SELECT origin_article_id FROM clusters WHERE id = ?", [root]).fetchone()[0]
+    if origin == article_id:
+        keys = _origin_keys(db, members)
+        origin = min(members, key=lambda member: keys.get(member, ("9999", "9999", member)))
+        _set_origin(db, root, origin, [])
+    db.execute("UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ? AND id != ?", [origin, article_id, origin])
+    db.execute("UPDATE clusters SET sources = (SELECT COUNT(*) FROM cluster_sources WHERE cluster_id = ?) WHERE id = ?",
+               [root, root])

@@ -335,3 +335,24 @@ def m013_run_owner(db: Database) -> None:
     # the process that runs the run ("pid:start ticks", storage.lock.process_identity): a run left
     # `running` is aborted only once that process is gone, never while it still crawls
     db.execute("ALTER TABLE runs ADD COLUMN owner TEXT")
+
+
+@migrations()
+def m009_site_pages(db: Database) -> None:
+    # Site-level pages (maintenance, login or cookie walls, soft 404s) recognised by their text
+    # being served under many article URLs of one source in one run (storage/site_pages.py).
+    # `key` is crawler.site_pages.site_key of the text: a later run knows it at once, on one URL.
+    db.execute(
+        """
+        CREATE TABLE site_pages (
+            source TEXT NOT NULL,
+            key TEXT NOT NULL,
+            urls INTEGER NOT NULL,
+            first_run_id INTEGER REFERENCES runs(id),
+            first_seen_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            title TEXT,
+            excerpt TEXT,
+            PRIMARY KEY (source, key)
+        ) WITHOUT ROWID"""
+    )

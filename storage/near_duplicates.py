@@ -40,7 +40,7 @@ from crawler.fingerprint import (
     signature_to_bytes,
 )
 from crawler.fingerprint import fingerprint as fingerprint_of
-from storage.clusters import Link, join_story
+from storage.clusters import Link, join_story, leave_story
 
 STOCK_ARTICLES = 3  # a sentence printed by this many articles of one source is that source's stock text
 COPY_SHARE = 0.5  # sharing half the shorter text verbatim is repeating it, not quoting it
@@ -227,3 +227,9 @@ def _add_to_index(db: Database, article_id: int, new: Fingerprint, postings: dic
         [article_id, signature_to_bytes(new.signature), new.shingles, np.array(indexed, dtype="<i8").tobytes(),
          new.words],
     )
+
+
+def forget_article(db: Database, article_id: int) -> None:
+    """Take an article out of the index and out of its story, before it is deleted."""
+    _drop_from_index(db, article_id)
+    leave_story(db, article_id)

@@ -32,6 +32,7 @@ _COUNTED = {
     "gone": "articles_gone",
     "no_article": "no_article",
     "not_html": "no_article",  # a PDF, an image, random bytes: no article either (source counts tell them apart)
+    "site_page": "no_article",  # maintenance, login wall, soft 404: no article either
     "error": "errors",
 }
 
@@ -143,6 +144,8 @@ def judge_source(row: dict[str, Any], counts: dict[str, int], had_articles: bool
         why = "the source had articles but this run found none"
         if counts.get("not_html"):  # every page a download or an image tonight: say so
             why += f" ({counts['not_html']} answered with a body that is no text page: not_html)"
+        if counts.get("site_page"):  # a maintenance night or a login wall: say so
+            why += f" ({counts['site_page']} answered with the site's own page: site_page)"
         reasons.append(why)
     return reasons
 
