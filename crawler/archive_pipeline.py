@@ -13,16 +13,17 @@ from typing import Self, TypeVar
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.settings import Settings
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import ArticleItem, PageItem, now_iso
+from crawler.pending_stats import PendingStats
 from crawler.site_page_watch import SitePageWatch
 from crawler.site_templates import Held, TemplateLearning, TemplateSettings, blocks_learned
 from crawler.tally import SourceTally
 from storage.articles import ensure_source, record_article, record_fetch
-from storage.db import open_db, write_batch
+from storage.db import is_disk_full, open_db, write_batch
 from storage.lifecycle import conclude_run
 from storage.near_duplicates import DedupThresholds
 from storage.raw_pages import RawPage, pack_raw_page
@@ -32,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 BATCH_ITEMS = 64  # most items the archive writer stores under one commit
+DISK_FULL = "disk_full"  # the spider's close reason when the archive cannot be written
 
 
 class StoragePipeline:
@@ -49,10 +51,12 @@ class StoragePipeline:
     def __init__(self, db_path: Path, stats: StatsCollector, crawler: Crawler,
                  dedup: DedupThresholds | None = None, run_id: int | None = None, gone_after: int = 3,
                  templates: TemplateSettings | None = None, keep_raw: bool = True, min_chars: int = 200,
-                 shrink_ratio: float = 0.0) -> None:
+                 shrink_ratio: float = 0.0, max_mb: float = 0) -> None:
         self.db_path = db_path
-        self.stats = stats
+        self.max_mb = max_mb  # CRAWLER_STORAGE_MAX_MB: past it, writes fail as on a full disk
+        self.stats = PendingStats(stats)  # storage counters count what was committed
         self.crawler = crawler
+        self.disk_full = False
         self.dedup = dedup
         self.job_run_id = run_id  # set: a crawl job owns the run; this process adds its sources to it
         self.gone_after = gone_after
@@ -73,7 +77,8 @@ class StoragePipeline:
         pipeline = cls(Path(s["CRAWLER_STORAGE_PATH"]), crawler.stats, crawler,
                        dedup_thresholds(s), int(run_id) if run_id else None, s.getint("CRAWLER_GONE_AFTER_RUNS"),
                        _template_settings(s), s.getbool("CRAWLER_RAW_PAGES_ENABLED"),
-                       s.getint("CRAWLER_EXTRACT_MIN_CHARS"), s.getfloat("CRAWLER_SHRINK_QUARANTINE_RATIO"))
+                       s.getint("CRAWLER_EXTRACT_MIN_CHARS"), s.getfloat("CRAWLER_SHRINK_QUARANTINE_RATIO"),
+                       s.getfloat("CRAWLER_STORAGE_MAX_MB"))
         # the run is closed on spider_closed: only that signal carries the finish reason
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -85,7 +90,7 @@ class StoragePipeline:
 
     def _open(self) -> None:
         spider = self.crawler.spider
-        self.db = open_db(self.db_path)
+        self.db = open_db(self.db_path, self.max_mb)
         for source in getattr(spider, "sources", []):
             ensure_source(self.db, source.name, source.title, source.home_url)
         self.started_at = now_iso()
@@ -105,12 +110,28 @@ class StoragePipeline:
             self.writer = None
 
     def _close(self, reason: str) -> None:
-        for held in self.site_pages.drain():  # no further sighting comes: store them as articles
-            self._admit(held)
-        if self.templates is not None:  # held-back articles were fetched and extracted: store them
-            for held in self.templates.drain():
-                self._store(held.item, held.raw)
-            self.templates.save(now_iso())
+        try:
+            self._conclude(reason)
+        except Exception as error:
+            if not is_disk_full(error):
+                raise
+            logger.error("the archive %s is full: the end of run %s could not be recorded", self.db_path, self.run_id)
+        finally:
+            self.db.close()
+
+    def _conclude(self, reason: str) -> None:
+        """Store what is held back, record each source's crawl, close the run, judge gone/unlinked."""
+        if self.disk_full:
+            # nothing held back can be stored; without a fetch row its page is fetched next run
+            reason = DISK_FULL
+        else:
+            for held in self.site_pages.drain():  # no further sighting comes: store them as articles
+                self._admit(held)
+            if self.templates is not None:  # held-back articles were fetched and extracted: store them
+                for held in self.templates.drain():
+                    self._store(held.item, held.raw)
+                self.templates.save(now_iso())
+            self.stats.commit()
         finished_at = now_iso()
         for source in self.tally.sources:
             record_run_source(self.db, self.run_id, source=source, spider=self.crawler.spider.name,
@@ -127,7 +148,6 @@ class StoragePipeline:
                                      gone_after=self.gone_after, at=finished_at)
             logger.info("run %d: %d articles now gone, %d unlinked", self.run_id, *concluded.values())
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # Datasette readers must not grow the WAL forever
-        self.db.close()
 
     def _in_writer(self, work: Callable[[], T]) -> T:
         """Run `work` in the writer thread and wait for it (opening and closing only: they block the crawl)."""
@@ -156,6 +176,10 @@ class StoragePipeline:
             batch.append(self.queued.popleft())
         if not batch:
             return
+        if self.disk_full:  # the crawl is closing: nothing more can be stored
+            for _, stored in batch:
+                loop.call_soon_threadsafe(_settle, stored, DropItem("the archive's disk is full", log_level="DEBUG"))
+            return
         failures: dict[int, BaseException] = {}
         try:
             with write_batch(self.db):
@@ -164,11 +188,28 @@ class StoragePipeline:
                         self._process(item)
                     except Exception as error:  # noqa: BLE001 (handed to the item's own coroutine)
                         failures[number] = error
+                        if is_disk_full(error):
+                            raise
+            self.stats.commit()
         except Exception as error:  # noqa: BLE001 (the commit failed: no item of the batch is stored)
+            self.stats.discard()
             failures = dict.fromkeys(range(len(batch)), error)
+        if any(is_disk_full(error) for error in failures.values()):
+            self._stop_for_disk_full(loop, next(iter(failures.values())))
+            failures = dict.fromkeys(failures, DropItem("the archive's disk is full", log_level="DEBUG"))
         for number, (_, stored) in enumerate(batch):
             error = failures.get(number)
             loop.call_soon_threadsafe(_settle, stored, error)
+
+    def _stop_for_disk_full(self, loop: asyncio.AbstractEventLoop, error: BaseException) -> None:
+        """Stop fetching: every further page would be lost too. Said once, not once an item."""
+        if self.disk_full:
+            return
+        self.disk_full = True
+        logger.error("the archive %s cannot be written (%s): stopping the crawl", self.db_path, error)
+        self.crawler.stats.set_value("crawler/storage/disk_full", 1)
+        loop.call_soon_threadsafe(
+            lambda: asyncio.ensure_future(self.crawler.engine.close_spider_async(reason=DISK_FULL)))
 
     def _process(self, item: PageItem | ArticleItem) -> None:
         """In the writer thread: compress, screen for site pages, learn templates, record (held-back ones later)."""
@@ -214,12 +255,24 @@ class StoragePipeline:
             return
         if article is not item.article:
             self.stats.inc_value("crawler/templates/stripped")
-        recorded = record_article(self.db, article, source=item.source, run_id=self.run_id,
-                                  fetched_at=item.fetched_at, http_status=item.http_status,
-                                  etag=item.etag, last_modified=item.last_modified, dedup=self.dedup,
-                                  body_hash=item.body_hash, raw=raw, template_blocks=blocks,
-                                  fingerprint=item.fingerprint if article is item.article else None,
-                                  shrink_ratio=self.shrink_ratio)
+        try:
+            recorded = record_article(self.db, article, source=item.source, run_id=self.run_id,
+                                      fetched_at=item.fetched_at, http_status=item.http_status,
+                                      etag=item.etag, last_modified=item.last_modified, dedup=self.dedup,
+                                      body_hash=item.body_hash, raw=raw, template_blocks=blocks,
+                                      fingerprint=item.fingerprint if article is item.article else None,
+                                      shrink_ratio=self.shrink_ratio)
+        except Exception as error:
+            if is_disk_full(error):
+                raise
+            # its savepoint is rolled back; the articles released with it are still stored, and
+            # the head keeps its validators, so the next run fetches this page again
+            logger.exception("could not store %s", item.article.url)
+            outcome = record_fetch(self.db, run_id=self.run_id, source=item.source, url=item.article.url,
+                                   fetched_at=item.fetched_at, outcome="error", http_status=item.http_status,
+                                   detail=f"store_failed: {type(error).__name__}")
+            self.stats.inc_value(f"crawler/storage/fetch_{outcome}")
+            return
         self.stats.inc_value(f"crawler/storage/version_{recorded.outcome}")
         self.site_pages.note_stored(item, recorded)
 

@@ -81,6 +81,7 @@ ITEM_PIPELINES = {
 # --- partnerwatch -----------------------------------------------------------------------
 CRAWLER_STORAGE_ENABLED = True
 CRAWLER_STORAGE_PATH = "archive.db"
+CRAWLER_STORAGE_MAX_MB = 0.0  # cap on the archive's size (0: none); past it the crawl stops as on a full disk
 CRAWLER_SOURCES_PATH = None  # None: the bundled spiders/sources.toml
 CRAWLER_ORIGIN_MAP = {}  # real origin -> origin to crawl instead, e.g. the offline replica
 CRAWLER_SOURCE_DELAYS_ENABLED = True  # honour a source's own `delay`

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,8 +15,12 @@ from storage.migrations import migrations
 BUSY_TIMEOUT_MS = 10_000
 
 
-def open_db(path: str | Path) -> Database:
-    """Open (or create) the archive at `path` and bring its schema up to date."""
+def open_db(path: str | Path, max_mb: float = 0) -> Database:
+    """Open (or create) the archive at `path` and bring its schema up to date.
+
+    `max_mb` > 0 caps the archive's size for this connection: a write past it fails as on a full
+    disk (SQLITE_FULL), so a crawl never fills the disk other programs need.
+    """
     db = Database(path)
     # first: two crawls opening a new archive at once must wait for each other, not fail
     db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -24,6 +29,9 @@ def open_db(path: str | Path) -> Database:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=ON")
+    if max_mb > 0:
+        page_size = db.execute("PRAGMA page_size").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count={int(max_mb * 1024 * 1024 // page_size)}")
     with write_transaction(db):  # one opener migrates; the others wait, then find nothing pending
         migrations.apply(db)
     return db
@@ -65,3 +73,13 @@ def _savepoint(conn: sqlite3.Connection, db: Database) -> Iterator[Database]:
 
 
 write_batch = write_transaction  # several writes, one commit: what the crawl's archive writer uses
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether a write failed because the archive's disk (or its size cap) is full."""
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return True
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        return code == sqlite3.SQLITE_FULL or "database or disk is full" in str(error)
+    return False

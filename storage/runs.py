@@ -131,6 +131,8 @@ def judge_source(row: dict[str, Any], counts: dict[str, int], had_articles: bool
         reasons.append(f"crawl process exited with status {row['exit_code']}")
     if row["finish_reason"] is None:
         reasons.append("the crawl process never reported on this source")
+    elif row["finish_reason"] == "disk_full":
+        reasons.append("disk full: the archive could not be written, the crawl stopped early")
     elif row["finish_reason"] != "finished":
         reasons.append(f"spider closed with reason {row['finish_reason']!r}")
     exceptions = json.loads(row["exceptions"] or "{}")
