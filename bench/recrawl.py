@@ -1,6 +1,7 @@
 """Benchmark: first crawl vs a re-crawl of the same unchanged pages.
 
     .venv/bin/python bench/recrawl.py [--rounds 3]                       # the generated 3,000-article site
+    .venv/bin/python bench/recrawl.py --site press                       # the press room site of press_site.py
     .venv/bin/python bench/recrawl.py --replica [--rounds 3]             # the small replica
 
 Each round crawls the pages (no delays) into a fresh archive, then again into the same
@@ -25,7 +26,7 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from throughput import crawl_site_command, ensure_site, start_server
+from throughput import DEFAULT_SITE_DIR, crawl_site_command, ensure_site, start_server
 
 from crawler.replica import Replica
 from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
@@ -69,6 +70,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--replica", action="store_true", help="crawl the replica instead of the generated site")
     parser.add_argument("--articles", type=int, default=3000)
+    parser.add_argument("--site", choices=("own", "press"), default="own", help="which generated site")
     options = parser.parse_args()
     results = []
     with contextlib.ExitStack() as stack:
@@ -77,7 +79,7 @@ def main() -> None:
             replica = stack.enter_context(Replica(state="v1", rate_limit=False))
             run = partial(crawl, replica)
         else:
-            site = ensure_site(Path(tempfile.gettempdir()) / "partnerwatch-bench", options.articles, seed=1)
+            site = ensure_site(DEFAULT_SITE_DIR, options.articles, seed=1, kind=options.site)
             server, origin = start_server(site)
             stack.callback(server.terminate)
             run = partial(crawl_generated, origin, site, scratch)

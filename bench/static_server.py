@@ -48,7 +48,8 @@ async def handle(files: dict[bytes, tuple[bytes, bytes, bytes]], reader: asyncio
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
             method, target, _ = head.split(b"\r\n", 1)[0].split(b" ", 2)
-            found = files.get(target.split(b"?", 1)[0])
+            # a page saved under its query (listings paginated by ?page=N), else the path alone
+            found = files.get(target) or files.get(target.split(b"?", 1)[0])
             status, content_type, body, etag = (b"200 OK", *found) if found else (
                 b"404 Not Found", TYPES[".txt"], b"", b"")
             match = _IF_NONE_MATCH.search(head)
