@@ -3,10 +3,12 @@
     .venv/bin/python bench/static_server.py DIR [--port 0] [--threaded]
 
 Prints `http://127.0.0.1:PORT` on its first line once it listens, then serves until killed.
-`/` paths map to `index.html`. Every file has a strong ETag, and `If-None-Match` gets a 304, as
-the real sites answer conditional re-crawls (bench/recrawl.py). The default is one asyncio event loop answering from a dict of
-preloaded files; `--threaded` serves the same directory with the stdlib's ThreadingHTTPServer and
-SimpleHTTPRequestHandler instead, so `bench/throughput.py --servers` can compare the two.
+`/` paths map to `index.html`; a URL with a query is looked up whole first (a file named
+`?page=2` in `presse/` answers `/presse/?page=2`), then without it. Every file has a strong ETag,
+and `If-None-Match` gets a 304, as the real sites answer conditional re-crawls (bench/recrawl.py).
+The default is one asyncio event loop answering from a dict of preloaded files; `--threaded`
+serves the same directory with the stdlib's ThreadingHTTPServer and SimpleHTTPRequestHandler
+instead, so `bench/throughput.py --servers` can compare the two.
 """
 
 from __future__ import annotations

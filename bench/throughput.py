@@ -148,7 +148,12 @@ def run_trafilatura(site_name: str, origin: str, site: Path, work: Path, round_n
 def start_server(site: Path, threaded: bool = False) -> tuple[subprocess.Popen, str]:
     command = [sys.executable, str(BENCH / "static_server.py"), str(site)] + (["--threaded"] if threaded else [])
     server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    return server, server.stdout.readline().strip()
+    origin = server.stdout.readline().strip()
+    if not origin.startswith("http://"):
+        server.kill()
+        server.wait()
+        raise SystemExit(f"the static server for {site} did not start (exit status {server.returncode})")
+    return server, origin
 
 
 async def fetch_all(origin: str, paths: list[str], connections: int) -> None:
