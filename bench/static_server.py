@@ -37,10 +37,15 @@ def load_files(root: Path) -> dict[bytes, tuple[bytes, bytes, bytes]]:
             url = "/" + path.relative_to(root).as_posix()
             content_type = TYPES.get(path.suffix, b"application/octet-stream")
             body = path.read_bytes()
-            files[url.encode()] = (content_type, body, b'"%s"' % hashlib.sha1(body).hexdigest().encode())
+            files[url.encode()] = (content_type, body, etag_of(body).encode())
             if path.name == "index.html":
                 files[url[: -len("index.html")].encode()] = files[url.encode()]
     return files
+
+
+def etag_of(body: bytes) -> str:
+    """A strong ETag: the body's SHA-1, quoted."""
+    return '"%s"' % hashlib.sha1(body).hexdigest()
 
 
 async def handle(files: dict[bytes, tuple[bytes, bytes, bytes]], reader: asyncio.StreamReader,
