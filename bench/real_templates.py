@@ -98,7 +98,7 @@ def qualify(template: Template, title: str, paragraphs: list[str]) -> bool:
 def _article_container(root: etree._Element) -> etree._Element | None:
     """The element whose direct <p> children carry the most text (at least 400 characters)."""
     best, best_chars = None, 400
-    for parent in {p.getparent() for p in root.iter("p")}:
+    for parent in dict.fromkeys(p.getparent() for p in root.iter("p")):  # document order: ties go the same way
         if parent is None:
             continue
         chars = sum(len(p.text_content()) for p in parent if p.tag == "p")
