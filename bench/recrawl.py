@@ -1,15 +1,23 @@
-"""Benchmark: first crawl vs a re-crawl of the same unchanged pages.
+"""Benchmark: first crawl vs a re-crawl of the same unchanged pages, and the re-crawl vs bare Scrapy.
 
-    .venv/bin/python bench/recrawl.py [--rounds 3]                       # the generated 3,000-article site
-    .venv/bin/python bench/recrawl.py --replica [--rounds 3]             # the small replica
+    .venv/bin/python bench/recrawl.py [--rounds 3]                 # both generated sites, 3,000 articles each
+    .venv/bin/python bench/recrawl.py --site press --articles 300 --rounds 1     # a smoke run
+    .venv/bin/python bench/recrawl.py --replica [--rounds 3]       # the small replica
 
 Each round crawls the pages (no delays) into a fresh archive, then again into the same
 archive: the second crawl sends conditional requests and gets 304s, so it skips extraction.
-The default target is the seeded town site of bench/throughput.py (3,000 articles, 150
-listings, served from memory with ETags); `--replica` uses the replica (state v1, every
-spider), where process start-up and listings dominate because it has only ~80 articles. Prints, per round and as medians: the crawl time inside
-Scrapy (spider open to close, `elapsed_time_seconds`, summed over the spiders), the whole
-process time (interpreter and Scrapy start-up included), and the ratios first / re-crawl.
+The default targets are the seeded sites of bench/throughput.py (`own`, the town, and `press`,
+the press room; 3,000 articles each, served from memory with ETags). On them each round also
+runs the floor (bench/bare_recrawl.py): bare Scrapy, outside the project, sending the same
+requests (listings plain, articles with their ETag) and doing nothing with the answers; before
+the crawls in odd rounds, after them in even ones. `--replica` uses the replica (state v1, every
+spider), where process start-up and listings dominate because it has only ~80 articles.
+
+Prints first the provenance (commit, load, versions); per round the crawl time inside Scrapy
+(spider open to close, `elapsed_time_seconds`, summed over the spiders), the whole process time
+(interpreter and Scrapy start-up included), the ratios first / re-crawl and re-crawl / floor, and
+the load before and after; then medians per site, with the goal of issue 17 (re-crawl at most
+1.3x the floor, inside Scrapy).
 """
 
 from __future__ import annotations
@@ -17,21 +25,27 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from throughput import crawl_site_command, ensure_site, start_server
+from bare_recrawl import run_floor
+from proctree import conditions
+from throughput import CRAWL_SETTINGS, DEFAULT_SITE_DIR, crawl_site_command, ensure_site, start_server
 
 from crawler.replica import Replica
 from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
 from spiders.sources import SPIDERS
 from storage.db import open_db
 
+GOAL_FLOOR_RATIO = 1.3  # issue 17: a re-crawl at most 1.3x what bare Scrapy needs for the same requests
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CRAWLER_SOURCE_DELAYS_ENABLED": False,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "WARNING"}
 
@@ -67,34 +81,81 @@ def crawl_generated(origin: str, site: Path, work: Path, db_path: Path) -> tuple
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--replica", action="store_true", help="crawl the replica instead of the generated site")
+    parser.add_argument("--replica", action="store_true", help="crawl the replica instead of the generated sites")
     parser.add_argument("--articles", type=int, default=3000)
+    parser.add_argument("--site", choices=("own", "press", "both"), default="both", help="which generated site")
     options = parser.parse_args()
-    results = []
+    print(conditions(PROJECT_ROOT), flush=True)
     with contextlib.ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         if options.replica:
             replica = stack.enter_context(Replica(state="v1", rate_limit=False))
-            run = partial(crawl, replica)
-        else:
-            site = ensure_site(Path(tempfile.gettempdir()) / "partnerwatch-bench", options.articles, seed=1)
-            server, origin = start_server(site)
-            stack.callback(server.terminate)
-            run = partial(crawl_generated, origin, site, scratch)
-        for round_number in range(options.rounds):
-            db_path = scratch / f"round{round_number}.db"
-            first, again = run(db_path), run(db_path)
-            results.append((first, again))
-            print(f"round {round_number + 1}: first {first[0]:.2f} s in Scrapy / {first[1]:.2f} s wall "
-                  f"({first[2]} pages); re-crawl {again[0]:.2f} s / {again[1]:.2f} s ({again[2]} pages); "
-                  f"ratio {first[0] / again[0]:.1f}x in Scrapy, {first[1] / again[1]:.1f}x wall")
-    inside = statistics.median(f[0] / a[0] for f, a in results)
-    wall = statistics.median(f[1] / a[1] for f, a in results)
-    print(f"median first crawl: {statistics.median(f[0] for f, _ in results):.2f} s in Scrapy, "
-          f"{statistics.median(f[1] for f, _ in results):.2f} s wall")
-    print(f"median re-crawl:    {statistics.median(a[0] for _, a in results):.2f} s in Scrapy, "
-          f"{statistics.median(a[1] for _, a in results):.2f} s wall")
-    print(f"median ratio first / re-crawl: {inside:.1f}x in Scrapy, {wall:.1f}x wall (goal: >= 10x)")
+            rounds = []
+            for n in range(options.rounds):
+                rounds.append(measure_round(partial(crawl, replica), scratch / f"round{n}.db", n, None))
+                print_round("replica", n, rounds[-1])
+            report("replica", rounds)
+            return
+        kinds = ("own", "press") if options.site == "both" else (options.site,)
+        sites = {kind: ensure_site(DEFAULT_SITE_DIR, options.articles, seed=1, kind=kind) for kind in kinds}
+        runs: dict[str, list[Round]] = {kind: [] for kind in kinds}
+        for n in range(options.rounds):
+            for kind, site in sites.items():
+                server, origin = start_server(site)
+                try:
+                    floor = partial(run_floor, origin, site, scratch, CRAWL_SETTINGS["CONCURRENT_REQUESTS"])
+                    crawl_once = partial(crawl_generated, origin, site, scratch)
+                    runs[kind].append(measure_round(crawl_once, scratch / f"{kind}{n}.db", n, floor))
+                finally:
+                    server.terminate()
+                    server.wait()
+                print_round(kind, n, runs[kind][-1])
+        for kind in kinds:
+            report(kind, runs[kind])
+
+
+@dataclass
+class Round:
+    """(seconds inside Scrapy, wall seconds, pages) of each crawl, and the load around the round."""
+
+    first: tuple[float, float, int]
+    again: tuple[float, float, int]
+    floor: tuple[float, float, int] | None
+    load: tuple[float, float]
+
+
+def measure_round(run: Callable[[Path], tuple[float, float, int]], db_path: Path, number: int,
+                  floor: Callable[[], tuple[float, float, int]] | None) -> Round:
+    """A first crawl, its re-crawl, and the bare-Scrapy floor before them in odd rounds, after in even."""
+    load_before = os.getloadavg()[0]
+    floor_first = floor() if floor and number % 2 else None
+    first, again = run(db_path), run(db_path)
+    floor_last = floor() if floor and not number % 2 else None
+    return Round(first, again, floor_first or floor_last, (load_before, os.getloadavg()[0]))
+
+
+def print_round(kind: str, number: int, r: Round) -> None:
+    text = (f"round {number + 1} {kind}: first {r.first[0]:.2f} s in Scrapy / {r.first[1]:.2f} s wall "
+            f"({r.first[2]} pages); re-crawl {r.again[0]:.2f} s / {r.again[1]:.2f} s ({r.again[2]} pages)")
+    if r.floor:
+        text += (f"; bare-Scrapy floor {r.floor[0]:.2f} s / {r.floor[1]:.2f} s ({r.floor[2]} requests): "
+                 f"re-crawl {r.again[0] / r.floor[0]:.2f}x the floor in Scrapy, {r.again[1] / r.floor[1]:.2f}x wall")
+    print(f"{text}; load {r.load[0]:.2f}→{r.load[1]:.2f}", flush=True)
+
+
+def report(kind: str, rounds: list[Round]) -> None:
+    print(f"{kind}, medians of {len(rounds)} round(s):")
+    print(f"  first crawl: {statistics.median(r.first[0] for r in rounds):.2f} s in Scrapy, "
+          f"{statistics.median(r.first[1] for r in rounds):.2f} s wall")
+    print(f"  re-crawl:    {statistics.median(r.again[0] for r in rounds):.2f} s in Scrapy, "
+          f"{statistics.median(r.again[1] for r in rounds):.2f} s wall")
+    print(f"  ratio first / re-crawl: {statistics.median(r.first[0] / r.again[0] for r in rounds):.1f}x in Scrapy, "
+          f"{statistics.median(r.first[1] / r.again[1] for r in rounds):.1f}x wall")
+    if all(r.floor for r in rounds):
+        inside = statistics.median(r.again[0] / r.floor[0] for r in rounds)
+        wall = statistics.median(r.again[1] / r.floor[1] for r in rounds)
+        print(f"  re-crawl / bare-Scrapy 304 floor: {inside:.2f}x in Scrapy, {wall:.2f}x wall "
+              f"(goal <= {GOAL_FLOOR_RATIO} in Scrapy: {'met' if inside <= GOAL_FLOOR_RATIO else 'NOT met'})")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@
 
 Writes `robots.txt`, the listing `/aktuelles/` with its pages `/aktuelles/seite-N.html` (20 teasers
 each, a pager with first, last and a window of neighbours) and the article pages
-`/aktuelles/YYYY/slug.html`, plus `urls.txt` (the article URL paths) and `source.toml` (the sources
-entry, with `{origin}` to fill). Article text is German, drawn from a word-bigram chain trained on the
+`/aktuelles/YYYY/slug.html`, plus `urls.txt` (the article URL paths), `source.toml` (the sources
+entry, with `{origin}` to fill) and `stories.json` (each article with its copies, for
+bench/stories.py). Article text is German, drawn from a word-bigram chain trained on the
 replica's German articles; 10 % of the articles are near copies (new intro, other date) and 5 % exact
 copies of an earlier one, as press releases reprinted elsewhere are. Each page wraps its article in a
 town template: head with inline CSS and JSON-LD, a mega menu, breadcrumbs, sidebar teasers, footer, and
@@ -50,6 +51,7 @@ class Page:
     title: str
     published: date
     paragraphs: tuple[str, ...]
+    story: int  # the index of the page it copies, else its own: bench/stories.py checks clusters
 
 
 class Chain:
@@ -92,20 +94,21 @@ def build_pages(count: int, rng: random.Random, chain: Chain) -> list[Page]:
     for _ in range(count):
         day -= timedelta(days=rng.random() < 0.4)
         roll = rng.random()
+        story = len(pages)
         if pages and roll < NEAR_COPY_SHARE + EXACT_COPY_SHARE:
             original = rng.choice(pages)
             paragraphs = original.paragraphs
             if roll < NEAR_COPY_SHARE:
                 paragraphs = (chain.paragraph(), *paragraphs[1:])
-            title = original.title
+            title, story = original.title, original.story
         else:
             title = chain.title()
             paragraphs = tuple(chain.paragraph() for _ in range(rng.randint(4, 14)))
-        slug = _slug(title)[:60].strip("-") or "meldung"
+        slug = slugify(title)[:60].strip("-") or "meldung"
         while slug in slugs:
             slug = f"{slug}-{rng.randint(2, 999)}"
         slugs.add(slug)
-        pages.append(Page(f"/aktuelles/{day.year}/{slug}.html", title, day, paragraphs))
+        pages.append(Page(f"/aktuelles/{day.year}/{slug}.html", title, day, paragraphs, story))
     return pages
 
 
@@ -159,21 +162,25 @@ def generate_site(root: Path, count: int = 3000, seed: int = 1) -> list[str]:
         shutil.rmtree(root)
     menu = _menu(rng, chain)
     for page in pages:
-        _write(root, page.path, render_article(page, rng, chain, menu, rng.sample(pages, 12)))
+        write_file(root, page.path, render_article(page, rng, chain, menu, rng.sample(pages, 12)))
     last = math.ceil(len(pages) / PER_LISTING)
     for number in range(1, last + 1):
         entries = pages[(number - 1) * PER_LISTING : number * PER_LISTING]
-        _write(root, listing_path(number), render_listing(number, last, entries, menu))
-    _write(root, "/robots.txt", "User-agent: *\nDisallow: /suche/\n")
-    _write(root, "/urls.txt", "".join(f"{p.path}\n" for p in pages))
-    _write(root, "/source.toml", SOURCE_ENTRY.format(town=TOWN, budget=count + last + 10))
+        write_file(root, listing_path(number), render_listing(number, last, entries, menu))
+    write_file(root, "/robots.txt", "User-agent: *\nDisallow: /suche/\n")
+    write_file(root, "/urls.txt", "".join(f"{p.path}\n" for p in pages))
+    stories = defaultdict(list)
+    for page in pages:
+        stories[page.story].append(page.path)
+    write_file(root, "/stories.json", json.dumps(sorted(g for g in stories.values() if len(g) > 1), indent=0))
+    write_file(root, "/source.toml", SOURCE_ENTRY.format(town=TOWN, budget=count + last + 10))
     return [p.path for p in pages]
 
 
 def _menu(rng: random.Random, chain: Chain) -> str:
     columns = []
     for section in SECTIONS:
-        links = "".join(f'<li><a href="/{section.lower()}/{_slug(t)}/">{html.escape(t)}</a></li>'
+        links = "".join(f'<li><a href="/{section.lower()}/{slugify(t)}/">{html.escape(t)}</a></li>'
                         for t in (chain.title()[:40] for _ in range(rng.randint(12, 24))))
         columns.append(f'<li class="menu-section"><a href="/{section.lower()}/">{section}</a><ul>{links}</ul></li>')
     return (f'<header class="site-header"><a class="logo" href="/">Stadt {TOWN}</a><a href="#inhalt">Zum Inhalt '
@@ -208,12 +215,12 @@ def _noise(rng: random.Random, size: int) -> str:
     return "".join(rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=size))
 
 
-def _slug(text: str) -> str:
+def slugify(text: str) -> str:
     text = text.lower().translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}))
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
 
 
-def _write(root: Path, path: str, text: str) -> None:
+def write_file(root: Path, path: str, text: str) -> None:
     target = root / path.lstrip("/")
     if path.endswith("/"):
         target = target / "index.html"

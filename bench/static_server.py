@@ -3,10 +3,12 @@
     .venv/bin/python bench/static_server.py DIR [--port 0] [--threaded]
 
 Prints `http://127.0.0.1:PORT` on its first line once it listens, then serves until killed.
-`/` paths map to `index.html`. Every file has a strong ETag, and `If-None-Match` gets a 304, as
-the real sites answer conditional re-crawls (bench/recrawl.py). The default is one asyncio event loop answering from a dict of
-preloaded files; `--threaded` serves the same directory with the stdlib's ThreadingHTTPServer and
-SimpleHTTPRequestHandler instead, so `bench/throughput.py --servers` can compare the two.
+`/` paths map to `index.html`; a URL with a query is looked up whole first (a file named
+`?page=2` in `presse/` answers `/presse/?page=2`), then without it. Every file has a strong ETag,
+and `If-None-Match` gets a 304, as the real sites answer conditional re-crawls (bench/recrawl.py).
+The default is one asyncio event loop answering from a dict of preloaded files; `--threaded`
+serves the same directory with the stdlib's ThreadingHTTPServer and SimpleHTTPRequestHandler
+instead, so `bench/throughput.py --servers` can compare the two.
 """
 
 from __future__ import annotations
@@ -35,10 +37,15 @@ def load_files(root: Path) -> dict[bytes, tuple[bytes, bytes, bytes]]:
             url = "/" + path.relative_to(root).as_posix()
             content_type = TYPES.get(path.suffix, b"application/octet-stream")
             body = path.read_bytes()
-            files[url.encode()] = (content_type, body, b'"%s"' % hashlib.sha1(body).hexdigest().encode())
+            files[url.encode()] = (content_type, body, etag_of(body).encode())
             if path.name == "index.html":
                 files[url[: -len("index.html")].encode()] = files[url.encode()]
     return files
+
+
+def etag_of(body: bytes) -> str:
+    """A strong ETag: the body's SHA-1, quoted."""
+    return '"%s"' % hashlib.sha1(body).hexdigest()
 
 
 async def handle(files: dict[bytes, tuple[bytes, bytes, bytes]], reader: asyncio.StreamReader,
@@ -48,7 +55,8 @@ async def handle(files: dict[bytes, tuple[bytes, bytes, bytes]], reader: asyncio
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
             method, target, _ = head.split(b"\r\n", 1)[0].split(b" ", 2)
-            found = files.get(target.split(b"?", 1)[0])
+            # a page saved under its query (listings paginated by ?page=N), else the path alone
+            found = files.get(target) or files.get(target.split(b"?", 1)[0])
             status, content_type, body, etag = (b"200 OK", *found) if found else (
                 b"404 Not Found", TYPES[".txt"], b"", b"")
             match = _IF_NONE_MATCH.search(head)
