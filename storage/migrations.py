@@ -268,3 +268,23 @@ def m005_raw_pages_and_templates(db: Database) -> None:
             state BLOB NOT NULL
         )"""
     )
+
+
+@migrations()
+def m008_article_status(db: Database) -> None:
+    # A 404 is news at once ("missing since last night"), a tombstone only after
+    # CRAWLER_GONE_AFTER_RUNS completed runs of them (a 410: the first).
+    db.execute("ALTER TABLE articles ADD COLUMN missing_since TEXT")  # first 404/410 of the current streak
+    db.execute("ALTER TABLE articles ADD COLUMN returned_at TEXT")  # last answer with its text after one
+    # the one definition of an article's status, read by export, `changes` and Datasette
+    db.execute(
+        """
+        CREATE VIEW article_status AS
+        SELECT id AS article_id, source, canonical_url,
+            CASE WHEN gone_at IS NOT NULL THEN 'gone'
+                 WHEN missing_since IS NOT NULL THEN 'missing'
+                 WHEN unlinked_at IS NOT NULL THEN 'unlinked'
+                 ELSE 'live' END AS status,
+            missing_since, gone_at, unlinked_at, returned_at, last_seen_at
+        FROM articles"""
+    )
