@@ -106,6 +106,7 @@ def test_404_is_missing_in_changes_and_export_that_night_and_gone_after_n_nights
     assert (exported["news/3.html"]["status"], exported["news/3.html"]["missing_since"]) == (
         "missing", missed["fetched_at"])
     assert exported["news/3.html"]["gone"] is False and exported["news/3.html"]["text"]  # the index may hide it
+    assert ["new", "v1", "(missing)", "Meldung", "3"] in [line[:5] for line in changes(db_path, "1")]
 
     site.listed.remove(3)  # gone from the listing too: the revisit still asks for it
     for _ in range(2):
