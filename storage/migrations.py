@@ -276,6 +276,15 @@ def m008_article_status(db: Database) -> None:
     # CRAWLER_GONE_AFTER_RUNS completed runs of them (a 410: the first).
     db.execute("ALTER TABLE articles ADD COLUMN missing_since TEXT")  # first 404/410 of the current streak
     db.execute("ALTER TABLE articles ADD COLUMN returned_at TEXT")  # last answer with its text after one
+    # an archive from before: missing since the first 404/410 after the last answer with its text
+    # (the fetch outcomes that reach the text, as of this migration)
+    db.execute(
+        """
+        UPDATE articles SET missing_since = (
+            SELECT min(f.fetched_at) FROM fetches f WHERE f.article_id = articles.id AND f.outcome = 'gone'
+            AND f.id > coalesce((SELECT max(r.id) FROM fetches r WHERE r.article_id = articles.id AND r.outcome IN
+                ('new', 'changed', 'metadata', 'unchanged', 'not_modified', 'revived', 'quarantined')), 0))"""
+    )
     # the one definition of an article's status, read by export, `changes` and Datasette
     db.execute(
         """

@@ -16,12 +16,14 @@ import pytest
 from change_site import Site, article_page, article_text, crawl_site, serve
 from click.testing import CliRunner
 from hostile_server import HostileServer, crawl_sources, write_sources
+from sqlite_utils import Database
 from test_storage import Art
 
 from crawler.cli import main
 from storage.articles import ensure_source, record_article, record_fetch
 from storage.db import open_db
 from storage.lifecycle import conclude_run
+from storage.migrations import migrations
 from storage.runs import start_run
 
 PAGE = "/news/1.html"
@@ -215,3 +217,22 @@ def test_a_run_that_reached_the_text_under_another_url_keeps_the_article_live(db
     conclude_run(db, run, {"town": {full.url}}, gone_after=1, at="t1")
     row = db.execute("SELECT s.status, a.gone_streak FROM article_status s JOIN articles a ON a.id = s.article_id")
     assert row.fetchone() == ("live", 0)
+
+
+def test_migration_dates_an_archived_404_streak_from_its_first_miss_after_the_last_answer(tmp_path):
+    old = Database(tmp_path / "archive.db")
+    migrations.apply(old, stop_before="m008_article_status")
+    old.execute("INSERT INTO sources (name) VALUES ('town')")
+    for number, outcomes in enumerate([("new", "gone", "not_modified"), ("new", "gone", "unchanged", "gone", "gone")]):
+        old.execute("INSERT INTO articles (id, canonical_url, source, url, first_seen_at, last_seen_at, "
+                    "current_version, text_hash) VALUES (?, ?, 'town', ?, 't0', 't0', 1, 'h')",
+                    [number, f"https://town.example/{number}", f"https://town.example/{number}"])
+        for night, outcome in enumerate(outcomes):
+            old.execute("INSERT INTO fetches (url, article_id, fetched_at, outcome) VALUES (?, ?, ?, ?)",
+                        [f"https://town.example/{number}", number, f"night {night}", outcome])
+    old.conn.commit()
+    old.close()
+    db = open_db(tmp_path / "archive.db")
+    assert db.execute("SELECT status, missing_since FROM article_status ORDER BY article_id").fetchall() == [
+        ("live", None), ("missing", "night 3")]
+    db.close()
