@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from storage.changes import (
+    STATUS_CHANGES,
     Cutoff,
     UnknownArticle,
     UnknownCutoff,
@@ -29,7 +30,8 @@ DB_OPTION = click.option("--db", "db_path", default="archive.db", show_default=T
                          type=click.Path(exists=True, dir_okay=False), help="The archive.")
 SINCE_OPTION = click.option("--since", default=None, metavar="RUN|DATE",
                             help="A run id (that run and later) or an ISO date/time (UTC). Default: everything.")
-KIND_LABELS = {"new": "new", "changed": "changed", "gone": "gone", "unlinked": "no longer linked"}
+KIND_LABELS = {"new": "new", "changed": "changed", "back": "back", "missing": "missing", "gone": "gone",
+               "unlinked": "no longer linked"}
 
 
 def _cutoff(db: Any, since: str | None) -> Cutoff:
@@ -44,7 +46,7 @@ def _cutoff(db: Any, since: str | None) -> Cutoff:
 @SINCE_OPTION
 @click.option("--source", default=None, help="Only this source.")
 def changes(db_path: str, since: str | None, source: str | None) -> None:
-    """What is new, changed, gone or no longer linked, per source."""
+    """What is new, changed, back, missing (404/410), gone or no longer linked, per source."""
     db = open_db(db_path)
     report = changes_since(db, _cutoff(db, since), source)
     if not report:
@@ -59,11 +61,14 @@ def changes(db_path: str, since: str | None, source: str | None) -> None:
 
 
 def _change_note(kind: str, row: dict) -> str:
-    if kind == "changed":
-        return "title/date" if row["change_kind"] == "metadata" else f"+{row['words_added']}/-{row['words_removed']}"
-    if kind in ("gone", "unlinked"):
+    if kind in STATUS_CHANGES:
         return row["flagged_at"][:10]
-    return f"v{row['version']}"
+    if kind == "changed":
+        note = "title/date" if row["change_kind"] == "metadata" else f"+{row['words_added']}/-{row['words_removed']}"
+    else:
+        note = f"v{row['version']}"
+    # found or edited, and missing (or gone) since: say so on the same line
+    return note if row["status"] in ("live", "unlinked") else f"{note} ({row['status']})"
 
 
 @click.command()

@@ -101,7 +101,7 @@ CRAWLER_DEDUP_TOPIC_OVERLAP = 0.08  # a quote (under half the shorter text) also
 # --- change monitoring (issue 5) ---------------------------------------------------------
 CRAWLER_CONDITIONAL_ENABLED = True  # If-None-Match / If-Modified-Since for known articles
 CRAWLER_REVISIT_ENABLED = True  # re-fetch known articles that no listing or feed linked this run
-CRAWLER_GONE_AFTER_RUNS = 3  # consecutive completed runs answering 404/410 before the tombstone
+CRAWLER_GONE_AFTER_RUNS = 3  # consecutive completed runs answering 404/410 before the tombstone (410: 1)
 # a known article's text with fewer than this share of its current words is stored only when the
 # next run finds it again (reliability.md H8 (b)); 0: store at once
 CRAWLER_SHRINK_QUARANTINE_RATIO = 0.5

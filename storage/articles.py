@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from crawler.fingerprint import Fingerprint
 from storage.db import write_transaction
+from storage.lifecycle import SEEN_SQL, note_missing, seen_params
 from storage.near_duplicates import DedupThresholds, link_duplicates
 from storage.quarantine import hold_shrunk_text
 from storage.raw_pages import RawPage, store_raw_page
@@ -89,8 +90,9 @@ def record_article(
     sightings, validators and tombstone alone. `fingerprint`, when given, is that of
     `article.text`, computed where there was CPU to spare (the extraction workers). A fetched
     text with fewer than `shrink_ratio` times the current version's words (0: no limit) is only
-    logged as `quarantined` until a later run sees it again (storage/quarantine.py). A text that
-    differs only in volatile lines (clocks, counters: storage/volatile_lines.py) is no change.
+    logged as `quarantined` until a later run sees it again (storage/quarantine.py); the page
+    still answered with a text, so the article is seen (not missing, not on its way to a tombstone).
+    A text that differs only in volatile lines (clocks, counters: storage/volatile_lines.py) is no change.
     """
     canonical_url = article.canonical_url or article.url
     digest = text_hash(article.text)
@@ -113,8 +115,9 @@ def record_article(
             if kind == "changed" and is_fetch and shrink_ratio > 0:
                 held = hold_shrunk_text(db, article_id, run_id, stored, article.text, digest, shrink_ratio)
                 if held is not None:
-                    # the fetch row only: the head keeps its validators and body hash, so the next
-                    # run fetches and extracts the page again
+                    # the fetch row and the sighting only: the head keeps its validators and body
+                    # hash, so the next run fetches and extracts the page again
+                    db.execute(f"UPDATE articles SET {SEEN_SQL} WHERE id = ?", [*seen_params(fetched_at), article_id])
                     _insert_fetch(db, run_id, source, article.url, article_id, fetched_at, http_status,
                                   "quarantined", held)
                     return Recorded("quarantined", article_id, number, _head(current))
@@ -137,9 +140,9 @@ def record_article(
             )
         if is_fetch:
             db.execute(
-                "UPDATE articles SET url = ?, last_seen_at = ?, current_version = ?, text_hash = ?, "
-                "etag = ?, last_modified = ?, body_hash = ?, gone_streak = 0, gone_at = NULL WHERE id = ?",
-                [article.url, fetched_at, number, digest, etag, last_modified, body_hash, article_id],
+                "UPDATE articles SET url = ?, current_version = ?, text_hash = ?, etag = ?, last_modified = ?, "
+                f"body_hash = ?, {SEEN_SQL} WHERE id = ?",
+                [article.url, number, digest, etag, last_modified, body_hash, *seen_params(fetched_at), article_id],
             )
         else:
             db.execute("UPDATE articles SET current_version = ?, text_hash = ? WHERE id = ?",
@@ -175,7 +178,8 @@ def record_fetch(
     """Record a fetch that stored no version (not_modified, no_article, error, gone, refused…).
 
     A `not_modified` (304) or `unchanged` (same bytes) fetch reached the article: it is seen now,
-    no longer on its way to a tombstone, and revived if it had one (outcome `revived`).
+    no longer missing or on its way to a tombstone, and revived if it had one (outcome `revived`).
+    A `gone` (404/410) fetch of a known article makes it missing (storage/lifecycle.py).
     Returns the outcome written.
     """
     with write_transaction(db):
@@ -185,12 +189,14 @@ def record_fetch(
         if row is not None and outcome in SEEN:
             # a 304 need not repeat the validators: keep the stored ones unless new ones came
             db.execute(
-                "UPDATE articles SET last_seen_at = ?, gone_streak = 0, gone_at = NULL, "
-                "etag = coalesce(?, etag), last_modified = coalesce(?, last_modified) WHERE id = ?",
-                [fetched_at, etag, last_modified, row[0]],
+                f"UPDATE articles SET {SEEN_SQL}, etag = coalesce(?, etag), last_modified = coalesce(?, last_modified) "
+                "WHERE id = ?",
+                [*seen_params(fetched_at), etag, last_modified, row[0]],
             )
             if row[1] is not None:
                 outcome, detail = "revived", outcome
+        elif row is not None and outcome == "gone":
+            note_missing(db, row[0], run_id, fetched_at)
         _insert_fetch(db, run_id, source, url, row[0] if row else None, fetched_at, http_status, outcome, detail)
     return outcome
 

@@ -52,15 +52,28 @@ def parse_since(db: Database, since: str | None) -> Cutoff:
     return Cutoff(at=moment.isoformat())
 
 
+# status changes `changes` lists: the status an article has now, and since when (view `article_status`);
+# `back` is a missing or tombstoned article that answered again with its text
+STATUS_CHANGES = {
+    "back": ("('live', 'unlinked')", "returned_at"),
+    "missing": ("('missing')", "missing_since"),
+    "gone": ("('gone')", "gone_at"),
+    "unlinked": ("('unlinked')", "unlinked_at"),
+}
+
+
 def changes_since(db: Database, cutoff: Cutoff, source: str | None = None) -> dict[str, dict[str, list[dict]]]:
-    """Per source: articles `new`, `changed` (text, or `metadata` only), `gone` and `unlinked`."""
+    """Per source: articles `new`, `changed` (text, or `metadata` only), `back`, `missing`, `gone`, `unlinked`.
+
+    Every row carries the article's `status` now (live, missing, gone or unlinked).
+    """
     where, params = cutoff.versions_sql()
     if source is not None:
         where, params = f"{where} AND a.source = ?", [*params, source]
     rows = db.query(
         "SELECT a.source, a.canonical_url, v.title, v.version, v.change_kind, v.words_added, "
-        "v.words_removed, v.fetched_at, v.run_id FROM versions v JOIN articles a ON a.id = v.article_id "
-        f"WHERE {where} ORDER BY a.source, v.fetched_at, v.id",
+        "v.words_removed, v.fetched_at, v.run_id, s.status FROM versions v JOIN articles a ON a.id = v.article_id "
+        f"JOIN article_status s ON s.article_id = a.id WHERE {where} ORDER BY a.source, v.fetched_at, v.id",
         params,
     )
     report: dict[str, dict[str, list[dict]]] = {}
@@ -71,9 +84,9 @@ def changes_since(db: Database, cutoff: Cutoff, source: str | None = None) -> di
         latest[row["canonical_url"]] = row
     for row in latest.values():
         report.setdefault(row["source"], {}).setdefault(row["kind"], []).append(row)
-    for flag in ("gone", "unlinked"):
-        for row in _flagged(db, flag, cutoff, source):
-            report.setdefault(row["source"], {}).setdefault(flag, []).append(row)
+    for kind in STATUS_CHANGES:
+        for row in _status_changed(db, kind, cutoff, source):
+            report.setdefault(row["source"], {}).setdefault(kind, []).append(row)
     return report
 
 
@@ -81,17 +94,18 @@ def _kind(change_kind: str) -> str:
     return "new" if change_kind == "new" else "changed"
 
 
-def _flagged(db: Database, flag: str, cutoff: Cutoff, source: str | None) -> list[dict]:
-    column = {"gone": "gone_at", "unlinked": "unlinked_at"}[flag]
-    where, params = f"a.{column} IS NOT NULL", []
+def _status_changed(db: Database, kind: str, cutoff: Cutoff, source: str | None) -> list[dict]:
+    statuses, column = STATUS_CHANGES[kind]
+    where, params = f"s.status IN {statuses} AND s.{column} IS NOT NULL", []
     if cutoff.at is not None:
-        where, params = f"{where} AND a.{column} >= ?", [cutoff.at]
+        where, params = f"{where} AND s.{column} >= ?", [cutoff.at]
     if source is not None:
-        where, params = f"{where} AND a.source = ?", [*params, source]
+        where, params = f"{where} AND s.source = ?", [*params, source]
     return list(db.query(
-        f"SELECT a.source, a.canonical_url, v.title, v.version, a.{column} AS flagged_at FROM articles a "
+        f"SELECT s.source, s.canonical_url, v.title, v.version, s.status, s.missing_since, s.{column} AS flagged_at "
+        "FROM article_status s JOIN articles a ON a.id = s.article_id "
         f"JOIN versions v ON v.article_id = a.id AND v.version = a.current_version WHERE {where} "
-        f"ORDER BY a.source, a.{column}",
+        f"ORDER BY s.source, s.{column}",
         params,
     ))
 

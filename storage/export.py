@@ -15,28 +15,34 @@ from sqlite_utils import Database
 
 from storage.changes import Cutoff
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: `status`, `missing_since`; lines for articles missing or back since the cut-off
 
 _SELECT = (
     "SELECT a.url, a.canonical_url, a.source, a.first_seen_at, a.last_seen_at, a.gone_at, "
-    "story.cluster_id, COALESCE(story.is_cluster_origin, 0) AS is_cluster_origin, "
+    "s.status, s.missing_since, story.cluster_id, COALESCE(story.is_cluster_origin, 0) AS is_cluster_origin, "
     "origin.canonical_url AS duplicate_of, "
     "v.title, t.text, v.published_at, v.language, v.version, v.change_kind, v.run_id, v.fetched_at "
     "FROM articles a JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
+    "JOIN article_status s ON s.article_id = a.id "
     "JOIN version_texts t ON t.version_id = v.id "  # an exact duplicate's text is stored once
     # the story (root cluster) and its origin, resolved through merged clusters
     "LEFT JOIN article_clusters story ON story.article_id = a.id "
     "LEFT JOIN articles origin ON origin.id = story.duplicate_of"
 )
+# when an article last changed: its current version, or its status since (missing, gone, back)
+_CHANGED_AT = ("max(v.fetched_at, coalesce(s.missing_since, ''), coalesce(s.gone_at, ''), "
+               "coalesce(s.returned_at, ''))")
 
 
 def export_rows(db: Database, cutoff: Cutoff) -> Iterator[dict[str, Any]]:
-    """Articles whose latest version (or tombstone) is newer than `cutoff`, oldest change first."""
+    """Articles whose latest version or status is newer than `cutoff`, oldest change first."""
     where, params = cutoff.versions_sql()
     if cutoff.at is not None:
-        # a tombstone is news for an index too: it must drop the article
-        where, params = f"({where} OR a.gone_at >= ?)", [*params, cutoff.at]
-    for row in db.query(f"{_SELECT} WHERE {where} ORDER BY v.fetched_at, a.id", params):
+        # a status is news for an index too: it may hide a missing article, must drop a gone one
+        # and show one that is back
+        where = f"({where} OR s.missing_since >= ? OR s.gone_at >= ? OR s.returned_at >= ?)"
+        params = [*params, cutoff.at, cutoff.at, cutoff.at]
+    for row in db.query(f"{_SELECT} WHERE {where} ORDER BY {_CHANGED_AT}, a.id", params):
         yield article_row(row)
 
 
@@ -58,6 +64,8 @@ def article_row(row: dict[str, Any]) -> dict[str, Any]:
         "last_seen": row["last_seen_at"],
         "gone": row["gone_at"] is not None,
         "gone_at": row["gone_at"],
+        "status": row["status"],
+        "missing_since": row["missing_since"],
         "cluster_id": row["cluster_id"],
         "is_cluster_origin": bool(row["is_cluster_origin"]),
         "duplicate_of": row["duplicate_of"],

@@ -1,9 +1,13 @@
-"""What the archive knows before a run, and what a completed run concludes: gone and unlinked.
+"""What the archive knows before a run, what a fetch shows (seen, missing) and what a completed
+run concludes (gone, unlinked).
 
-A single 404 is no proof that an article is gone (a CMS hiccup, a site move), and an article
-missing from the listings may only have slid off the last listing page. So both judgements are
-made once per *completed* run, per source, and only for sources whose discovery found links
-(reliability.md H4, H21): a crashed, failed or blind run concludes nothing.
+A 404/410 is shown at once: the article is `missing` from that fetch on, and any later answer
+with its text makes it `live` again (view `article_status`). But a single 404 is no proof that
+an article is gone (a CMS hiccup, a site move), and an article missing from the listings may
+only have slid off the last listing page. So the tombstone and the unlinked flag are judged
+once per *completed* run, per source, and only for sources whose discovery found links
+(reliability.md H4, H21): a crashed, failed or blind run concludes nothing. A 410 says
+"deleted for good": a completed run that got one tombstones the article at once.
 """
 
 from __future__ import annotations
@@ -18,6 +22,29 @@ from storage.db import write_transaction
 # fetch outcomes that prove the article's page was reachable this run (and showed its text)
 REACHED = ("new", "changed", "metadata", "unchanged", "not_modified", "revived", "quarantined")
 REACHED_SQL = "(" + ", ".join(f"'{outcome}'" for outcome in REACHED) + ")"
+
+# the article columns a fetch that reached the article's text sets (parameters: `seen_params`):
+# seen now, neither missing nor on its way to a tombstone, and a comeback dated for `changes`
+SEEN_SQL = ("last_seen_at = ?, gone_streak = 0, gone_at = NULL, missing_since = NULL, "
+            "returned_at = CASE WHEN missing_since IS NULL AND gone_at IS NULL THEN returned_at ELSE ? END")
+
+
+def seen_params(at: str) -> list[str]:
+    """The parameters of SEEN_SQL for a fetch at `at`."""
+    return [at, at]
+
+
+def note_missing(db: Database, article_id: int, run_id: int | None, at: str) -> None:
+    """A 404/410 for a known article: missing since `at` (or since its streak began).
+
+    A run that already reached the article's text (another URL of it) keeps it live, as the
+    run's conclusion does not count this miss either.
+    """
+    db.execute(
+        "UPDATE articles SET missing_since = coalesce(missing_since, ?) WHERE id = ? AND NOT EXISTS "
+        f"(SELECT 1 FROM fetches WHERE article_id = ? AND run_id = ? AND outcome IN {REACHED_SQL})",
+        [at, article_id, article_id, run_id],
+    )
 
 
 @dataclass(frozen=True)
@@ -66,15 +93,15 @@ def conclude_run(
 
 
 def _count_gone(db: Database, run_id: int, source: str, gone_after: int, at: str) -> int:
-    db.execute(
-        "UPDATE articles SET gone_streak = gone_streak + 1 WHERE source = ? AND id IN "
-        f"(SELECT article_id FROM fetches WHERE run_id = ? AND outcome = 'gone' AND article_id IS NOT NULL "
-        f"EXCEPT SELECT article_id FROM fetches WHERE run_id = ? AND outcome IN {REACHED_SQL})",
-        [source, run_id, run_id],
-    )
+    # answered 404/410 this run, and never with its text (a 200 or 304 of another URL of it)
+    missed = ("SELECT article_id FROM fetches WHERE run_id = ? AND outcome = 'gone' AND article_id IS NOT NULL "
+              f"EXCEPT SELECT article_id FROM fetches WHERE run_id = ? AND outcome IN {REACHED_SQL}")
+    db.execute(f"UPDATE articles SET gone_streak = gone_streak + 1 WHERE source = ? AND id IN ({missed})",
+               [source, run_id, run_id])
     cursor = db.execute(
-        "UPDATE articles SET gone_at = ? WHERE source = ? AND gone_at IS NULL AND gone_streak >= ?",
-        [at, source, gone_after],
+        "UPDATE articles SET gone_at = ? WHERE source = ? AND gone_at IS NULL AND (gone_streak >= ? OR id IN "
+        f"(SELECT article_id FROM fetches WHERE run_id = ? AND http_status = 410 AND article_id IN ({missed})))",
+        [at, source, gone_after, run_id, run_id, run_id],
     )
     return cursor.rowcount
 

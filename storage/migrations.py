@@ -331,10 +331,32 @@ def m007_volatile_lines(db: Database) -> None:
 
 
 @migrations()
-def m013_run_owner(db: Database) -> None:
-    # the process that runs the run ("pid:start ticks", storage.lock.process_identity): a run left
-    # `running` is aborted only once that process is gone, never while it still crawls
-    db.execute("ALTER TABLE runs ADD COLUMN owner TEXT")
+def m008_article_status(db: Database) -> None:
+    # A 404 is news at once ("missing since last night"), a tombstone only after
+    # CRAWLER_GONE_AFTER_RUNS completed runs of them (a 410: the first).
+    db.execute("ALTER TABLE articles ADD COLUMN missing_since TEXT")  # first 404/410 of the current streak
+    db.execute("ALTER TABLE articles ADD COLUMN returned_at TEXT")  # last answer with its text after one
+    # an archive from before: missing since the first 404/410 after the last answer with its text
+    # (the fetch outcomes that reach the text, as of this migration)
+    db.execute(
+        """
+        UPDATE articles SET missing_since = (
+            SELECT min(f.fetched_at) FROM fetches f WHERE f.article_id = articles.id AND f.outcome = 'gone'
+            AND f.id > coalesce((SELECT max(r.id) FROM fetches r WHERE r.article_id = articles.id AND r.outcome IN
+                ('new', 'changed', 'metadata', 'unchanged', 'not_modified', 'revived', 'quarantined')), 0))"""
+    )
+    # the one definition of an article's status, read by export, `changes` and Datasette
+    db.execute(
+        """
+        CREATE VIEW article_status AS
+        SELECT id AS article_id, source, canonical_url,
+            CASE WHEN gone_at IS NOT NULL THEN 'gone'
+                 WHEN missing_since IS NOT NULL THEN 'missing'
+                 WHEN unlinked_at IS NOT NULL THEN 'unlinked'
+                 ELSE 'live' END AS status,
+            missing_since, gone_at, unlinked_at, returned_at, last_seen_at
+        FROM articles"""
+    )
 
 
 @migrations()
@@ -356,3 +378,10 @@ def m009_site_pages(db: Database) -> None:
             PRIMARY KEY (source, key)
         ) WITHOUT ROWID"""
     )
+
+
+@migrations()
+def m013_run_owner(db: Database) -> None:
+    # the process that runs the run ("pid:start ticks", storage.lock.process_identity): a run left
+    # `running` is aborted only once that process is gone, never while it still crawls
+    db.execute("ALTER TABLE runs ADD COLUMN owner TEXT")

@@ -5,9 +5,9 @@ template that briefly hides the article body all look like an edit that deleted 
 text; stored, that is a false change alert and a version nobody wanted (reliability.md H8 (b),
 C15). So when a known article's new text has fewer than `ratio` times the words of its current
 version, the fetch is recorded as `quarantined` with the word counts and the new text's hash in
-its `detail`, and nothing else is stored. A later run that finds the same text again confirms
-it: it is stored as a normal `changed` version. Any other text seen in between (the full text
-back, a 304, another edit) resets the wait.
+its `detail`, and nothing else is stored but the sighting (`last_seen_at`: the page answered). A
+later run that finds the same text again confirms it: it is stored as a normal `changed`
+version. Any other text seen in between (the full text back, a 304, another edit) resets the wait.
 """
 
 from __future__ import annotations

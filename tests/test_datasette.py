@@ -55,7 +55,7 @@ def start_serve(db_path: Path, *flags: str) -> tuple[subprocess.Popen, str]:
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two crawls: article 2 is edited in between ('Partnerkommune' becomes 'Schwesterstadt')."""
+    """Two crawls: article 2 is edited in between ('Partnerkommune' becomes 'Schwesterstadt'), 1 deleted."""
     tmp_path = tmp_path_factory.mktemp("datasette")
     site = Site()
     site.publish(3)
@@ -63,6 +63,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db_path = tmp_path / "archive.db"
     crawl_site(site, tmp_path, db_path)
     site.pages["/news/2.html"] = article_page(2, edition=2).replace(b"Partnerkommune", b"Schwesterstadt")
+    site.pages["/news/1.html"] = None
     crawl_site(site, tmp_path, db_path)
     server.shutdown()
     return db_path
@@ -91,7 +92,11 @@ def test_table_search_over_versions_and_canned_queries_answer(datasette):
     assert sorted(row["title"] for row in new) == ["Meldung 0", "Meldung 1", "Meldung 2"]
     changed = get_json(datasette, "/archive/changed_this_week.json", _shape="array")
     assert [(row["title"], row["version"]) for row in changed] == [("Meldung 2", 2)]
-    assert get_json(datasette, "/archive/gone.json", _shape="array") == []
+    assert get_json(datasette, "/archive/gone.json", _shape="array") == []  # one 404 is no tombstone
+    missing = get_json(datasette, "/archive/missing.json", _shape="array")
+    assert [(row["title"], row["gone_streak"]) for row in missing] == [("Meldung 1", 1)]
+    statuses = get_json(datasette, "/archive/article_status.json", _shape="array", _sort="canonical_url")
+    assert [row["status"] for row in statuses] == ["live", "missing", "live"]
 
 
 def test_metadata_describes_tables_and_columns(datasette):
@@ -101,7 +106,7 @@ def test_metadata_describes_tables_and_columns(datasette):
         assert tables[table]["description"]
     assert "tombstone" in tables["articles"]["columns"]["gone_at"].lower()
     assert set(metadata["databases"]["archive"]["queries"]) == {
-        "new_this_week", "changed_this_week", "gone", "stories_on_several_sites", "search"}
+        "new_this_week", "changed_this_week", "missing", "gone", "stories_on_several_sites", "search"}
 
 
 def test_public_mode_refuses_arbitrary_sql_but_keeps_canned_queries(archive):

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from crawler.cli import main
 
 EXPORT_KEYS = ["format", "url", "canonical_url", "source", "title", "text", "published", "language", "version",
-               "change_kind", "changed_at", "first_seen", "last_seen", "gone", "gone_at", "cluster_id",
-               "is_cluster_origin", "duplicate_of"]
+               "change_kind", "changed_at", "first_seen", "last_seen", "gone", "gone_at", "status", "missing_since",
+               "cluster_id", "is_cluster_origin", "duplicate_of"]
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +48,8 @@ def test_export_since_run_holds_new_changed_and_gone_articles_only(archive):
     assert "Nachtrag 2" in lines["0.html"]["text"]
     assert (lines["4.html"]["change_kind"], lines["4.html"]["version"]) == ("new", 1)
     assert lines["3.html"]["gone"] is True and lines["3.html"]["gone_at"] is not None
+    assert lines["3.html"]["status"] == "gone" and lines["3.html"]["missing_since"] <= lines["3.html"]["gone_at"]
+    assert [lines[name]["status"] for name in ("0.html", "4.html")] == ["live", "live"]
     assert lines["3.html"]["change_kind"] == "new"  # a tombstone keeps the last text for the index
 
 
@@ -55,7 +57,7 @@ def test_export_line_has_the_documented_fields_in_order(archive):
     db_path, site = archive
     line = export(db_path, "--since", "2")[0]
     assert list(line) == EXPORT_KEYS
-    assert line["format"] == 1
+    assert line["format"] == 2
     assert line["source"] == "town" and line["language"] == "de"
     assert line["title"].startswith("Meldung")
     assert line["first_seen"] <= line["last_seen"]
