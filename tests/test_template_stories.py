@@ -1,0 +1,43 @@
+"""A story told on several pages of one source (a joint release, a follow-up repeating its core) is
+no site template: its core stays in every page's stored text, while the sidebar still goes."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+
+from change_site import Site, crawl_site, serve
+from test_template_pages import german_sidebar, page, paragraphs
+
+WORDS = ("Partnerschaft Klimaschutz Stadtrat Delegation Solaranlage Schule Wasserversorgung Radweg Bürgermeisterin "
+         "Projekt Austausch Fachkräfte Workshop Förderung Kommune Verwaltung Haushalt Beschluss Vertrag Besuch "
+         "Jugend Bildung Energie Abfall Landwirtschaft Gesundheit Frauen Kultur Sport Musik Wald Fluss Brücke").split()
+
+
+def prose(rng: random.Random, sentences: int) -> str:
+    return "\n".join(" ".join(rng.choice(WORDS) for _ in range(18)).capitalize() + "." for _ in range(sentences))
+
+
+def test_a_core_repeated_on_three_pages_stays_in_their_texts_and_the_sidebar_is_cut(tmp_path):
+    rng = random.Random(11)
+    site = Site()
+    for number in range(12):  # ordinary articles: one sidebar, each its own words
+        site.pages[f"/news/{number}.html"] = page(f"Meldung {number}", paragraphs(prose(rng, 6)), german_sidebar())
+    core = prose(rng, 7)
+    for number, partner in zip(range(12, 15), ("Gemeinde Nord", "Stadt Süd", "Kreis West"), strict=True):
+        intro = f"Gemeinsame Erklärung, veröffentlicht von {partner}: die Partner berichten über das Treffen."
+        site.pages[f"/news/{number}.html"] = page(f"Erklärung {number}", paragraphs(f"{intro}\n{core}"),
+                                                  german_sidebar())
+    site.listed = list(range(15))
+    server = serve(site)
+    try:
+        crawl_site(site, tmp_path, tmp_path / "archive.db")
+    finally:
+        server.shutdown()
+    db = sqlite3.connect(tmp_path / "archive.db")
+    texts = {url.rsplit("/", 1)[1]: text for url, text in db.execute(
+        "SELECT a.canonical_url, t.text FROM articles a JOIN version_texts t ON t.article_id = a.id")}
+    assert len(texts) == 15
+    assert not any("Sprechzeiten" in text or "Zimmer 214" in text for text in texts.values())
+    for number in range(12, 15):
+        assert all(line in texts[f"{number}.html"] for line in core.splitlines()), texts[f"{number}.html"]
