@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DownloadCancelledError
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -43,6 +44,13 @@ _NEXT_PAGE = f"//link[{_NEXT_REL}]/@href | //a[{_NEXT_REL}]/@href"
 # Case-sensitive on the common spelling (IGNORECASE cost 0.7 ms a page, this 0.1–0.4); the rare
 # page with an upper-case REL= or NEXT is searched again lower-cased.
 _MAY_HAVE_NEXT = re.compile(rb"""rel\s*=\s*["']?(?:[\w-]+\s+)*[nN]ext["'\s/>]""")
+
+
+def _is_over_maxsize(error: BaseException) -> bool:
+    """A cancelled download is a body past DOWNLOAD_MAXSIZE: Scrapy says so when the size was
+    announced, and cancels without a message when the streamed bytes pass it."""
+    message = str(error)
+    return not message or "max size" in message
 
 
 def may_have_next(body: bytes) -> bool:
@@ -229,6 +237,9 @@ class NewsSpider(scrapy.Spider):
         detail = str(failure.value) if outcome != "error" else failure.type.__name__
         if failure.check(RejectedBody):  # cut short, corrupt or a bomb: the previous version stays
             outcome, detail, status = failure.value.outcome, failure.value.detail, failure.value.status
+        if failure.check(DownloadCancelledError) and _is_over_maxsize(failure.value):
+            # Scrapy cancels a body past DOWNLOAD_MAXSIZE, announced or streamed: too large, as gzip is
+            outcome, detail = "too_large", f"over DOWNLOAD_MAXSIZE ({self.crawler.settings.getint('DOWNLOAD_MAXSIZE')} bytes)"
         url = request.url
         if failure.check(RedirectFailed):  # a loop or an endless chain: filed under the URL linked
             outcome, detail, url = "error", failure.value.detail, failure.value.linked_url

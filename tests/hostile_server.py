@@ -51,6 +51,11 @@ class Reply:
     times: int | None = None  # answer like this this many times, then fall through to `then`
     then: Reply | None = None
     delay: float = 0.0  # seconds to wait before answering (a hanging page)
+    declared_length: int | None | bool = True  # True: the body's length; None: no Content-Length
+
+    @property
+    def length(self) -> int | None:
+        return len(self.body) if self.declared_length is True else self.declared_length
 
 
 class HostileServer:
@@ -154,7 +159,10 @@ def _handler(site: HostileServer) -> type[BaseHTTPRequestHandler]:
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Length", str(len(reply.body)))
+            if reply.length is None:  # the body's end is the connection's end, as HTTP/1.0 servers do
+                self.send_header("Connection", "close")
+            else:
+                self.send_header("Content-Length", str(reply.length))
             self.end_headers()
             self.wfile.write(reply.body)
 

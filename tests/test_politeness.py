@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
-from hostile_server import HostileServer, crawl_sources, write_sources
+from hostile_server import HostileServer, Reply, crawl_sources, write_sources
 
 from crawler.middlewares import parse_retry_after
 
@@ -182,3 +182,15 @@ def test_redirect_loops_and_overlong_chains_are_errors_under_the_linked_url(tmp_
     assert "redirect loop: /" not in result.log and "redirect loop: http" in result.log
     # REDIRECT_MAX_TIMES = 5: the linked URL and five hops fetched, the sixth hop never
     assert sorted(p for p in site.paths() if p.startswith("/a-chain")) == [f"/a-chain{n}" for n in range(6)]
+
+
+def test_a_page_past_download_maxsize_is_too_large_announced_or_streamed(tmp_path, site):
+    site.page("/news/", links=["/a-big", "/a-stream", "/a1"])
+    big = b"<html><body><p>" + b"Klimapartnerschaft " * 700_000 + b"</p></body></html>"  # 13 MB
+    site.routes["/a-big"] = Reply(200, big, {"Content-Type": "text/html"})
+    site.routes["/a-stream"] = Reply(200, big, {"Content-Type": "text/html"}, declared_length=None)
+    site.article("/a1")
+    result = crawl_sources(tmp_path, write_sources(tmp_path, {"town": entry(site)}), [site.netloc])
+    rows = {row["url"].rsplit("/", 1)[1]: (row["outcome"], row["detail"]) for row in result.fetches()}
+    assert rows["a-big"] == rows["a-stream"] == ("too_large", "over DOWNLOAD_MAXSIZE (10485760 bytes)")
+    assert rows["a1"] == ("new", None)
