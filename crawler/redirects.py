@@ -69,7 +69,8 @@ class StrictRedirectMiddleware(_StrictRedirects, RedirectMiddleware):
     def process_response(self, request: Request, response: Response) -> Request | Response:
         result = super().process_response(request, response)
         location = response.headers.get("Location")
-        if result is response and response.status in _REDIRECT_STATUSES and location and not request.meta.get("dont_redirect"):
+        is_unfollowed = result is response and not request.meta.get("dont_redirect")
+        if is_unfollowed and response.status in _REDIRECT_STATUSES and location:
             target = urljoin(request.url, safe_url_string(location))
             if urlsplit(target).scheme not in ("http", "https"):
                 linked = [*request.meta.get("redirect_urls", []), request.url][0]

@@ -46,6 +46,7 @@ class Town:
     busy: HostileServer  # 429 + Retry-After (H3)
     downtown: HostileServer  # down on night 2 (H21)
     relaunch: HostileServer  # 404 everywhere on night 2 (H21)
+    flaky: HostileServer  # two of three articles answer 500 (H21)
     traps: HostileServer  # T1-T4, T8
     maps: HostileServer  # T5-T7
     tls: HostileServer  # a self-signed certificate (H20)
@@ -65,10 +66,12 @@ class Town:
                                 "listing_patterns": ["^/news/$"], "article_patterns": ["^/news/a\\d+$"]}
         tls = {**plain(self.tls), "start_urls": [f"https://{self.tls.netloc}/news/"]}
         return {"town": town, "slow": plain(self.slow), "busy": plain(self.busy), "downtown": plain(self.downtown),
-                "relaunch": plain(self.relaunch), "tls": tls, **trap_sources(self.traps, self.maps)}
+                "relaunch": plain(self.relaunch), "flaky": plain(self.flaky), "tls": tls,
+                **trap_sources(self.traps, self.maps)}
 
     def allowed_private(self) -> list[str]:
-        servers = [self.site, self.slow, self.busy, self.downtown, self.relaunch, self.traps, self.maps, self.tls]
+        servers = [self.site, self.slow, self.busy, self.downtown, self.relaunch, self.flaky, self.traps, self.maps,
+                   self.tls]
         return [server.netloc for server in servers] + [f"127.0.0.1:{self.closed_port}"]
 
     def crawl(self, night: int, **settings: Any) -> CrawlResult:
@@ -173,7 +176,7 @@ def town(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Town]:
         secret, other = start(HostileServer("127.0.0.2").bound(site.port)), start(HostileServer())
         for server in (secret, other):
             server.routes["/secret"] = article("Geheim")
-        servers = {name: start(HostileServer()) for name in ("slow", "busy", "relaunch", "traps", "maps", "tls")}
+        servers = {name: start(HostileServer()) for name in ("slow", "busy", "relaunch", "flaky", "traps", "maps", "tls")}
         downtown = HostileServer().__enter__()  # stopped before night 2
         stack.callback(lambda: downtown.server.server_close())
         servers["tls"].server.socket = self_signed(tmp_path).wrap_socket(servers["tls"].server.socket, server_side=True)
@@ -186,10 +189,13 @@ def town(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Town]:
 @pytest.fixture(scope="session")
 def night1(town: Town) -> CrawlResult:
     serve_town(town.site, town.endpoints, 1)
-    for server, count in ((town.slow, 2), (town.busy, 3), (town.downtown, 2), (town.relaunch, 2), (town.tls, 1)):
+    for server, count in ((town.slow, 2), (town.busy, 3), (town.downtown, 2), (town.relaunch, 2), (town.flaky, 3),
+                          (town.tls, 1)):
         serve_plain(server, count)
     town.slow.status("/news/a1", 503, times=1, headers={"Retry-After": "2"})
     town.busy.status("/news/", 429, times=1, headers={"Retry-After": "2"})
+    for n in (1, 2):
+        town.flaky.status(f"/news/a{n}", 500)
     serve_traps(town.traps)
     serve_maps(town.maps)
     return town.crawl(1)

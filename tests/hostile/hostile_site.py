@@ -11,7 +11,6 @@ down, traps) live on hosts of their own, so they slow nothing else.
 from __future__ import annotations
 
 import codecs
-import gzip
 import re
 from dataclasses import dataclass
 
@@ -191,7 +190,8 @@ def town_endpoints(site: HostileServer, secret: HostileServer, other: HostileSer
                  "new", None, 200, versions=1, text="Wasser für Ntoro"),
         Endpoint("H19", "h19-refused", "a_host_refusing_connections_is_down_for_the_night_and_stores_nothing",
                  Reply(302, b"", {"Location": f"http://127.0.0.1:{closed_port}/news/a"}), "robots",
-                 "robots.txt could not be fetched (DownloadConnectionRefusedError)", row_url=f"http://127.0.0.1:{closed_port}/news/a"),
+                 "robots.txt could not be fetched (DownloadConnectionRefusedError)",
+                 row_url=f"http://127.0.0.1:{closed_port}/news/a"),
         Endpoint("H19", "h19-nxdomain", "a_host_name_that_does_not_resolve_is_down_for_the_night_and_stores_nothing",
                  Reply(302, b"", {"Location": f"http://nxdomain.test:{port}/news/a"}), "robots",
                  "robots.txt could not be fetched (CannotResolveHostError)", row_url=f"http://nxdomain.test:{port}/news/a"),
@@ -207,7 +207,8 @@ def town_endpoints(site: HostileServer, secret: HostileServer, other: HostileSer
                  text="Müllentsorgung"),
         Endpoint("C5", "c5-cp1252-meta", "windows_1252_with_meta_charset_keeps_quotes_dashes_and_euro",
                  html(page("Anführung", UMLAUT_TEXT, "<meta charset='windows-1252'>").encode("cp1252"), "text/html"),
-                 "new", None, 200, 1, text="„Wir lernen voneinander“, sagte die Bürgermeisterin – der Fonds umfasst 5.000 €"),
+                 "new", None, 200, 1,
+                 text="„Wir lernen voneinander“, sagte die Bürgermeisterin – der Fonds umfasst 5.000 €"),
         Endpoint("C6", "c6-latin1", "latin1_without_any_declaration_keeps_umlauts",
                  html(page("Grüße", UMLAUT_TEXT.replace("€", "Euro").replace("„", '"').replace("“", '"')
                            .replace("–", "-")).encode("latin-1"), "text/html"),
@@ -230,7 +231,8 @@ def town_endpoints(site: HostileServer, secret: HostileServer, other: HostileSer
                  "too_large", "^\\d+ bytes", 200),
         Endpoint("C14", "c14-colspan", "huge_colspan_and_rowspan_are_extracted", html(COLSPAN), "new", None, 200, 1,
                  text="Klimapartnerschaft"),
-        Endpoint("C16", "c16-cookie-wall", "a_cookie_wall_is_no_article", html(COOKIE_WALL), "no_article", "extractor found no article", 200),
+        Endpoint("C16", "c16-cookie-wall", "a_cookie_wall_is_no_article", html(COOKIE_WALL), "no_article",
+                 "extractor found no article", 200),
         Endpoint("C17", "c17-same", "an_article_linked_with_trackers_and_session_ids_is_fetched_once",
                  article("Eine Meldung, viele Adressen"), "new", None, 200, 1),
         Endpoint("C18", "c18-mixed", "a_text_of_two_languages_gets_a_confident_language_or_unknown",
@@ -272,7 +274,3 @@ def town_endpoints(site: HostileServer, secret: HostileServer, other: HostileSer
 C17_LINKS = ["/news/c17-same?utm_source=newsletter&utm_medium=mail", "/news/c17-same?fbclid=IwAR0x",
              "/news/c17-same?PHPSESSID=0123456789abcdef", "/news/c17-same;jsessionid=ABCDEF0123",
              "/news/c17-same#kommentare"]
-
-
-def gzip_xml(text: str) -> bytes:
-    return gzip.compress(text.encode())

@@ -11,14 +11,12 @@ import socket
 import struct
 import time
 import zlib
-from collections.abc import Callable
 from functools import cache
 from http.server import BaseHTTPRequestHandler
 
 import brotli
 from hostile_server import Reply
 
-Send = Callable[[BaseHTTPRequestHandler], None]
 HTML = "text/html; charset=utf-8"
 
 

@@ -27,7 +27,8 @@ def urlset(*urls: str) -> str:
 
 def sitemap_index(*urls: str) -> str:
     entries = "".join(f"<sitemap><loc>{url}</loc></sitemap>" for url in urls)
-    return f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</sitemapindex>'
+    return (f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"{entries}</sitemapindex>")
 
 
 def trap_sources(traps: HostileServer, maps: HostileServer) -> dict[str, dict[str, Any]]:
@@ -61,7 +62,8 @@ def serve_traps(site: HostileServer) -> None:
     site.article("/liste-meldung/2")
     # T3: a fresh session id in every link, to the listing and to the one article
     site.page("/sitzung/", links=[f"/sitzung/;jsessionid=S{n}" for n in range(5)] + [f"/sitzung/?sid={n}" for n in range(5)]
-              + [f"/sitzung/a1;jsessionid=S{n}" for n in range(5)] + [f"/sitzung/a1?sid={n}&PHPSESSID=x{n}" for n in range(5)])
+              + [f"/sitzung/a1;jsessionid=S{n}" for n in range(5)]
+              + [f"/sitzung/a1?sid={n}&PHPSESSID=x{n}" for n in range(5)])
     site.article("/sitzung/a1")
     # T4: a relative link that grows the path on every page (/pfad/a/, /pfad/a/a/, …)
     for depth in range(0, 30):
