@@ -37,6 +37,7 @@ ELSEWHERE = {
     "H21": [f"{HOSTS}::test_h21_a_site_down_or_relaunched_fails_its_source_and_tombstones_nothing",
             f"{HOSTS}::test_h21_a_site_where_most_article_fetches_fail_fails_its_source_and_a_minority_does_not"],
     "C1": ["test_not_html.py::test_binary_bodies_are_not_html_store_nothing_and_a_known_article_keeps_its_version"],
+    "C3": [f"{HOSTS}::test_c3_a_page_served_as_octet_stream_is_read_but_logged_and_counted"],
     "C13": [f"{HOSTS}::test_c13_a_page_slower_to_extract_than_the_timeout_is_an_extract_timeout"],
     "C15": ["test_volatile.py::"],
     "C17": [f"{HOSTS}::test_c17_one_article_linked_with_trackers_and_session_ids_is_fetched_once",

@@ -137,6 +137,11 @@ def test_t8_a_page_of_a_thousand_links_is_cut_to_the_link_cap(town, night1):
     assert night1.stat("crawler/discovery/stopped/too_many_links/links") == 1
 
 
+def test_c3_a_page_served_as_octet_stream_is_read_but_logged_and_counted(town, night1):
+    assert f"{town.site.origin}/news/c3-octet: a text page served as application/octet-stream" in night1.log
+    assert night1.stat("crawler/extract/octet_stream_page") == 1
+
+
 def test_c17_one_article_linked_with_trackers_and_session_ids_is_fetched_once(town, night1):
     assert paths(town, town.site, "/news/c17") == ["/news/c17-same"]
     assert len(town.sql("SELECT id FROM articles WHERE url LIKE '%c17%'")) == 1
