@@ -23,9 +23,8 @@ import pytest
 from hostile_server import CrawlResult, Hit, HostileServer, crawl_sources, write_sources
 from hostile_site import C17_LINKS, DOWNLOAD_TIMEOUT, Endpoint, article, town_endpoints
 from scripted_dns import SCRIPT_ENV
-from traps import serve_maps, serve_traps, trap_sources
+from traps import MAX_LINKS, serve_maps, serve_traps, trap_sources
 
-MAX_LINKS = 40  # CRAWLER_DISCOVERY_MAX_LINKS of both crawls: T8 and T5 show the cap
 SETTINGS: dict[str, Any] = {
     "DOWNLOAD_TIMEOUT": DOWNLOAD_TIMEOUT,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8,

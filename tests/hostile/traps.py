@@ -10,6 +10,7 @@ from typing import Any
 from hostile_server import HostileServer
 from misbehaviours import gzip_bomb
 
+MAX_LINKS = 40  # CRAWLER_DISCOVERY_MAX_LINKS of both crawls: T8 and T5 show the cap
 CALENDAR_BUDGET = 12
 PAGES_DEPTH = 5
 MANY_LINKS = 1000
