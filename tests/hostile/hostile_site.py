@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from hostile_server import ARTICLE_TEXT, HostileServer, Reply
 from misbehaviours import (HTML, brotli_bomb, drip, endless_chunked, gzip_bomb, head, raw, reset_mid_body,
@@ -274,3 +275,9 @@ def town_endpoints(site: HostileServer, secret: HostileServer, other: HostileSer
 C17_LINKS = ["/news/c17-same?utm_source=newsletter&utm_medium=mail", "/news/c17-same?fbclid=IwAR0x",
              "/news/c17-same?PHPSESSID=0123456789abcdef", "/news/c17-same;jsessionid=ABCDEF0123",
              "/news/c17-same#kommentare"]
+
+
+def endpoint_table() -> list[Endpoint]:
+    """The endpoints with placeholder servers: rows, paths and expectations, for test ids and the index."""
+    nowhere = SimpleNamespace(port=0, origin="http://127.0.0.1:0", routes={})
+    return town_endpoints(nowhere, nowhere, nowhere, 0)  # type: ignore[arg-type]

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from test_hostile_endpoints import ENDPOINTS
+from hostile_site import endpoint_table
 
 TESTS = Path(__file__).parent.parent
-HOSTS = "hostile/test_hostile_hosts.py"
+HOSTS = "hostile/test_hostile_town.py"
+ENDPOINTS = endpoint_table()
 ROWS = [f"H{n}" for n in range(1, 22)] + [f"C{n}" for n in range(1, 19)] + [f"T{n}" for n in range(1, 9)]
 # the S rows about a crawl against a server (the rest are storage and scheduler rows)
 CRAWL_S_ROWS = ["S2", "S3", "S14"]

@@ -1,5 +1,11 @@
-"""What a whole host does to the crawl: retries, Retry-After, forbidden targets, a site down,
-TLS, traps and volume (reliability.md §3.1, §3.3), on the same two crawls as the endpoints."""
+"""The hostile town (reliability.md §3), crawled twice: one test per endpoint, then per host.
+
+The endpoint table is `hostile_site.town_endpoints`: each endpoint names its catalogue row. A
+first-night endpoint must leave exactly one `fetches` row with its outcome and no version unless
+it is a page worth storing; a known article misbehaving on night 2 must keep its night-1 version.
+The host tests cover what a whole host does to the crawl: retries, Retry-After, forbidden
+targets, a site down, TLS, traps and volume.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,57 @@ import json
 
 import pytest
 from hostile_server import HostileServer, crawl_sources, write_sources
-from hostile_site import DOWNLOAD_TIMEOUT, html, paragraphs
+from hostile_site import DOWNLOAD_TIMEOUT, Endpoint, endpoint_table, html, paragraphs
+# the fixtures, imported into this module only, so each crawl runs once
+from hostile_town import night1, night2, town  # noqa: F401
 from traps import CALENDAR_BUDGET, MAX_LINKS, PAGES_DEPTH, SITEMAP_CHILDREN
+
+ENDPOINTS = endpoint_table()  # for the ids; the served ones, with their ports, come from `town`
+
+
+def params(endpoints: list[Endpoint]) -> list:
+    return [pytest.param(e.path, id=f"{e.row}-{e.behaviour}",
+                         marks=[pytest.mark.xfail(strict=True, reason=e.missing)] if e.missing else [])
+            for e in endpoints]
+
+
+def served(town, path: str) -> tuple[Endpoint, str]:
+    endpoint = next(e for e in town.endpoints if e.path == path)
+    return endpoint, endpoint.row_url or f"{town.site.origin}/news/{path}"
+
+
+@pytest.mark.parametrize("path", params([e for e in ENDPOINTS if e.night == 1]))
+def test_first_fetch_of_a_hostile_endpoint(path, town, night1, night2):
+    endpoint, url = served(town, path)
+    rows = town.rows(1, url)
+    assert len(rows) == 1, rows  # every scheduled URL ends in exactly one outcome
+    row = rows[0]
+    assert (row["outcome"], row["http_status"]) == (endpoint.outcome, endpoint.status), row
+    assert endpoint.detail_matches(row["detail"]), row["detail"]
+    versions = town.versions(url)
+    assert len(versions) == endpoint.versions
+    for version in versions:
+        assert version["run_id"] == 1 and version["text"].strip()
+        assert "Ã" not in version["text"] and "â€" not in version["text"]  # no mojibake (C4–C7)
+    if endpoint.text:
+        assert endpoint.text in versions[-1]["text"]
+
+
+@pytest.mark.parametrize("path", params([e for e in ENDPOINTS if e.night == 2]))
+def test_known_article_misbehaving_on_the_second_night_keeps_its_version(path, town, night1, night2):
+    endpoint, url = served(town, path)
+    assert [row["outcome"] for row in town.rows(1, url)] == ["new"]
+    rows = town.rows(2, url)
+    assert len(rows) == 1, rows
+    row = rows[0]
+    assert (row["outcome"], row["http_status"]) == (endpoint.outcome, endpoint.status), row
+    assert endpoint.detail_matches(row["detail"]), row["detail"]
+    versions = town.versions(url)
+    assert [(v["version"], v["run_id"]) for v in versions] == [(1, 1)]  # nothing new, nothing empty
+    assert len(versions[0]["text"]) > 200
+    assert town.article_row(url)["current_version"] == 1
+
+# --- whole hosts ----------------------------------------------------------------------------
 
 
 def paths(town, server: HostileServer, prefix: str) -> list[str]:

@@ -1,5 +1,8 @@
 """The hostile town, served on 127.0.0.x and crawled twice for the whole suite (two crawls in all).
 
+Its fixtures are imported by test_hostile_town.py alone: a conftest.py here would take the
+module name `conftest` from tests/conftest.py, and a fixture imported into two modules runs twice.
+
 Every server listens on a loopback address; the "forbidden" ones (127.0.0.2, another port)
 count their hits, which must stay 0. Host names are answered by tests/scripted_dns.py, so no
 real name is ever looked up.
