@@ -24,7 +24,7 @@ from crawler.items import ArticleItem, PageItem
 from crawler.lifeline import die_with_crawl
 from crawler.site_pages import site_key, site_page_kind, site_page_kind_of_html
 from crawler.site_templates import blocks_learned
-from crawler.sniff import NotHtml, sniff_body
+from crawler.sniff import OCTET_STREAM, NotHtml, sniff_body
 from crawler.urls import article_identity
 from storage.templates import read_blocks
 
@@ -82,6 +82,10 @@ class ExtractPipeline:
             return self._skip(item, "no_article", "empty body")
         if (kind := sniff_body(item.body, item.content_type)) is not None:
             return self._not_html(item, kind)
+        if (item.content_type or "").split(";")[0].strip().lower() == OCTET_STREAM:
+            # a text page under a download's type (reliability.md C3): read as a page, but say so
+            self.stats.inc_value("crawler/extract/octet_stream_page")
+            logger.info("%s: a text page served as %s, read as a page", item.url, OCTET_STREAM)
         extract = partial(extract_for_archive, item.body, item.url, content_type=item.content_type,
                           min_chars=self.min_chars, boilerplate=self.boilerplate.get(item.source, frozenset()),
                           with_fingerprint=self.fingerprints, with_page_blocks=self.templates_path is not None)

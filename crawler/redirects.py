@@ -4,16 +4,22 @@ Scrapy drops a redirect back to a URL already requested in its dupefilter, silen
 A→B→A left no outcome row and no log line. And when REDIRECT_MAX_TIMES runs out it raises a bare
 IgnoreRequest for the last hop, so the outcome was filed under the 5th hop's URL. Here both are
 errors of the request that started the chain (`RedirectFailed.linked_url`), detail
-`redirect_loop` or `too_many_redirects`.
+`redirect_loop` or `too_many_redirects`. A redirect to a `file:`, `data:` or any other non-HTTP
+URL, which Scrapy hands on as the 3xx response itself (an `HttpError` of no use to anyone), is
+detail `bad_redirect` (reliability.md H16).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from urllib.parse import urljoin, urlsplit
+
 from scrapy import Request
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from w3lib.url import safe_url_string
 
 from crawler.urls import canonical_url
 
@@ -36,6 +42,13 @@ class TooManyRedirects(RedirectFailed):
     detail = "too_many_redirects"
 
 
+class BadRedirect(RedirectFailed):
+    detail = "bad_redirect"
+
+
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
 class _StrictRedirects:
     max_redirect_times: int
 
@@ -51,7 +64,18 @@ class _StrictRedirects:
 
 
 class StrictRedirectMiddleware(_StrictRedirects, RedirectMiddleware):
-    """Scrapy's RedirectMiddleware with loops and overlong chains as named failures."""
+    """Scrapy's RedirectMiddleware with loops, overlong chains and non-HTTP targets as named failures."""
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        result = super().process_response(request, response)
+        location = response.headers.get("Location")
+        is_unfollowed = result is response and not request.meta.get("dont_redirect")
+        if is_unfollowed and response.status in _REDIRECT_STATUSES and location:
+            target = urljoin(request.url, safe_url_string(location))
+            if urlsplit(target).scheme not in ("http", "https"):
+                linked = [*request.meta.get("redirect_urls", []), request.url][0]
+                raise BadRedirect(f"redirect from {request.url} to a non-HTTP URL: {target[:200]}", linked)
+        return result
 
 
 class StrictMetaRefreshMiddleware(_StrictRedirects, MetaRefreshMiddleware):

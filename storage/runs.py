@@ -141,6 +141,9 @@ def judge_source(row: dict[str, Any], counts: dict[str, int], had_articles: bool
         reasons.append(f"{sum(exceptions.values())} exception(s) raised: {listed}")
     if row["requests"] and not row["responses_ok"]:
         reasons.append(f"every request failed ({row['requests']} requests)")
+    fetched, failed = sum(counts.values()), counts.get("error", 0)
+    if failed * 2 > fetched and row["responses_ok"]:  # reliability.md H21: most of the site is broken tonight
+        reasons.append(f"{failed} of {fetched} article fetches failed")
     yielded = sum(n for outcome, n in counts.items() if outcome in ARTICLE_OUTCOMES)
     if had_articles and not yielded and row["finish_reason"] is not None:
         why = "the source had articles but this run found none"

@@ -19,7 +19,7 @@ import json
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -50,6 +50,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     times: int | None = None  # answer like this this many times, then fall through to `then`
     then: Reply | None = None
+    # writes the whole answer itself, raw (drips, resets, broken headers): status, headers and body are ignored
+    send: Callable[[BaseHTTPRequestHandler], None] | None = None
     delay: float = 0.0  # seconds to wait before answering (a hanging page)
     declared_length: int | None | bool = True  # True: the body's length; None: no Content-Length
 
@@ -156,6 +158,10 @@ def _handler(site: HostileServer) -> type[BaseHTTPRequestHandler]:
             reply = site.answer(self.path)
             if reply.delay:
                 time.sleep(reply.delay)
+            if reply.send is not None:
+                self.close_connection = True
+                reply.send(self)
+                return
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
