@@ -147,15 +147,17 @@ def test_s2_s14_a_second_night_adds_no_version_and_no_callback_ever_raised(town,
 
 # --- traps and volume (§3.3) ------------------------------------------------------------------
 
-def test_t1_an_endless_calendar_stops_at_the_page_budget(town, night1):
-    assert len(set(paths(town, town.traps, "/kalender/"))) < CALENDAR_BUDGET
-    assert night1.stat("crawler/discovery/stopped/page_budget/calendar") >= 1
+def test_t1_an_endless_calendar_stops_where_it_brings_nothing_new(town, night1):
+    # every month links the same one article: two barren months end the walk, long before the budget
+    assert len(set(paths(town, town.traps, "/kalender/"))) <= 5 < CALENDAR_BUDGET
+    assert night1.stat("crawler/discovery/stopped/barren_listings/calendar") >= 1
     assert [row["outcome"] for row in town.rows(1, f"{town.traps.origin}/kalender-meldung/1")] == ["new"]
 
 
-def test_t2_endless_pagination_stops_at_the_depth_limit(town, night1):
-    assert len(set(paths(town, town.traps, "/liste/"))) <= PAGES_DEPTH + 1
-    assert night1.stat("crawler/discovery/stopped/depth_limit/pages") == 1
+def test_t2_endless_pagination_stops_two_pages_after_the_last_new_article(town, night1):
+    # page 1 links both articles; pages 2 and 3 repeat them (barren): page 4 is never asked for
+    assert sorted(set(paths(town, town.traps, "/liste/"))) == ["/liste/?page=1", "/liste/?page=2", "/liste/?page=3"]
+    assert night1.stat("crawler/discovery/stopped/barren_listings/pages") == 1
     for n in (1, 2):
         assert [row["outcome"] for row in town.rows(1, f"{town.traps.origin}/liste-meldung/{n}")] == ["new"]
 
