@@ -78,9 +78,10 @@ _DATE_WORDS = re.compile(r"date|datum|time|zeit|publish|posted|byline|meta|info"
 _TITLE_SEPARATOR = re.compile(r"\s+[-|–—:·»]{1,2}\s+")
 # WHATWG: labels for Latin-1 and ASCII mean windows-1252
 _WHATWG_ALIASES = {"latin_1": "cp1252", "ascii": "cp1252", "iso8859_1": "cp1252"}
-# a windows-1252 decoding of Western European text has few high characters outside this set
+# a windows-1252 decoding of Western European text has few high characters outside this set;
+# soft hyphens (U+00AD) and no-break spaces come in thousands on some CMS pages
 _NOT_WESTERN = re.compile(
-    "[^\x00-\x7fäöüÄÖÜßéèêëáàâçñíìîïóòôúùûÉÈÀÇ€„“”‚‘’–—…«»°§©®·´×÷½¼¾±µ¿¡ªº¹²³£¥¢]"
+    "[^\x00-\x7f\xa0\xadäöüÄÖÜßéèêëáàâçñíìîïóòôúùûÉÈÀÇ€„“”‚‘’–—…«»°§©®·´×÷½¼¾±µ¿¡ªº¹²³£¥¢•™†‰]"
 )
 
 
@@ -101,7 +102,7 @@ class Article:
 
 def extract_article(
     body: bytes,
-    url: str,
+    url: str | None,
     *,
     content_type: str | None = None,
     min_chars: int = 200,
@@ -362,13 +363,13 @@ def _squash(value: str) -> str:
     return " ".join(value.split())
 
 
-def find_canonical_url(tree: HtmlElement, url: str) -> str | None:
+def find_canonical_url(tree: HtmlElement, url: str | None) -> str | None:
     link = tree.find(".//link[@rel='canonical'][@href]")
     if link is None or not link.get("href", "").strip():
         return None
     base = tree.find(".//base[@href]")
-    base_url = urljoin(url, base.get("href", "").strip()) if base is not None else url
-    return urljoin(base_url, link.get("href", "").strip())
+    base_url = urljoin(url or "", base.get("href", "").strip()) if base is not None else url
+    return urljoin(base_url or "", link.get("href", "").strip())
 
 
 def find_printed_date(tree: HtmlElement, text: str) -> tuple[str, str] | None:
@@ -391,7 +392,7 @@ def _find_date_element(tree: HtmlElement) -> tuple[str, str] | None:
 
 
 def find_title(
-    tree: HtmlElement, meta_title: str | None, site_name: str | None, url: str
+    tree: HtmlElement, meta_title: str | None, site_name: str | None, url: str | None
 ) -> str | None:
     """The single <h1> if the page title confirms it, else og:title/<title> minus a site suffix."""
     h1s = [t for t in (_clean_field(h.text_content()) for h in tree.iter("h1")) if t]
@@ -405,12 +406,12 @@ def find_title(
     return h1s[0] if h1s else None
 
 
-def strip_site_suffix(title: str, site_name: str | None, url: str) -> str:
+def strip_site_suffix(title: str, site_name: str | None, url: str | None) -> str:
     """Cut a trailing or leading part naming the site: "Aktuelles - Engagement Global"."""
     parts = _TITLE_SEPARATOR.split(title)
     if len(parts) < 2:
         return title
-    host = re.sub(r"\W", "", url.split("/")[2].lower()) if url.count("/") >= 2 else ""
+    host = re.sub(r"\W", "", url.split("/")[2].lower()) if url and url.count("/") >= 2 else ""
     names = {re.sub(r"\W", "", site_name.lower())} if site_name else set()
     for edge, rest in ((parts[-1], parts[:-1]), (parts[0], parts[1:])):
         key = re.sub(r"\W", "", edge.lower())
