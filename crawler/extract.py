@@ -24,7 +24,7 @@ from trafilatura import bare_extraction
 from trafilatura.metadata import examine_meta, extract_meta_json
 from trafilatura.settings import Document
 
-from crawler.dates import find_dateline, find_declared_date
+from crawler.page_date import read_page_dates
 from crawler.language import detect_language, primary_subtag
 from crawler.sniff import NotHtml, sniff_text, utf16_codec
 from crawler.template import cut_related, is_boilerplate_line
@@ -41,8 +41,6 @@ MAX_DOM_ELEMENTS = 60_000
 # CPU per page 0.96x trafilatura's defaults (1.08x); 800: 0.942 at 0.87x; never comparing 0.938.
 FAST_ENOUGH_CHARS = 2000
 MAX_LINK_SHARE = 0.8  # a link round-up blog post has 0.75, menus and listings above 0.9
-DATELINE_SCAN_LINES = 4
-SHORT_DATE_ELEMENT = 100
 _PARSER = HTMLParser(
     remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False
 )
@@ -74,7 +72,6 @@ CHUNK_MAX_LEVELS = 3
 
 _OUTSIDE_TAGS = frozenset({"nav", "aside", "footer", "header", "form", "li"})
 _OUTSIDE_WORDS = re.compile(r"comment|sidebar|related|teaser|footer|promo", re.IGNORECASE)
-_DATE_WORDS = re.compile(r"date|datum|time|zeit|publish|posted|byline|meta|info", re.IGNORECASE)
 _TITLE_SEPARATOR = re.compile(r"\s+[-|–—:·»]{1,2}\s+")
 # WHATWG: labels for Latin-1 and ASCII mean windows-1252
 _WHATWG_ALIASES = {"latin_1": "cp1252", "ascii": "cp1252", "iso8859_1": "cp1252"}
@@ -124,7 +121,7 @@ def extract_article(
     meta = read_metadata(tree)
     title = find_title(tree, meta.title, meta.sitename, url)
     canonical_url = find_canonical_url(tree, url)
-    declared_date = find_declared_date(tree)
+    page_dates = read_page_dates(tree)
     declared = primary_subtag(
         tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
     )
@@ -134,7 +131,7 @@ def extract_article(
     if len(text) < min_chars or link_share(tree, text) > MAX_LINK_SHARE:
         return None
     language, probability = detect_language(text, declared)
-    published = declared_date or find_printed_date(tree, text)
+    published = page_dates.choose(text)
     author = meta.author if meta.author and " " in meta.author.strip() else None
     return Article(
         url=url,
@@ -370,25 +367,6 @@ def find_canonical_url(tree: HtmlElement, url: str | None) -> str | None:
     base = tree.find(".//base[@href]")
     base_url = urljoin(url or "", base.get("href", "").strip()) if base is not None else url
     return urljoin(base_url or "", link.get("href", "").strip())
-
-
-def find_printed_date(tree: HtmlElement, text: str) -> tuple[str, str] | None:
-    """(as printed, ISO date) from a dateline opening the text, or from a short date element."""
-    head = text.split("\n", DATELINE_SCAN_LINES)[:DATELINE_SCAN_LINES]
-    return find_dateline(head) or _find_date_element(tree)
-
-
-def _find_date_element(tree: HtmlElement) -> tuple[str, str] | None:
-    """A dateline in a short element whose class or id marks a date ("date", "datum", "meta")."""
-    body = tree.find("body")
-    for elem in body.iter() if body is not None else ():
-        marks = f"{elem.get('class', '')} {elem.get('id', '')} {elem.get('itemprop', '')}"
-        if len(marks) > 2 and _DATE_WORDS.search(marks):
-            value = _squash(elem.text_content())
-            found = find_dateline([value]) if 0 < len(value) <= SHORT_DATE_ELEMENT else None
-            if found:
-                return found
-    return None
 
 
 def find_title(

@@ -1,0 +1,185 @@
+"""Which of a page's dates is the article's own publication date.
+
+A page carries many dates: the article's, its related-article teasers', embedded tweets',
+comments', the site header's "today", an update label. The choice, strongest first:
+
+1. a labelled field ("Veröffentlicht am", "Datum:", "Pressemitteilung vom") in a short element;
+2. the article's structured date: article:published_time, JSON-LD datePublished,
+   itemprop=datePublished (even inside an <aside>);
+3. a dateline opening the text, a <time> or a short date element of the article;
+4. generic page metadata (<meta name="date">, dcterms.date): a CMS fills it with the last edit,
+   so it only decides when the page prints no date;
+5. an update label ("Stand: 12.11.2021") when it is the page's only date of its own.
+
+Dates in page furniture and foreign blocks (nav, footer, aside, related posts, teasers,
+comments, embedded tweets or Instagram posts) never count, except an explicit datePublished.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lxml.html import HtmlElement
+
+from crawler.dates import _DATE, LABEL, find_dateline, parse_date
+
+_STRUCTURED_META = (
+    "article:published_time", "og:published_time", "og:article:published_time",
+    "datepublished", "dcterms.issued", "dc.date.issued",
+)  # fmt: skip
+_GENERIC_META = (
+    "dcterms.date", "dcterms.created", "dc.date", "dc.date.created", "date", "pubdate",
+    "publishdate", "publish-date", "publication_date", "sailthru.date", "parsely-pub-date",
+    "cxenseparse:recs:publishtime",
+)  # fmt: skip
+_JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
+_FURNITURE_TAGS = frozenset({"nav", "footer", "aside", "blockquote"})
+_FOREIGN_BLOCK = re.compile(
+    r"related|teaser|comment|sidebar|widget|recent|tweet|twitter|instagram|embed|social|share"
+    r"|newsticker|mega-?menu",
+    re.IGNORECASE,
+)
+_TAXONOMY = re.compile(r"(?:tag|category|categories|post|format|has|single|type)[-_]", re.I)
+_DATE_MARKS = re.compile(r"date|datum|time|zeit|publish|posted|byline|meta|info", re.IGNORECASE)
+_LABELLED = re.compile(rf"^\W{{0,3}}{LABEL}\s*:?\s*", re.IGNORECASE)
+_STAND = re.compile(r"^\W{0,3}(?:Stand|Zuletzt aktualisiert|Aktualisiert)(?:\s+am)?\s*:?\s*", re.I)
+DATELINE_SCAN_LINES = 4
+SHORT_ELEMENT = 100
+Found = tuple[str, str]  # (as printed or declared, ISO date)
+
+
+@dataclass(frozen=True)
+class PageDates:
+    """The page's date candidates, read before extraction drops head, nav and aside."""
+
+    labelled: Found | None
+    structured: Found | None
+    time: Found | None
+    element: Found | None
+    generic: Found | None
+    update: Found | None
+
+    def choose(self, text: str) -> Found | None:
+        """The publication date, given the extracted main text (whose first lines may be a dateline)."""
+        head = text.split("\n", DATELINE_SCAN_LINES)[:DATELINE_SCAN_LINES]
+        return (
+            self.labelled
+            or self.structured
+            or find_dateline(head)
+            or self.time
+            or self.element
+            or self.generic
+            or self.update
+        )
+
+
+def read_page_dates(tree: HtmlElement) -> PageDates:
+    short = list(_short_elements(tree))
+    return PageDates(
+        labelled=_labelled(short, _LABELLED),
+        structured=_structured(tree),
+        time=_time_element(tree),
+        element=_date_element(short),
+        generic=_meta(tree, _GENERIC_META),
+        update=_labelled(short, _STAND),
+    )
+
+
+def is_foreign(elem: HtmlElement) -> bool:
+    """Inside page furniture or a block about something else (related, comment, embed)."""
+    for node in (elem, *elem.iterancestors()):
+        if node.tag in ("body", "html"):
+            return False
+        if node.tag in _FURNITURE_TAGS or node.tag == "header" and _is_site_header(node):
+            return True
+        # WordPress lists a post's tags and categories as classes: "tag-twitter", "category-social"
+        marks = [m for m in f"{node.get('class', '')} {node.get('id', '')}".split()
+                 if not _TAXONOMY.match(m)]  # fmt: skip
+        if marks and _FOREIGN_BLOCK.search(" ".join(marks)):
+            return True
+    return False
+
+
+def _is_site_header(header: HtmlElement) -> bool:
+    return not any(a.tag in ("article", "main") for a in header.iterancestors())
+
+
+def _short_elements(tree: HtmlElement):
+    """(element, its text) for short elements of the body outside furniture and foreign blocks."""
+    body = tree.find("body")
+    for elem in body.iter() if body is not None else ():
+        if not isinstance(elem.tag, str) or elem.tag in ("script", "style"):
+            continue
+        value = " ".join(elem.text_content().split())
+        if 0 < len(value) <= SHORT_ELEMENT and _DATE.search(value) and not is_foreign(elem):
+            yield elem, value
+
+
+def _labelled(short: list, label: re.Pattern[str]) -> Found | None:
+    for _, value in short:
+        lead = label.match(value)
+        parsed = parse_date(value[lead.end() :]) if lead else None
+        if parsed and value[lead.end() :].find(parsed[0]) <= 25:  # the label's own date
+            return parsed
+    return None
+
+
+def _structured(tree: HtmlElement) -> Found | None:
+    found = _meta(tree, _STRUCTURED_META[:3])
+    if found:
+        return found
+    for script in tree.iterfind('.//script[@type="application/ld+json"]'):
+        match = _JSONLD_DATE.search(script.text or "")
+        parsed = parse_date(match.group(1)) if match else None
+        if parsed:
+            return match.group(1), parsed[1]
+    for elem in tree.iterfind(".//*[@itemprop='datePublished']"):
+        value = elem.get("datetime") or elem.get("content") or elem.text_content()
+        parsed = parse_date(value.strip()) if value else None
+        if parsed and not _in_comment_or_embed(elem):
+            return value.strip(), parsed[1]
+    return _meta(tree, _STRUCTURED_META[3:])
+
+
+def _in_comment_or_embed(elem: HtmlElement) -> bool:
+    return any(
+        a.tag == "blockquote" or re.search(r"comment|tweet|instagram", a.get("class", ""), re.I)
+        for a in elem.iterancestors()
+    )
+
+
+def _meta(tree: HtmlElement, names: tuple[str, ...]) -> Found | None:
+    best: tuple[int, str, str] | None = None
+    for meta in tree.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        content = (meta.get("content") or "").strip()
+        if key.strip() not in names or not content:
+            continue
+        rank = names.index(key.strip())
+        parsed = parse_date(content)
+        if parsed and (best is None or rank < best[0]):
+            best = (rank, content, parsed[1])
+    return (best[1], best[2]) if best else None
+
+
+def _time_element(tree: HtmlElement) -> Found | None:
+    for elem in tree.iter("time"):
+        if is_foreign(elem):
+            continue  # a teaser's, a comment's, an embedded post's, the site header's date
+        for value in (elem.get("datetime"), elem.text_content()):
+            parsed = value and parse_date(value.strip())
+            if parsed:
+                return value.strip(), parsed[1]
+    return None
+
+
+def _date_element(short: list) -> Found | None:
+    """A dateline in a short element whose class or id marks a date ("date", "datum", "meta")."""
+    for elem, value in short:
+        marks = f"{elem.get('class', '')} {elem.get('id', '')} {elem.get('itemprop', '')}"
+        if len(marks) > 2 and _DATE_MARKS.search(marks):
+            found = find_dateline([value])
+            if found:
+                return found
+    return None
