@@ -53,12 +53,13 @@ LABEL = (
 # "vom"/"am" ("Sendung vom"), a weekday; not a sentence ("In seinem Beitrag vom 5. Januar 2015")
 _DATELINE_LEAD = re.compile(
     r"^(?:[^|·•–,]{0,40}[|·•–]\s*)?(?:[A-ZÄÖÜ][\w./ -]{0,40},\s*)?"
-    rf"(?:(?:{LABEL}|[A-ZÄÖÜ]\w+\s+(?:vom|von|am))\b:?\s*)?(?:{_WEEKDAY})?$",
+    rf"(?:(?:{LABEL}|[A-ZÄÖÜ]\w+\s+(?:vom|von|am))\b:?\s*)?(?:{_WEEKDAY})?[(\[]?$",
     re.IGNORECASE,
 )
 # a short line may hold a date after other words, unless a preposition makes it a sentence's
 _SENTENCE_DATE = re.compile(
-    rf"\b(?:am|vom|von|seit|bis|ab|zum|zur|bei|nach|den|dem|im|ist|war|on|since|until|by)\s*(?:{_WEEKDAY})?$"
+    rf"\b(?:am|vom|von|seit|bis|ab|zum|zur|bei|nach|den|dem|im|ist|war|on|since|until|by)\s*(?:{_WEEKDAY})?$",
+    re.IGNORECASE,
 )
 # edit notes and update labels: a later date they carry is no publication date
 _NOT_PUBLICATION = re.compile(

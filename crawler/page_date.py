@@ -41,10 +41,13 @@ _FOREIGN_BLOCK = re.compile(
     re.IGNORECASE,
 )
 _TAXONOMY = re.compile(r"(?:tag|category|categories|post|format|has|single|type)[-_]", re.I)
+# WordPress marks the update's timestamp "updated"; one marked "published updated" is both
+_UPDATED = re.compile(r"^(?!.*publish).*(?:updated|modified|changed)", re.IGNORECASE)
 _DATE_MARKS = re.compile(r"date|datum|time|zeit|publish|posted|byline|meta|info", re.IGNORECASE)
 _LABELLED = re.compile(rf"^\W{{0,3}}{LABEL}\s*:?\s*", re.IGNORECASE)
 _STAND = re.compile(r"^\W{0,3}(?:Stand|Zuletzt aktualisiert|Aktualisiert)(?:\s+am)?\s*:?\s*", re.I)
 DATELINE_SCAN_LINES = 4
+TITLE_BEFORE, TITLE_AFTER = 10, 25  # elements, in document order, around an <h1>
 SHORT_ELEMENT = 100
 Found = tuple[str, str]  # (as printed or declared, ISO date)
 
@@ -56,6 +59,7 @@ class PageDates:
     labelled: Found | None
     structured: Found | None
     time: Found | None
+    near_title: Found | None
     element: Found | None
     generic: Found | None
     update: Found | None
@@ -68,6 +72,7 @@ class PageDates:
             or self.structured
             or find_dateline(head)
             or self.time
+            or self.near_title
             or self.element
             or self.generic
             or self.update
@@ -75,49 +80,80 @@ class PageDates:
 
 
 def read_page_dates(tree: HtmlElement) -> PageDates:
-    short = list(_short_elements(tree))
+    # a block holding the title is the article's, whatever its class says ("socialSharing")
+    title_blocks = frozenset(a for h1 in tree.iter("h1") for a in h1.iterancestors())
+    short = list(_short_elements(tree, title_blocks))
     return PageDates(
         labelled=_labelled(short, _LABELLED),
         structured=_structured(tree),
-        time=_time_element(tree),
+        time=_time_element(tree, title_blocks),
+        near_title=_near_title(tree, short),
         element=_date_element(short),
         generic=_meta(tree, _GENERIC_META),
         update=_labelled(short, _STAND),
     )
 
 
-def is_foreign(elem: HtmlElement) -> bool:
+def is_foreign(elem: HtmlElement, title_blocks: frozenset[HtmlElement] = frozenset()) -> bool:
     """Inside page furniture or a block about something else (related, comment, embed)."""
     for node in (elem, *elem.iterancestors()):
-        if node.tag in ("body", "html"):
+        if node.tag in ("body", "html") or node in title_blocks:
             return False
         if node.tag in _FURNITURE_TAGS or node.tag == "header" and _is_site_header(node):
             return True
         # WordPress lists a post's tags and categories as classes: "tag-twitter", "category-social"
         marks = [m for m in f"{node.get('class', '')} {node.get('id', '')}".split()
                  if not _TAXONOMY.match(m)]  # fmt: skip
-        if marks and _FOREIGN_BLOCK.search(" ".join(marks)):
+        found = _FOREIGN_BLOCK.search(" ".join(marks)) if marks else None
+        if found and (found.group(0).lower() != "teaser" or _is_repeated(node)):
             return True
     return False
+
+
+def _is_repeated(node: HtmlElement) -> bool:
+    """One of several siblings alike, a link, a list item or a short block with a link: a teaser of
+    another page, not the page's own lead ("l-detail-page__teaser-text")."""
+    if any(a.tag in ("a", "li") for a in node.iterancestors()) or node.tag in ("a", "li"):
+        return True
+    if node.find(".//a") is not None and len(" ".join(node.text_content().split())) <= 2 * SHORT_ELEMENT:
+        return True
+    parent = node.getparent()
+    twins = parent.findall(node.tag) if parent is not None else []
+    return sum(t.get("class") == node.get("class") for t in twins) > 1
 
 
 def _is_site_header(header: HtmlElement) -> bool:
     return not any(a.tag in ("article", "main") for a in header.iterancestors())
 
 
-def _short_elements(tree: HtmlElement):
-    """(element, its text) for short elements of the body outside furniture and foreign blocks."""
+def _short_elements(tree: HtmlElement, title_blocks: frozenset[HtmlElement]):
+    """(element, its text) for elements of the body outside furniture and foreign blocks whose
+    first SHORT_ELEMENT characters hold a date; the text is cut there, and an update's hidden
+    timestamp ("<span class=updated>") is left out."""
     body = tree.find("body")
-    for elem in body.iter() if body is not None else ():
+    for position, elem in enumerate(body.iter() if body is not None else ()):
         if not isinstance(elem.tag, str) or elem.tag in ("script", "style"):
             continue
-        value = " ".join(elem.text_content().split())
-        if 0 < len(value) <= SHORT_ELEMENT and _DATE.search(value) and not is_foreign(elem):
-            yield elem, value
+        if _UPDATED.search(elem.get("class", "")):
+            continue
+        value = " ".join(_text_without_updates(elem).split())
+        if value and _DATE.search(value[:SHORT_ELEMENT]) and not is_foreign(elem, title_blocks):
+            yield elem, value[: SHORT_ELEMENT + 1], position
+
+
+def _text_without_updates(elem: HtmlElement) -> str:
+    if not any(_UPDATED.search(e.get("class", "")) for e in elem.iterdescendants()):
+        return elem.text_content()
+    parts = [elem.text or ""]
+    for child in elem:
+        if isinstance(child.tag, str) and not _UPDATED.search(child.get("class", "")):
+            parts.append(_text_without_updates(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def _labelled(short: list, label: re.Pattern[str]) -> Found | None:
-    for _, value in short:
+    for _, value, _ in short:
         lead = label.match(value)
         parsed = parse_date(value[lead.end() :]) if lead else None
         if parsed and value[lead.end() :].find(parsed[0]) <= 25:  # the label's own date
@@ -163,10 +199,10 @@ def _meta(tree: HtmlElement, names: tuple[str, ...]) -> Found | None:
     return (best[1], best[2]) if best else None
 
 
-def _time_element(tree: HtmlElement) -> Found | None:
+def _time_element(tree: HtmlElement, title_blocks: frozenset[HtmlElement]) -> Found | None:
     for elem in tree.iter("time"):
-        if is_foreign(elem):
-            continue  # a teaser's, a comment's, an embedded post's, the site header's date
+        if is_foreign(elem, title_blocks) or _UPDATED.search(f"{elem.get('class', '')} {elem.get('itemprop', '')}"):
+            continue  # a teaser's, a comment's, an embedded post's, the site header's, an update's
         for value in (elem.get("datetime"), elem.text_content()):
             parsed = value and parse_date(value.strip())
             if parsed:
@@ -176,9 +212,27 @@ def _time_element(tree: HtmlElement) -> Found | None:
 
 def _date_element(short: list) -> Found | None:
     """A dateline in a short element whose class or id marks a date ("date", "datum", "meta")."""
-    for elem, value in short:
+    for elem, value, _ in short:
+        if len(value) > SHORT_ELEMENT:
+            continue
         marks = f"{elem.get('class', '')} {elem.get('id', '')} {elem.get('itemprop', '')}"
-        if len(marks) > 2 and _DATE_MARKS.search(marks):
+        if len(marks) > 2 and _DATE_MARKS.search(marks) and not _UPDATED.search(marks):
+            found = find_dateline([value])
+            if found:
+                return found
+    return None
+
+
+def _near_title(tree: HtmlElement, short: list) -> Found | None:
+    """A dateline in a short element just around the title: the unclassed <small> or <p> a CMS
+    prints under (or above) the <h1>, before any teaser further down can come."""
+    body = tree.find("body")
+    if body is None:
+        return None
+    titles = [i for i, e in enumerate(body.iter()) if e.tag == "h1"]
+    for elem, value, position in short:
+        is_near = any(-TITLE_BEFORE <= position - t <= TITLE_AFTER for t in titles)
+        if is_near and len(value) <= SHORT_ELEMENT and elem.tag != "h1":
             found = find_dateline([value])
             if found:
                 return found
