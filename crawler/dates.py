@@ -58,7 +58,8 @@ _DATELINE_LEAD = re.compile(
 )
 # a short line may hold a date after other words, unless a preposition makes it a sentence's
 _SENTENCE_DATE = re.compile(
-    rf"\b(?:am|vom|von|seit|bis|ab|zum|zur|bei|nach|den|dem|im|ist|war|on|since|until|by)\s*(?:{_WEEKDAY})?$",
+    r"\b(?:am|vom|von|seit|bis|ab|zum|zur|bei|nach|den|dem|im|ist|war|on|since|until|by)\s*"
+    rf"(?:{_WEEKDAY})?$",
     re.IGNORECASE,
 )
 # edit notes and update labels: a later date they carry is no publication date

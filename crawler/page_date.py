@@ -42,6 +42,8 @@ _FOREIGN_BLOCK = re.compile(
 )
 _TAXONOMY = re.compile(r"(?:tag|category|categories|post|format|has|single|type)[-_]", re.I)
 # WordPress marks the update's timestamp "updated"; one marked "published updated" is both
+# every date shape has a four-digit year or "d.d" / "d/d": a cheap test before the full pattern
+_MAYBE_DATE = re.compile(r"\d(?:\d\d\d|\.\s?\d|/\d)")
 _UPDATED = re.compile(r"^(?!.*publish).*(?:updated|modified|changed)", re.IGNORECASE)
 _DATE_MARKS = re.compile(r"date|datum|time|zeit|publish|posted|byline|meta|info", re.IGNORECASE)
 _LABELLED = re.compile(rf"^\W{{0,3}}{LABEL}\s*:?\s*", re.IGNORECASE)
@@ -65,7 +67,7 @@ class PageDates:
     update: Found | None
 
     def choose(self, text: str) -> Found | None:
-        """The publication date, given the extracted main text (whose first lines may be a dateline)."""
+        """The publication date, given the extracted text (its first lines may hold a dateline)."""
         head = text.split("\n", DATELINE_SCAN_LINES)[:DATELINE_SCAN_LINES]
         return (
             self.labelled
@@ -82,12 +84,12 @@ class PageDates:
 def read_page_dates(tree: HtmlElement) -> PageDates:
     # a block holding the title is the article's, whatever its class says ("socialSharing")
     title_blocks = frozenset(a for h1 in tree.iter("h1") for a in h1.iterancestors())
-    short = list(_short_elements(tree, title_blocks))
+    short = _short_elements(tree, title_blocks)
     return PageDates(
         labelled=_labelled(short, _LABELLED),
         structured=_structured(tree),
         time=_time_element(tree, title_blocks),
-        near_title=_near_title(tree, short),
+        near_title=_near_title(short),
         element=_date_element(short),
         generic=_meta(tree, _GENERIC_META),
         update=_labelled(short, _STAND),
@@ -115,8 +117,8 @@ def _is_repeated(node: HtmlElement) -> bool:
     another page, not the page's own lead ("l-detail-page__teaser-text")."""
     if any(a.tag in ("a", "li") for a in node.iterancestors()) or node.tag in ("a", "li"):
         return True
-    if node.find(".//a") is not None and len(" ".join(node.text_content().split())) <= 2 * SHORT_ELEMENT:
-        return True
+    has_link = node.find(".//a") is not None
+    return has_link and len(" ".join(node.text_content().split())) <= 2 * SHORT_ELEMENT
     parent = node.getparent()
     twins = parent.findall(node.tag) if parent is not None else []
     return sum(t.get("class") == node.get("class") for t in twins) > 1
@@ -126,19 +128,41 @@ def _is_site_header(header: HtmlElement) -> bool:
     return not any(a.tag in ("article", "main") for a in header.iterancestors())
 
 
-def _short_elements(tree: HtmlElement, title_blocks: frozenset[HtmlElement]):
-    """(element, its text) for elements of the body outside furniture and foreign blocks whose
-    first SHORT_ELEMENT characters hold a date; the text is cut there, and an update's hidden
-    timestamp ("<span class=updated>") is left out."""
+def _short_elements(tree: HtmlElement, title_blocks: frozenset[HtmlElement]) -> list:
+    """(element, its text, position) for elements of the body outside furniture and foreign blocks
+    whose first SHORT_ELEMENT characters hold a date, in page order; the text is cut there, and an
+    update's hidden timestamp ("<span class=updated>") is left out.
+
+    Only elements whose own text holds a date, and their ancestors up to the first longer than
+    SHORT_ELEMENT, are read: text_content() of every element would cost a third of an extraction.
+    """
     body = tree.find("body")
-    for position, elem in enumerate(body.iter() if body is not None else ()):
-        if not isinstance(elem.tag, str) or elem.tag in ("script", "style"):
-            continue
-        if _UPDATED.search(elem.get("class", "")):
-            continue
-        value = " ".join(_text_without_updates(elem).split())
-        if value and _DATE.search(value[:SHORT_ELEMENT]) and not is_foreign(elem, title_blocks):
-            yield elem, value[: SHORT_ELEMENT + 1], position
+    if body is None:
+        return []
+    position: dict[HtmlElement, int] = {}
+    candidates: dict[HtmlElement, None] = {}
+    for index, elem in enumerate(body.iter()):
+        position[elem] = index
+        text, tail = elem.text, elem.tail
+        if text and _MAYBE_DATE.search(text) and elem.tag not in ("script", "style"):
+            if _DATE.search(text):
+                candidates[elem] = None
+        if index and tail and _MAYBE_DATE.search(tail) and _DATE.search(tail):
+            candidates[elem.getparent()] = None  # a tail is its parent's text
+    found, seen = [], set()
+    for elem in candidates:
+        node = elem
+        while node is not None and node.tag not in ("body", "html") and node not in seen:
+            seen.add(node)
+            value = " ".join(_text_without_updates(node).split())
+            if _DATE.search(value[:SHORT_ELEMENT]) and not is_foreign(node, title_blocks):
+                found.append((node, value[: SHORT_ELEMENT + 1], position[node]))
+            if len(value) > SHORT_ELEMENT:
+                break
+            node = node.getparent()
+    found.sort(key=lambda item: item[2])
+    titles = [position[h1] for h1 in body.iter("h1")]
+    return [(elem, value, index, titles) for elem, value, index in found]
 
 
 def _text_without_updates(elem: HtmlElement) -> str:
@@ -153,7 +177,9 @@ def _text_without_updates(elem: HtmlElement) -> str:
 
 
 def _labelled(short: list, label: re.Pattern[str]) -> Found | None:
-    for _, value, _ in short:
+    for elem, value, _, _ in short:
+        if label is _LABELLED and _UPDATED.search(elem.get("class", "")):
+            continue
         lead = label.match(value)
         parsed = parse_date(value[lead.end() :]) if lead else None
         if parsed and value[lead.end() :].find(parsed[0]) <= 25:  # the label's own date
@@ -201,7 +227,8 @@ def _meta(tree: HtmlElement, names: tuple[str, ...]) -> Found | None:
 
 def _time_element(tree: HtmlElement, title_blocks: frozenset[HtmlElement]) -> Found | None:
     for elem in tree.iter("time"):
-        if is_foreign(elem, title_blocks) or _UPDATED.search(f"{elem.get('class', '')} {elem.get('itemprop', '')}"):
+        marks = f"{elem.get('class', '')} {elem.get('itemprop', '')}"
+        if is_foreign(elem, title_blocks) or _UPDATED.search(marks):
             continue  # a teaser's, a comment's, an embedded post's, the site header's, an update's
         for value in (elem.get("datetime"), elem.text_content()):
             parsed = value and parse_date(value.strip())
@@ -212,7 +239,7 @@ def _time_element(tree: HtmlElement, title_blocks: frozenset[HtmlElement]) -> Fo
 
 def _date_element(short: list) -> Found | None:
     """A dateline in a short element whose class or id marks a date ("date", "datum", "meta")."""
-    for elem, value, _ in short:
+    for elem, value, _, _ in short:
         if len(value) > SHORT_ELEMENT:
             continue
         marks = f"{elem.get('class', '')} {elem.get('id', '')} {elem.get('itemprop', '')}"
@@ -223,16 +250,14 @@ def _date_element(short: list) -> Found | None:
     return None
 
 
-def _near_title(tree: HtmlElement, short: list) -> Found | None:
+def _near_title(short: list) -> Found | None:
     """A dateline in a short element just around the title: the unclassed <small> or <p> a CMS
     prints under (or above) the <h1>, before any teaser further down can come."""
-    body = tree.find("body")
-    if body is None:
-        return None
-    titles = [i for i, e in enumerate(body.iter()) if e.tag == "h1"]
-    for elem, value, position in short:
+    for elem, value, position, titles in short:
         is_near = any(-TITLE_BEFORE <= position - t <= TITLE_AFTER for t in titles)
-        if is_near and len(value) <= SHORT_ELEMENT and elem.tag != "h1":
+        if is_near and len(value) <= SHORT_ELEMENT and elem.tag != "h1" and not _UPDATED.search(
+            elem.get("class", "")
+        ):
             found = find_dateline([value])
             if found:
                 return found
