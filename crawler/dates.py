@@ -62,10 +62,11 @@ _SENTENCE_DATE = re.compile(
     rf"(?:{_WEEKDAY})?$",
     re.IGNORECASE,
 )
-# edit notes and update labels: a later date they carry is no publication date
+# edit notes, update labels and a forum's clock ("Aktuelle Zeit", the page's generation time):
+# the date they carry is no publication date
 _NOT_PUBLICATION = re.compile(
     r"\b(?:Stand|aktualisiert|geändert|updated?|modified|Ergänzung|Nachtrag|Korrektur"
-    r"|Aktualisierung|zuletzt)\b",
+    r"|Aktualisierung|zuletzt|Aktuelle Zeit|Current time|Letzter Besuch|Last visit)\b",
     re.IGNORECASE,
 )
 MIN_YEAR = 1990

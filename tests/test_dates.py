@@ -76,9 +76,11 @@ def test_stand_is_the_date_only_when_the_page_has_no_other_and_never_in_the_foot
         ("date_labelled_field.html", "2021-10-18"),  # "Datum: 18.10.2021"
         ("date_small_slash.html", "2017-08-08"),  # unclassed <small> under the title, dd/mm/yyyy
         ("date_french.html", "2017-08-08"),  # "Publié le 8 août 2017"
+        ("date_forum_clock.html", "2021-11-16"),  # the post's date, not "Aktuelle Zeit"
+        ("date_forum_clock_only.html", None),  # a forum's clock is the page's generation time
     ],
 )
-def test_the_articles_own_date_wins_over_other_dates_on_the_page(page: str, iso: str) -> None:
+def test_the_articles_own_date_wins_over_other_dates_on_the_page(page: str, iso: str | None) -> None:
     article = extract_article((PAGES / page).read_bytes(), URL)
     assert article is not None and article.published_at == iso
 
