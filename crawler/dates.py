@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date
-
-from lxml.html import HtmlElement
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 _MONTHS = {
     "januar": 1, "jänner": 1, "january": 1, "jan": 1,
@@ -21,6 +20,9 @@ _MONTHS = {
     "november": 11, "nov": 11,
     "dezember": 12, "december": 12, "dez": 12, "dec": 12,
     # Spanish: the partner municipalities' pages ("24 de febrero de 2024")
+    # French (border towns, partner pages): "8 août 2017"
+    "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "juin": 6, "juillet": 7,
+    "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12,
     "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7,
     "agosto": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
 }  # fmt: skip
@@ -33,32 +35,42 @@ _WEEKDAY = (
 # one alternation, so the leftmost date in a string wins whatever its shape
 _DATE = re.compile(
     r"(?<![\d.])(?P<iy>(?:19|20)\d\d)-(?P<im>[01]\d)-(?P<id>[0-3]\d)(?!\d)"
+    r"(?:[T ](?P<clock>[0-2]\d:[0-5]\d(?::[0-5]\d(?:\.\d+)?)?)\s*(?P<zone>Z|[+-][01]\d:?[0-5]\d)?)?"
+    # day first, as Europe writes slashes: "08/08/2017"
+    r"|(?<![\d/])(?P<sd>[0-3]?\d)/(?P<sm>[01]?\d)/(?P<sy>(?:19|20)\d\d)(?![\d/])"
     r"|(?<![\d.])(?P<nd>[0-3]?\d)\.\s?(?P<nm>[01]?\d)\.\s?(?P<ny>(?:19|20)\d\d|\d\d)(?![\d]|\.\d)"
     rf"|(?<![\d.])(?P<td>[0-3]?\d)\.?\s+(?:de\s+)?(?P<tm>{_MONTH})\.?\s+(?:de\s+)?(?P<ty>(?:19|20)\d\d)(?!\d)"
     rf"|\b(?P<em>{_MONTH})\.?\s+(?P<ed>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<ey>(?:19|20)\d\d)(?!\d)",
     re.IGNORECASE,
 )
-# what may stand before a date for a line to count as a dateline
+# a label that names the date as the publication's: "Veröffentlicht am", "Datum:", "Meldung vom"
+LABEL = (
+    r"(?:Datum|Veröffentlicht|Erschienen|Erstellt|Erscheinungsdatum|Erstveröffentlichung"
+    r"|Publiziert|Published|Posted|Publié|Publicado|Pressemitteilung|Pressemeldung|Meldung"
+    r"|Nachricht|Sendung|Artikel)(?:\s+(?:am|vom|on|le|el))?"
+)
+# what may stand before a date for a line to count as a dateline: a city, a label, a noun with
+# "vom"/"am" ("Sendung vom"), a weekday; not a sentence ("In seinem Beitrag vom 5. Januar 2015")
 _DATELINE_LEAD = re.compile(
-    r"^(?:[\w .:|/-]{0,40}?\b(?:vom|von|am|Datum|Veröffentlicht|Erschienen|Erstellt"
-    r"|Published|Posted"
-    r"|Pressemitteilung|Pressemeldung|Meldung)\b:?\s*|[A-ZÄÖÜ][\w./ -]{0,40},\s*)?"
+    r"^(?:[^|·•–,]{0,40}[|·•–]\s*)?(?:[A-ZÄÖÜ][\w./ -]{0,40},\s*)?"
+    rf"(?:(?:{LABEL}|[A-ZÄÖÜ]\w+\s+(?:vom|von|am))\b:?\s*)?(?:{_WEEKDAY})?[(\[]?$",
+    re.IGNORECASE,
+)
+# a short line may hold a date after other words, unless a preposition makes it a sentence's
+_SENTENCE_DATE = re.compile(
+    r"\b(?:am|vom|von|seit|bis|ab|zum|zur|bei|nach|den|dem|im|ist|war|on|since|until|by)\s*"
     rf"(?:{_WEEKDAY})?$",
     re.IGNORECASE,
 )
+# edit notes, update labels and a forum's clock ("Aktuelle Zeit", the page's generation time):
+# the date they carry is no publication date
 _NOT_PUBLICATION = re.compile(
-    r"\b(?:Stand|aktualisiert|geändert|updated|modified)\b", re.IGNORECASE
+    r"\b(?:Stand|aktualisiert|geändert|updated?|modified|Ergänzung|Nachtrag|Korrektur"
+    r"|Aktualisierung|zuletzt|Aktuelle Zeit|Current time|Letzter Besuch|Last visit)\b",
+    re.IGNORECASE,
 )
-_META_NAMES = (
-    "article:published_time", "og:published_time", "og:article:published_time",
-    "dcterms.date", "dcterms.created", "dcterms.issued", "dc.date", "dc.date.issued",
-    "dc.date.created", "date", "pubdate", "publishdate", "publish-date", "publication_date",
-    "sailthru.date", "parsely-pub-date", "datepublished", "cxenseparse:recs:publishtime",
-)  # fmt: skip
-_META_RANK = {name: rank for rank, name in enumerate(_META_NAMES)}
-_JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
-_PAGE_FURNITURE = frozenset({"nav", "footer", "aside"})
 MIN_YEAR = 1990
+BERLIN = ZoneInfo("Europe/Berlin")
 SHORT_LINE = 100
 
 
@@ -73,7 +85,11 @@ def parse_date(text: str) -> tuple[str, str] | None:
 
 def _to_iso(m: re.Match[str]) -> str | None:
     if m.group("iy"):
+        if m.group("zone"):
+            return _local_day(m)
         y, mo, d = int(m.group("iy")), int(m.group("im")), int(m.group("id"))
+    elif m.group("sy"):
+        y, mo, d = int(m.group("sy")), int(m.group("sm")), int(m.group("sd"))
     elif m.group("ny"):
         y, mo, d = int(m.group("ny")), int(m.group("nm")), int(m.group("nd"))
         if y < 100:  # "16.04.20" (Berliner Woche): a two-digit year is this century
@@ -86,7 +102,28 @@ def _to_iso(m: re.Match[str]) -> str | None:
         found = date(y, mo, d)
     except ValueError:
         return None
-    if found.year < MIN_YEAR or found.year > date.today().year + 1:
+    if found.year < MIN_YEAR or found > date.today() + timedelta(days=1):
+        return None  # a publication date is never later than the fetch
+    return found.isoformat()
+
+
+def _local_day(m: re.Match[str]) -> str | None:
+    """The day in Europe/Berlin of a timestamp with a zone: 2021-11-04T23:00Z is 5 November.
+
+    A page's own offset (+01:00) already is local time; UTC ("Z", "+00:00") is what CMSs store
+    and is converted, since the partner sites are German.
+    """
+    zone = m.group("zone").replace("Z", "+00:00")
+    zone = zone if ":" in zone else f"{zone[:3]}:{zone[3:]}"
+    stamp = f"{m.group('iy')}-{m.group('im')}-{m.group('id')}T{m.group('clock')}{zone}"
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    if moment.utcoffset() == timedelta(0):
+        moment = moment.astimezone(BERLIN)
+    found = moment.date()
+    if found.year < MIN_YEAR or found > date.today() + timedelta(days=1):
         return None
     return found.isoformat()
 
@@ -97,43 +134,9 @@ def find_dateline(lines: list[str]) -> tuple[str, str] | None:
         match = next((m for m in _DATE.finditer(line) if _to_iso(m)), None)
         if match is None or _NOT_PUBLICATION.search(line[: match.start()]):
             continue
-        if len(line) <= SHORT_LINE or _DATELINE_LEAD.match(line[: match.start()]):
+        lead = line[: match.start()]
+        if _DATELINE_LEAD.match(lead) or (
+            len(line) <= SHORT_LINE and not _SENTENCE_DATE.search(lead)
+        ):
             return match.group(0), _to_iso(match) or ""
-    return None
-
-
-def _is_page_furniture(elem: HtmlElement) -> bool:
-    """Inside nav, footer or aside, or inside a <header> that no article or main encloses."""
-    tags = [a.tag for a in elem.iterancestors()]
-    if _PAGE_FURNITURE.intersection(tags):
-        return True
-    return "header" in tags and not {"article", "main"}.intersection(tags[tags.index("header") :])
-
-
-def find_declared_date(tree: HtmlElement) -> tuple[str, str] | None:
-    """A publication date declared in meta tags, JSON-LD or <time datetime>."""
-    best: tuple[int, str, str] | None = None
-    for meta in tree.iter("meta"):
-        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
-        rank = _META_RANK.get(key.strip())
-        content = (meta.get("content") or "").strip()
-        if rank is None or not content or (best and best[0] <= rank):
-            continue
-        parsed = parse_date(content)
-        if parsed:
-            best = (rank, content, parsed[1])
-    if best:
-        return best[1], best[2]
-    for script in tree.iterfind('.//script[@type="application/ld+json"]'):
-        match = _JSONLD_DATE.search(script.text or "")
-        parsed = parse_date(match.group(1)) if match else None
-        if match and parsed:
-            return match.group(1), parsed[1]
-    for elem in tree.iter("time"):
-        if _is_page_furniture(elem):
-            continue  # a site header or footer shows today's date or the last update
-        for value in (elem.get("datetime"), elem.text_content()):
-            parsed = value and parse_date(value.strip())
-            if parsed:
-                return value.strip(), parsed[1]
     return None

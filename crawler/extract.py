@@ -24,7 +24,7 @@ from trafilatura import bare_extraction
 from trafilatura.metadata import examine_meta, extract_meta_json
 from trafilatura.settings import Document
 
-from crawler.dates import find_dateline, find_declared_date
+from crawler.page_date import read_page_dates
 from crawler.language import detect_language, primary_subtag
 from crawler.page_blocks import page_block_hashes
 from crawler.sniff import NotHtml, sniff_text, utf16_codec
@@ -42,8 +42,6 @@ MAX_DOM_ELEMENTS = 60_000
 # CPU per page 0.96x trafilatura's defaults (1.08x); 800: 0.942 at 0.87x; never comparing 0.938.
 FAST_ENOUGH_CHARS = 2000
 MAX_LINK_SHARE = 0.8  # a link round-up blog post has 0.75, menus and listings above 0.9
-DATELINE_SCAN_LINES = 4
-SHORT_DATE_ELEMENT = 100
 _PARSER = HTMLParser(
     remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False
 )
@@ -75,13 +73,13 @@ CHUNK_MAX_LEVELS = 3
 
 _OUTSIDE_TAGS = frozenset({"nav", "aside", "footer", "header", "form", "li"})
 _OUTSIDE_WORDS = re.compile(r"comment|sidebar|related|teaser|footer|promo", re.IGNORECASE)
-_DATE_WORDS = re.compile(r"date|datum|time|zeit|publish|posted|byline|meta|info", re.IGNORECASE)
 _TITLE_SEPARATOR = re.compile(r"\s+[-|–—:·»]{1,2}\s+")
 # WHATWG: labels for Latin-1 and ASCII mean windows-1252
 _WHATWG_ALIASES = {"latin_1": "cp1252", "ascii": "cp1252", "iso8859_1": "cp1252"}
-# a windows-1252 decoding of Western European text has few high characters outside this set
+# a windows-1252 decoding of Western European text has few high characters outside this set;
+# soft hyphens (U+00AD) and no-break spaces come in thousands on some CMS pages
 _NOT_WESTERN = re.compile(
-    "[^\x00-\x7fäöüÄÖÜßéèêëáàâçñíìîïóòôúùûÉÈÀÇ€„“”‚‘’–—…«»°§©®·´×÷½¼¾±µ¿¡ªº¹²³£¥¢]"
+    "[^\x00-\x7f\xa0\xadäöüÄÖÜßéèêëáàâçñíìîïóòôúùûÉÈÀÇ€„“”‚‘’–—…«»°§©®·´×÷½¼¾±µ¿¡ªº¹²³£¥¢•™†‰]"
 )
 
 
@@ -104,7 +102,7 @@ class Article:
 
 def extract_article(
     body: bytes,
-    url: str,
+    url: str | None,
     *,
     content_type: str | None = None,
     min_chars: int = 200,
@@ -127,7 +125,7 @@ def extract_article(
     meta = read_metadata(tree)
     title = find_title(tree, meta.title, meta.sitename, url)
     canonical_url = find_canonical_url(tree, url)
-    declared_date = find_declared_date(tree)
+    page_dates = read_page_dates(tree)
     declared = primary_subtag(
         tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
     )
@@ -139,7 +137,7 @@ def extract_article(
     if len(text) < min_chars or link_share(tree, text) > MAX_LINK_SHARE:
         return None
     language, probability = detect_language(text, declared)
-    published = declared_date or find_printed_date(tree, text)
+    published = page_dates.choose(text)
     author = meta.author if meta.author and " " in meta.author.strip() else None
     return Article(
         url=url,
@@ -369,36 +367,17 @@ def _squash(value: str) -> str:
     return " ".join(value.split())
 
 
-def find_canonical_url(tree: HtmlElement, url: str) -> str | None:
+def find_canonical_url(tree: HtmlElement, url: str | None) -> str | None:
     link = tree.find(".//link[@rel='canonical'][@href]")
     if link is None or not link.get("href", "").strip():
         return None
     base = tree.find(".//base[@href]")
-    base_url = urljoin(url, base.get("href", "").strip()) if base is not None else url
-    return urljoin(base_url, link.get("href", "").strip())
-
-
-def find_printed_date(tree: HtmlElement, text: str) -> tuple[str, str] | None:
-    """(as printed, ISO date) from a dateline opening the text, or from a short date element."""
-    head = text.split("\n", DATELINE_SCAN_LINES)[:DATELINE_SCAN_LINES]
-    return find_dateline(head) or _find_date_element(tree)
-
-
-def _find_date_element(tree: HtmlElement) -> tuple[str, str] | None:
-    """A dateline in a short element whose class or id marks a date ("date", "datum", "meta")."""
-    body = tree.find("body")
-    for elem in body.iter() if body is not None else ():
-        marks = f"{elem.get('class', '')} {elem.get('id', '')} {elem.get('itemprop', '')}"
-        if len(marks) > 2 and _DATE_WORDS.search(marks):
-            value = _squash(elem.text_content())
-            found = find_dateline([value]) if 0 < len(value) <= SHORT_DATE_ELEMENT else None
-            if found:
-                return found
-    return None
+    base_url = urljoin(url or "", base.get("href", "").strip()) if base is not None else url
+    return urljoin(base_url or "", link.get("href", "").strip())
 
 
 def find_title(
-    tree: HtmlElement, meta_title: str | None, site_name: str | None, url: str
+    tree: HtmlElement, meta_title: str | None, site_name: str | None, url: str | None
 ) -> str | None:
     """The single <h1> if the page title confirms it, else og:title/<title> minus a site suffix."""
     h1s = [t for t in (_clean_field(h.text_content()) for h in tree.iter("h1")) if t]
@@ -412,12 +391,12 @@ def find_title(
     return h1s[0] if h1s else None
 
 
-def strip_site_suffix(title: str, site_name: str | None, url: str) -> str:
+def strip_site_suffix(title: str, site_name: str | None, url: str | None) -> str:
     """Cut a trailing or leading part naming the site: "Aktuelles - Engagement Global"."""
     parts = _TITLE_SEPARATOR.split(title)
     if len(parts) < 2:
         return title
-    host = re.sub(r"\W", "", url.split("/")[2].lower()) if url.count("/") >= 2 else ""
+    host = re.sub(r"\W", "", url.split("/")[2].lower()) if url and url.count("/") >= 2 else ""
     names = {re.sub(r"\W", "", site_name.lower())} if site_name else set()
     for edge, rest in ((parts[-1], parts[:-1]), (parts[0], parts[1:])):
         key = re.sub(r"\W", "", edge.lower())

@@ -129,13 +129,16 @@ def record_article(
                                           drop_lines(article.text, verdict.volatile))
                               if kind == "changed" else (0, 0))
         raw_page_id = store_raw_page(db, raw, fetched_at) if raw is not None else None
+        published_at, published_raw = article.published_at, article.published_raw
+        if current is not None and kind == "changed" and _is_date_from_new_text(current, article):
+            published_at, published_raw = current["published_at"], current["published_raw"]
         if kind != "unchanged":
             db.execute(
                 "INSERT INTO versions (article_id, version, run_id, fetched_at, change_kind, title, "
                 "text, published_at, published_raw, author, language, language_probability, "
                 "text_hash, words_added, words_removed, raw_page_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [article_id, number, run_id, fetched_at, kind, article.title, article.text,
-                 article.published_at, article.published_raw, article.author, article.language,
+                 published_at, published_raw, article.author, article.language,
                  article.language_probability, digest, added, removed, raw_page_id],
             )
         if is_fetch:
@@ -205,7 +208,7 @@ def _current_version(db: Database, canonical_url: str) -> dict | None:
     cursor = db.execute(
         "SELECT a.id AS article_id, a.url, a.last_seen_at, a.etag, a.last_modified, a.body_hash, a.gone_streak, "
         "a.gone_at, v.version, v.title, coalesce(src.text, v.text) AS text, "
-        "v.published_at, v.text_hash "
+        "v.published_at, v.published_raw, v.text_hash "
         "FROM articles a JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
         "LEFT JOIN versions src ON src.id = v.text_version_id "  # an exact duplicate's text lives there
         "WHERE a.canonical_url = ?",
@@ -235,6 +238,16 @@ def _is_same_text(current: dict, digest: str, template_blocks: frozenset[str]) -
     if current["text_hash"] == digest:
         return True
     return bool(template_blocks) and text_hash(strip_blocks(current["text"], template_blocks)) == digest
+
+
+def _is_date_from_new_text(current: dict, article: ArticleLike) -> bool:
+    """The new version's later date is printed only in text it added ("Ergänzung vom ..."):
+    a version's publication date does not move because its text mentions a later day."""
+    new, raw = article.published_at, article.published_raw
+    return bool(
+        current["published_at"] and new and raw and new > current["published_at"]
+        and raw in article.text and raw not in (current["text"] or "")
+    )  # fmt: skip
 
 
 def _change_kind(current: dict, article: ArticleLike, is_same_text: bool) -> str:

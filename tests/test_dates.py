@@ -32,9 +32,10 @@ def test_page_date_is_found_in_each_printed_shape(page: str, raw: str, iso: str)
     assert (article.published_raw, article.published_at) == (raw, iso)
 
 
-def test_declared_meta_date_wins_over_dateline() -> None:
+def test_printed_date_wins_over_generic_meta_date() -> None:
+    # dcterms.date / <meta name="date"> hold the CMS's last edit: the page's printed date decides
     article = extract_article((PAGES / "date_meta_beats_text.html").read_bytes(), URL)
-    assert article is not None and article.published_at == "2020-12-04"
+    assert article is not None and article.published_at == "2020-12-03"
 
 
 def test_date_in_canonical_url_is_not_used() -> None:
@@ -52,9 +53,40 @@ def test_time_in_site_header_or_footer_is_not_the_publication_date() -> None:
     assert undated is not None and undated.published_at is None
 
 
-def test_stand_footer_is_not_a_publication_date() -> None:
-    article = extract_article((PAGES / "date_stand_only.html").read_bytes(), URL)
-    assert article is not None and article.published_at is None
+def test_stand_is_the_date_only_when_the_page_has_no_other_and_never_in_the_footer() -> None:
+    body = (PAGES / "date_stand_only.html").read_bytes()
+    article = extract_article(body, URL)
+    assert article is not None and article.published_at == "2024-03-01"
+    in_footer = body.replace(b"<p>Stand: 01.03.2024</p>", b"").replace(
+        b"</body>", b"<footer><p>Stand: 01.03.2024</p></footer></body>"
+    )
+    undated = extract_article(in_footer, URL)
+    assert undated is not None and undated.published_at is None
+
+
+@pytest.mark.parametrize(
+    ("page", "iso"),
+    [
+        ("date_edit_note.html", "2025-02-12"),  # "Ergänzung vom 17.03.2025" is an edit note
+        ("date_utc_meta.html", "2021-11-05"),  # 2021-11-04T23:00Z is 5 November in Germany
+        ("date_foreign_blocks.html", "2022-05-03"),  # not the related post's, tweet's, comment's
+        ("date_quoted_in_text.html", "2021-10-18"),  # dates quoted in the first lines lose
+        ("date_stand_beats_teaser.html", "2021-11-12"),  # the only own date, not the teaser's
+        ("date_aside_published.html", "2020-04-24"),  # itemprop=datePublished inside <aside>
+        ("date_labelled_field.html", "2021-10-18"),  # "Datum: 18.10.2021"
+        ("date_small_slash.html", "2017-08-08"),  # unclassed <small> under the title, dd/mm/yyyy
+        ("date_french.html", "2017-08-08"),  # "Publié le 8 août 2017"
+        ("date_forum_clock.html", "2021-11-16"),  # the post's date, not "Aktuelle Zeit"
+        ("date_forum_clock_only.html", None),  # a forum's clock is the page's generation time
+    ],
+)
+def test_the_articles_own_date_wins_over_other_dates_on_the_page(page: str, iso: str | None) -> None:
+    article = extract_article((PAGES / page).read_bytes(), URL)
+    assert article is not None and article.published_at == iso
+
+
+def test_a_date_later_than_today_is_no_publication_date() -> None:
+    assert parse_date("Veröffentlicht am 01.01.2099") is None
 
 
 @pytest.mark.parametrize(

@@ -56,6 +56,44 @@ def test_latin1_without_declaration_keeps_umlauts_and_euro() -> None:
     assert_clean_german(extract_page("latin1_undeclared.html", content_type="text/html"))
 
 
+def test_windows_1252_with_soft_hyphens_under_utf8_labels_is_read_as_windows_1252() -> None:
+    # hundreds of U+00AD once failed the Western check and charset detection chose cp852
+    article = extract_page(
+        "cp1252_soft_hyphens_labelled_utf8.html", content_type="text/html; charset=utf-8"
+    )
+    assert article is not None
+    assert UMLAUT_SENTENCE in article.text
+    assert "„Wir freuen uns über die Zusammenarbeit“, sagte die Bürgermeisterin –" in article.text
+    assert "50.000 €" in article.text and "\xad" not in article.text
+
+
+@pytest.mark.parametrize(
+    ("page", "header", "sentence"),
+    [
+        ("latin1_labelled_utf8.html", "text/html; charset=utf-8", "Côte d'Ivoire und die Kooperative in Perú"),
+        ("utf8_labelled_latin1.html", "text/html; charset=ISO-8859-1", "„mit großem Erfolg“, sagt die Stadt"),
+        ("utf8_labelled_latin1.html", None, "ein Rückblick"),
+    ],
+)  # fmt: skip
+def test_charset_label_contradicting_the_bytes_is_overruled(
+    page: str, header: str | None, sentence: str
+) -> None:
+    article = extract_page(page, content_type=header)
+    assert article is not None
+    text = f"{article.title}\n{article.text}"
+    assert sentence in text and "Bürgermeisterin lobte" in text
+    for broken in MOJIBAKE:
+        assert broken not in text
+
+
+def test_page_without_url_is_extracted_and_keeps_its_title() -> None:
+    body = (PAGES / "title_suffix.html").read_bytes()
+    body = body.replace(b"<h1", b"<h2").replace(b"</h1", b"</h2")  # the title comes from <title>
+    article = extract_article(body, None)
+    assert article is not None and article.url is None
+    assert article.title and " - " not in article.title
+
+
 def test_utf8_bom_is_stripped_and_text_round_trips() -> None:
     article = extract_page("utf8_bom.html")
     assert_clean_german(article)

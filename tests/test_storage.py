@@ -114,3 +114,17 @@ def test_reopening_applies_no_migration_twice(tmp_path):
     db = open_db(tmp_path / "a.db")
     assert db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone() == applied
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_edit_note_dated_later_does_not_move_the_versions_publication_date(db):
+    record_article(db, Art(published_raw="24.02.2024"), source="skew", run_id=None, fetched_at="t1")
+    noted = Art(text=Art.text + "\nErgänzung vom 17.03.2025: Die Reise findet im Mai statt.",
+                published_at="2025-03-17", published_raw="17.03.2025")
+    recorded = record_article(db, noted, source="skew", run_id=None, fetched_at="t2")
+    assert recorded.outcome == "changed"
+    # the page's own date moved, not printed in the added text: the new date is taken
+    redated = Art(text=Art.text + "\nNeuer Absatz.", published_at="2024-02-26",
+                  published_raw="26.02.2024")
+    record_article(db, redated, source="skew", run_id=None, fetched_at="t3")
+    rows = db.execute("SELECT version, published_at FROM versions ORDER BY version").fetchall()
+    assert rows == [(1, "2024-02-24"), (2, "2024-02-24"), (3, "2024-02-26")]
