@@ -24,11 +24,12 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.compression import RejectedBody
-from crawler.items import META_ARTICLE, META_BODY_HASH, META_OUTCOME, PageItem, now_iso
+from crawler.identity import UrlIdentity
+from crawler.items import META_ARTICLE, META_BODY_HASH, META_IDENTITY, META_OUTCOME, PageItem, now_iso
 from crawler.middlewares import ALLOWED_HOSTS_META, HostDeferred, RefusedRequest, RobotsRefused
 from crawler.netguard import private_allowance
 from crawler.redirects import RedirectFailed
-from crawler.urls import clean_url, is_pathological, netloc
+from crawler.urls import is_pathological, netloc, path_and_query
 from spiders.feeds import Entry, FeedError, is_newer, parse_feed, parse_sitemap
 from spiders.sources import BUNDLED_SOURCES, Source, load_sources
 
@@ -82,6 +83,8 @@ class NewsSpider(scrapy.Spider):
         self.invalid_sources = 0
         # article URLs linked by listings/feeds this run, per source: the rest of the archive is unlinked
         self.linked_articles: defaultdict[str, set[str]] = defaultdict(set)
+        # each source's URL identity rules; they learn the session ids its listings carry
+        self.identities: dict[str, UrlIdentity] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -91,6 +94,7 @@ class NewsSpider(scrapy.Spider):
         origin_map = _as_dict(settings.get("CRAWLER_ORIGIN_MAP"))
         spider.sources = spider._select(path, origin_map,
                                         private_allowance(settings.get("CRAWLER_NETGUARD_ALLOWED_PRIVATE")))
+        spider.identities = {source.name: source.url_identity() for source in spider.sources}
         spider.depth_limit = settings.getint("CRAWLER_DISCOVERY_DEPTH_LIMIT")
         spider.max_links = settings.getint("CRAWLER_DISCOVERY_MAX_LINKS")
         spider.since = settings.get("CRAWLER_DISCOVERY_SINCE") or None
@@ -174,7 +178,8 @@ class NewsSpider(scrapy.Spider):
             yield from self._follow(source, entry.url, depth=1, sitemap=True)
         for child in children[: self.max_links]:
             if is_newer(child, self.since) and netloc(child.url) in source.allowed_hosts:
-                if request := self._request(source, clean_url(child.url), self.parse_sitemap, priority=15):
+                url = self.identities[source.name].request_url(child.url)
+                if request := self._request(source, url, self.parse_sitemap, priority=15):
                     yield request
 
     def parse_listing(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
@@ -187,8 +192,18 @@ class NewsSpider(scrapy.Spider):
         if len(hrefs) > self.max_links:
             self._stop(source, "too_many_links", f"{response.url} has {len(hrefs)} links")
         depth = response.meta.get("discovery_depth", 0) + 1
+        self._notice_session_params(source, response, hrefs)
         for href in hrefs[: self.max_links]:
             yield from self._follow(source, response.urljoin(href), depth=depth)
+
+    def _notice_session_params(self, source: Source, response: Response, hrefs: list[str]) -> None:
+        """Session ids on this page's links are stripped before any of them is followed."""
+        with_query = [response.urljoin(h) for h in hrefs[: self.max_links] if "?" in h]
+        for name in sorted(self.identities[source.name].notice_session_params(response.url, with_query)):
+            self.crawler.stats.inc_value(f"crawler/discovery/session_param/{source.name}")
+            logger.warning("source %s: query parameter %r looks like a session id (one value on the links of %s, "
+                           "another than the page's own or an earlier page's): left out of URLs from now on; "
+                           "list it in the source's session_params", source.name, name, response.url)
 
     # --- articles -----------------------------------------------------------------------------
 
@@ -203,8 +218,7 @@ class NewsSpider(scrapy.Spider):
             content_type=_header(headers, b"Content-Type"),
             etag=_header(headers, b"ETag"),
             last_modified=_header(headers, b"Last-Modified"),
-            site_hosts=source.allowed_hosts,
-            mirrors=source.mirrors,
+            identity=self.identities[source.name],
             body_hash=response.meta.get(META_BODY_HASH),
         )
         if response.status in GONE_STATUSES:
@@ -216,8 +230,8 @@ class NewsSpider(scrapy.Spider):
         if isinstance(response, TextResponse) and response.status == 200 and may_have_next(response.body):
             # an article split over pages: only its own "next" link, never the whole page's links
             for href in response.xpath(_NEXT_PAGE).getall()[:1]:
-                url = source.primary_url(clean_url(response.urljoin(href)))
-                if source.is_article(_path(url)):
+                url = self.identities[source.name].request_url(response.urljoin(href))
+                if source.is_article(path_and_query(url)):
                     yield from self._follow(source, url, depth=response.meta.get("discovery_depth", 0))
 
     def article_failed(self, failure: Failure) -> Iterator[PageItem]:
@@ -234,8 +248,9 @@ class NewsSpider(scrapy.Spider):
             outcome, detail, url = "error", failure.value.detail, failure.value.linked_url
             logger.warning("%s", failure.value)
         self.crawler.stats.inc_value(f"crawler/fetch/{outcome}/{failure.type.__name__}")
-        yield PageItem(url=url, source=request.cb_kwargs["source"].name, fetched_at=now_iso(),
-                       http_status=status, outcome=outcome, detail=detail)
+        source = request.cb_kwargs["source"]
+        yield PageItem(url=url, source=source.name, fetched_at=now_iso(), http_status=status, outcome=outcome,
+                       detail=detail, identity=self.identities[source.name])
 
     def discovery_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         """A listing, feed or sitemap that failed: counted and logged as an error of its source."""
@@ -273,18 +288,20 @@ class NewsSpider(scrapy.Spider):
         link = (source.name, url)
         if link in self.settled:
             return
-        url = source.primary_url(clean_url(url))
+        identity = self.identities[source.name]
+        url = identity.request_url(url)
         if urlsplit(url).scheme not in ("http", "https") or netloc(url) not in source.allowed_hosts:
             self.settled.add(link)
             return
+        path = path_and_query(url)
         if url in self.requested:
             self.settled.add(link)
-            if source.is_article(_path(url)):
-                self.linked_articles[source.name].add(url)
+            if source.is_article(path):
+                self.linked_articles[source.name].update((url, identity.of(url)))
             return
-        path = _path(url)
         if source.is_article(path):
-            self.linked_articles[source.name].add(url)
+            # the URL as served (the archive's `url`) and its identity (`canonical_url`)
+            self.linked_articles[source.name].update((url, identity.of(url)))
             request = self.article_request(source, url, depth)
         elif source.is_listing(path) and not sitemap:
             if depth > (source.depth_limit or self.depth_limit):
@@ -306,6 +323,7 @@ class NewsSpider(scrapy.Spider):
         request = self._request(source, url, self.parse_article, errback=self.article_failed, depth=depth)
         if request is not None:
             request.meta[META_ARTICLE] = True
+            request.meta[META_IDENTITY] = self.identities[source.name]  # crawler.conditional files it by identity
         return request
 
     def _request(self, source: Source, url: str, callback: Any, priority: int = 0,
@@ -341,11 +359,6 @@ class NewsSpider(scrapy.Spider):
 
 def _origin(url: str) -> str:
     return "{0.scheme}://{0.netloc}".format(urlsplit(url))
-
-
-def _path(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _modified(entry: Entry) -> str:
