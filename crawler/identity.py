@@ -15,8 +15,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from crawler.netguard import Refused, is_allowed_endpoint
 from crawler.urls import canonical_url, clean_url, is_dropped_param, origin, path_and_query, with_origin
 
-# A value that looks generated: 8+ letters, digits, - or _, with both a letter and a digit
-_RANDOM_VALUE = re.compile(r"^(?=[^0-9]*[0-9])(?=[^A-Za-z]*[A-Za-z])[A-Za-z0-9_-]{8,}$")
+# A value that looks generated: 8+ letters, digits, - or _, at least one a digit (a hex token,
+# a long number); words (`view=full`) and short codes (`L=1`, `cat=12`) are not
+_RANDOM_VALUE = re.compile(r"^(?=[^0-9]*[0-9])[A-Za-z0-9_-]{8,}$")
 MIN_SESSION_LINKS = 3  # a session id rides on every link of the page; a story id on one target
 
 
@@ -86,7 +87,7 @@ class UrlIdentity:
 
         A parameter is session-like when one value of it rides on links to several different
         targets of the page, that value is not the one the page's own URL carries, and it either
-        looks generated (letters and digits, 8+) or differs from the value an earlier page gave
+        looks generated (8+ letters and digits) or differs from the value an earlier page gave
         its links. A story id (`sid=4711`) has a value per target; a language or filter
         parameter (`L=1`, `cat=5`) is the page's own, or the same on every page.
         """

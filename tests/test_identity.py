@@ -1,0 +1,129 @@
+"""An article's identity in real crawls: umlauts and spaces, rel=canonical traps, session ids, story ids.
+
+Each test crawls a local server (tests/hostile_server.py) in a subprocess into a real archive.
+The replica-wide check (two replicas on different ports, then v2) is in tests/test_end_to_end.py.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections import Counter
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+
+import pytest
+from hostile_server import HostileServer, Reply, crawl_sources, write_sources
+
+SESSION = "{SESSION}"  # replaced by a fresh value in every page the session server sends
+
+
+class SessionServer(HostileServer):
+    """A CMS that writes a new session id into every link of every page, and ignores it on requests."""
+
+    def __init__(self, param: str, value=lambda: secrets.token_hex(13)) -> None:
+        super().__init__()
+        self.param, self.value = param, value
+
+    def answer(self, path: str) -> Reply:
+        parts = urlsplit(path)
+        kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != self.param]
+        reply = super().answer(parts.path + (f"?{urlencode(kept)}" if kept else ""))
+        if SESSION.encode() not in reply.body:
+            return reply
+        return Reply(reply.status, reply.body.replace(SESSION.encode(), self.value().encode()), reply.headers)
+
+
+def crawl(tmp_path, site, **fields):
+    town = {"start_urls": [f"{site.origin}/news/"], "allowed_hosts": [site.netloc],
+            "listing_patterns": ["^/news/"], "article_patterns": ["^/artikel/", r"^/story\.php\?"], **fields}
+    return crawl_sources(tmp_path, write_sources(tmp_path, {"town": town}), [site.netloc])
+
+
+def articles(result) -> dict[str, dict]:
+    with sqlite3.connect(result.db_path) as db:
+        db.row_factory = sqlite3.Row
+        return {row["canonical_url"]: dict(row) for row in db.execute("SELECT * FROM articles")}
+
+
+def article_fetches(site) -> Counter[str]:
+    """Requests per article path, whatever query they carried."""
+    return Counter(urlsplit(path).path for path in site.paths() if path.startswith(("/artikel/", "/story.php")))
+
+
+def test_an_article_linked_with_umlauts_and_spaces_is_stored_once_and_never_flagged_unlinked(tmp_path):
+    raw = ["/artikel/Bürgerfest im Park.html", "/artikel/Straßenfest-Köpenick.html"]
+    with HostileServer() as site:
+        # linked raw on one page, percent-encoded on the next: the same two articles
+        site.page("/news/", links=[*raw, "/news/seite-2/"])
+        site.page("/news/seite-2/", links=[quote(path) for path in raw])
+        for path in raw:
+            site.article(quote(path), extra_head=f'<link rel="canonical" href="{path}">')  # a raw canonical too
+        first = crawl(tmp_path, site)
+        second = crawl(tmp_path, site)
+    stored = articles(second)
+    assert sorted(stored) == sorted(f"{site.origin}{quote(path)}" for path in raw)
+    assert [row["unlinked_at"] for row in stored.values()] == [None, None]
+    assert [row["current_version"] for row in stored.values()] == [1, 1]
+    assert first.stat("crawler/storage/version_new") == 2 and second.stat("crawler/storage/version_new") == 0
+
+
+def test_rel_canonical_to_the_home_page_a_listing_or_a_non_article_leaves_each_article_its_own(tmp_path):
+    declared = {"/artikel/1.html": "/", "/artikel/2.html": "/news/", "/artikel/3.html": "/news/?seite=2",
+                "/artikel/4.html": "/impressum", "/artikel/5-druck.html": "/artikel/5.html"}
+    with HostileServer() as site:
+        site.page("/news/", links=[*declared, "/artikel/5.html", "/news/?seite=2"])
+        site.page("/news/?seite=2", links=["/artikel/1.html"])
+        for path, canonical in declared.items():
+            site.article(path, title=f"Meldung {path}", extra_head=f'<link rel="canonical" href="{site.origin}{canonical}">')
+        site.article("/artikel/5.html", title="Meldung /artikel/5-druck.html")
+        result = crawl(tmp_path, site)
+    # the print view that names its article is that article; the other four are four articles
+    expected = [f"{site.origin}/artikel/{name}.html" for name in (1, 2, 3, 4, 5)]
+    assert sorted(articles(result)) == expected
+
+
+@pytest.mark.parametrize("param", ["sessid", "sid", "s"])
+def test_a_session_id_new_on_every_page_makes_three_stories_three_articles(tmp_path, param):
+    stories = [f"/artikel/{n}.html" for n in (1, 2, 3)]
+    with SessionServer(param) as site:
+        tagged = [f"{path}?{param}={SESSION}" for path in stories]
+        site.page("/news/", links=[*tagged, f"/news/?seite=2&{param}={SESSION}"])
+        # page 2 links the same stories and back to page 1, each time with another session id
+        site.page("/news/?seite=2", links=[*tagged, f"/news/?{param}={SESSION}", f"/news/?seite=3&{param}={SESSION}"])
+        site.page("/news/?seite=3", links=[*tagged, f"/news/?seite=2&{param}={SESSION}"])
+        for path in stories:
+            site.article(path)
+        result = crawl(tmp_path, site)
+    assert sorted(articles(result)) == [f"{site.origin}{path}" for path in stories]
+    assert article_fetches(site) == dict.fromkeys(stories, 1)
+    assert len([p for p in site.paths() if urlsplit(p).path == "/news/"]) == 3  # /news/, ?seite=2, ?seite=3
+    if param != "sessid":  # not on the built-in list: found on the first listing page, counted once
+        assert result.stat("crawler/discovery/session_param/town") == 1
+
+
+def test_a_short_numeric_session_id_is_found_on_the_second_listing_page(tmp_path):
+    numbers = iter(range(41000, 42000, 7))
+    stories = [f"/artikel/{n}.html" for n in range(1, 7)]
+    with SessionServer("sid", value=lambda: str(next(numbers))) as site:
+        site.page("/news/", links=[f"{p}?sid={SESSION}" for p in stories[:3]] + [f"/news/?seite=2&sid={SESSION}"])
+        site.page("/news/?seite=2", links=[f"{p}?sid={SESSION}" for p in stories[3:]] + [f"/news/?sid={SESSION}"])
+        for path in stories:
+            site.article(path)
+        result = crawl(tmp_path, site)
+    assert result.stat("crawler/discovery/session_param/town") == 1
+    # page 2's stories and its link back to page 1 are followed without it
+    assert [p for p in site.paths() if p.startswith("/news/")].count("/news/") == 1
+    assert {urlsplit(p).query for p in site.paths() if p.startswith(tuple(stories[3:]))} == {""}
+
+
+def test_a_sid_that_is_the_story_id_keeps_every_story_apart(tmp_path):
+    ids = (101, 102, 103, 104, 105)
+    with HostileServer() as site:
+        # each story linked twice (headline and "mehr"), and again from page 2, always with its own id
+        site.page("/news/", links=[link for n in ids[:3] for link in (f"/story.php?sid={n}",) * 2] + ["/news/?seite=2"])
+        site.page("/news/?seite=2", links=[f"/story.php?sid={n}" for n in (*ids[3:], 101)])
+        for n in ids:
+            site.article(f"/story.php?sid={n}", title=f"Meldung Nummer {n}")
+        result = crawl(tmp_path, site)
+    assert sorted(articles(result)) == [f"{site.origin}/story.php?sid={n}" for n in ids]
+    assert result.stat("crawler/discovery/session_param/town") == 0
