@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import click
 
 from crawler.archive_commands import COMMANDS as ARCHIVE_COMMANDS
+from crawler.archive_commands import KIND_LABELS
 from crawler.runner import crawl_command, crawl_env
 from schedules.job import UnknownSource
 from spiders.sources import SPIDERS
@@ -90,7 +91,7 @@ def _print_demo_changes(db_path: str, first_run: int, state: str, partnerwatch: 
         db.close()
     counts = Counter(kind for kinds in report.values() for kind, rows in kinds.items() for _ in rows)
     if counts:
-        click.echo("\nThis crawl: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+        click.echo("\nThis crawl: " + ", ".join(f"{counts[k]} {label}" for k, label in KIND_LABELS.items() if counts[k]))
     else:
         click.echo("\nThis crawl: nothing new or changed; the archive already holds this state of the sites")
     click.echo(f"Per article: {partnerwatch} changes --db {db_path} --since {first_run}")

@@ -127,3 +127,26 @@ def test_a_sid_that_is_the_story_id_keeps_every_story_apart(tmp_path):
         result = crawl(tmp_path, site)
     assert sorted(articles(result)) == [f"{site.origin}/story.php?sid={n}" for n in ids]
     assert result.stat("crawler/discovery/session_param/town") == 0
+
+
+def test_the_migration_reencodes_stored_identities_and_leaves_a_colliding_one_alone(tmp_path):
+    from storage.articles import ensure_source
+    from storage.db import open_db
+    from storage.migrations import m011_url_identity
+
+    db = open_db(tmp_path / "archive.db")
+    ensure_source(db, "town")
+    old = ["https://www.stadt.example/aktuelles/Bürgerfest im Park.html",  # as the old clean_url kept it
+           "https://www.stadt.example/aktuelles/B%c3%bcrgerfest%20im%20Park.html",  # the same page, linked encoded
+           "HTTPS://www.stadt.example:443/aktuelles/%7Eplan.html",
+           "https://www.stadt.example/aktuelles/?tx_news_pi1%5Bnews%5D=7&cHash=ab12"]
+    for url in old:
+        db.execute("INSERT INTO articles (canonical_url, source, url, first_seen_at, last_seen_at, current_version, "
+                   "text_hash) VALUES (?, 'town', ?, '2025-01-01', '2025-01-01', 1, 'h')", [url, url])
+    m011_url_identity(db)
+    stored = [row[0] for row in db.execute("SELECT canonical_url FROM articles ORDER BY id")]
+    db.close()
+    assert stored == ["https://www.stadt.example/aktuelles/B%C3%BCrgerfest%20im%20Park.html",
+                      old[1],  # would collide with the first: it keeps its old identity
+                      "https://www.stadt.example/aktuelles/~plan.html",
+                      old[3]]
