@@ -91,12 +91,14 @@ def _print_demo_changes(db_path: str, first_run: int, state: str, partnerwatch: 
         db.close()
     counts = Counter(kind for kinds in report.values() for kind, rows in kinds.items() for _ in rows)
     if counts:
-        click.echo("\nThis crawl: " + ", ".join(f"{counts[k]} {label}" for k, label in KIND_LABELS.items() if counts[k]))
+        added = [f"{counts[kind]} {label}" for kind, label in KIND_LABELS.items() if counts[kind]]
+        click.echo("\nThis crawl: " + ", ".join(added))
     else:
         click.echo("\nThis crawl: nothing new or changed; the archive already holds this state of the sites")
     click.echo(f"Per article: {partnerwatch} changes --db {db_path} --since {first_run}")
     if state == "v1":
-        click.echo(f"The same sites months later (new, edited, removed articles): {partnerwatch} demo --db {db_path} --state v2")
+        click.echo(f"The same sites months later (new, edited, removed articles): "
+                   f"{partnerwatch} demo --db {db_path} --state v2")
 
 
 def _print_summary(db_path: str, limit: int = 10) -> None:

@@ -40,7 +40,8 @@ class UrlIdentity:
 
     def __post_init__(self) -> None:
         self.real_origins = {served.lower(): real for served, real in self.real_origins.items()}
-        self._served_origins = {origin(canonical_url(real)): served for served, real in self.real_origins.items()}
+        self._served_origins = {origin(canonical_url(real)): served
+                                for served, real in self.real_origins.items()}
         self._landing = frozenset(self.of(url) for url in self.landing_urls)
 
     def request_url(self, url: str) -> str:
@@ -123,7 +124,9 @@ class UrlIdentity:
 def matches(patterns: Iterable[re.Pattern[str]], path: str) -> bool:
     """A source pattern found in the path as linked, or as read with its escapes decoded
     (a pattern written with "ü" finds the link a browser sends as "%C3%BC")."""
-    return any(p.search(path) for p in patterns) or ("%" in path and any(p.search(unquote(path)) for p in patterns))
+    if any(p.search(path) for p in patterns):
+        return True
+    return "%" in path and any(p.search(unquote(path)) for p in patterns)
 
 
 def _is_on(url: str, hosts: frozenset[str]) -> bool:

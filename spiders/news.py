@@ -201,9 +201,10 @@ class NewsSpider(scrapy.Spider):
         with_query = [response.urljoin(h) for h in hrefs[: self.max_links] if "?" in h]
         for name in sorted(self.identities[source.name].notice_session_params(response.url, with_query)):
             self.crawler.stats.inc_value(f"crawler/discovery/session_param/{source.name}")
-            logger.warning("source %s: query parameter %r looks like a session id (one value on the links of %s, "
-                           "another than the page's own or an earlier page's): left out of URLs from now on; "
-                           "list it in the source's session_params", source.name, name, response.url)
+            logger.warning("source %s: query parameter %r looks like a session id (one value on the "
+                           "links of %s, another than the page's own or an earlier page's): left out "
+                           "of URLs from now on; list it in the source's session_params",
+                           source.name, name, response.url)
 
     # --- articles -----------------------------------------------------------------------------
 
@@ -323,7 +324,8 @@ class NewsSpider(scrapy.Spider):
         request = self._request(source, url, self.parse_article, errback=self.article_failed, depth=depth)
         if request is not None:
             request.meta[META_ARTICLE] = True
-            request.meta[META_IDENTITY] = self.identities[source.name]  # crawler.conditional files it by identity
+            # crawler.conditional looks the article up by its identity
+            request.meta[META_IDENTITY] = self.identities[source.name]
         return request
 
     def _request(self, source: Source, url: str, callback: Any, priority: int = 0,

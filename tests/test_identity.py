@@ -74,7 +74,8 @@ def test_rel_canonical_to_the_home_page_a_listing_or_a_non_article_leaves_each_a
         site.page("/news/", links=[*declared, "/artikel/5.html", "/news/?seite=2"])
         site.page("/news/?seite=2", links=["/artikel/1.html"])
         for path, canonical in declared.items():
-            site.article(path, title=f"Meldung {path}", extra_head=f'<link rel="canonical" href="{site.origin}{canonical}">')
+            head = f'<link rel="canonical" href="{site.origin}{canonical}">'
+            site.article(path, title=f"Meldung {path}", extra_head=head)
         site.article("/artikel/5.html", title="Meldung /artikel/5-druck.html")
         result = crawl(tmp_path, site)
     # the print view that names its article is that article; the other four are four articles
