@@ -18,6 +18,8 @@ from crawler.urls import canonical_url, clean_url, is_dropped_param, origin, pat
 # A value that looks generated: 8+ letters, digits, - or _, at least one a digit (a hex token,
 # a long number); words (`view=full`) and short codes (`L=1`, `cat=12`) are not
 _RANDOM_VALUE = re.compile(r"^(?=[^0-9]*[0-9])[A-Za-z0-9_-]{8,}$")
+# shorter, with a digit (`sid=41007`): a session id if it changes from one fetch to the next
+_SHORT_VALUE = re.compile(r"^(?=[^0-9]*[0-9])[A-Za-z0-9_-]{4,7}$")
 MIN_SESSION_LINKS = 3  # a session id rides on every link of the page; a story id on one target
 
 
@@ -83,14 +85,16 @@ class UrlIdentity:
                 return with_origin(identity, served)
         return url if _is_on(url, self.hosts) else identity if _is_on(identity, self.hosts) else None
 
-    def notice_session_params(self, page_url: str, links: Iterable[str]) -> set[str]:
-        """Session ids found among one listing page's links (absolute URLs); they are stripped from now on.
+    def notice_session_params(self, page_url: str, links: Iterable[str]) -> tuple[set[str], set[str]]:
+        """Session ids among one listing page's links (absolute URLs), stripped from now on, and
+        the parameters still undecided (a short value seen only once so far).
 
         A parameter is session-like when one value of it rides on links to several different
         targets of the page, that value is not the one the page's own URL carries, and it either
         looks generated (8+ letters and digits) or differs from the value an earlier page gave
         its links. A story id (`sid=4711`) has a value per target; a language or filter
-        parameter (`L=1`, `cat=5`) is the page's own, or the same on every page.
+        parameter (`L=1`, `cat=5`) is the page's own, or the same on every page. A short value
+        (4-7 characters, a digit) the same as before is undecided: fetch the page again to see.
         """
         values: dict[str, set[str]] = {}
         targets: dict[str, set[str]] = {}
@@ -107,7 +111,7 @@ class UrlIdentity:
                 rest = "&".join(f"{k}={v}" for k, v in pairs if k != name)
                 targets.setdefault(key, set()).add(f"{parts.path}?{rest}")
         own = {name.lower(): value for name, value in parse_qsl(urlsplit(page_url).query)}
-        found = set()
+        found, undecided = set(), set()
         for key, seen in values.items():
             if len(seen) != 1 or len(targets[key]) < MIN_SESSION_LINKS:
                 continue
@@ -117,8 +121,10 @@ class UrlIdentity:
             earlier = self._shared_values.setdefault(key, value)
             if earlier != value or _RANDOM_VALUE.match(value):
                 found.add(key)
+            elif _SHORT_VALUE.match(value):
+                undecided.add(key)
         self.session_params |= found
-        return found
+        return found, undecided
 
 
 def matches(patterns: Iterable[re.Pattern[str]], path: str) -> bool:

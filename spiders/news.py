@@ -36,6 +36,7 @@ from spiders.sources import BUNDLED_SOURCES, Source, load_sources
 logger = logging.getLogger(__name__)
 
 GONE_STATUSES = (404, 410)
+_HELD_LINKS = "partnerwatch_held_links"  # a listing's links, held until a second fetch shows its session ids
 # rel is a list of tokens in any case ("next", "NEXT", "prefetch next"); lxml lower-cases only the name
 _NEXT_REL = "contains(concat(' ', translate(normalize-space(@rel), 'NEXT', 'next'), ' '), ' next ')"
 _NEXT_PAGE = f"//link[{_NEXT_REL}]/@href | //a[{_NEXT_REL}]/@href"
@@ -85,6 +86,7 @@ class NewsSpider(scrapy.Spider):
         self.linked_articles: defaultdict[str, set[str]] = defaultdict(set)
         # each source's URL identity rules; they learn the session ids its listings carry
         self.identities: dict[str, UrlIdentity] = {}
+        self.session_checked: set[tuple[str, str]] = set()  # (source, parameter) whose listing was fetched twice
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -191,20 +193,36 @@ class NewsSpider(scrapy.Spider):
         hrefs = [h for part in area for h in part.xpath(".//a/@href | .//link[@rel='next']/@href").getall()]
         if len(hrefs) > self.max_links:
             self._stop(source, "too_many_links", f"{response.url} has {len(hrefs)} links")
-        depth = response.meta.get("discovery_depth", 0) + 1
-        self._notice_session_params(source, response, hrefs)
-        for href in hrefs[: self.max_links]:
-            yield from self._follow(source, response.urljoin(href), depth=depth)
+        links = [response.urljoin(href) for href in hrefs[: self.max_links]]
+        if again := self._session_check(source, response, links):
+            yield again  # this page's links are followed from its second copy
+            return
+        for url in links:
+            yield from self._follow(source, url, depth=response.meta.get("discovery_depth", 0) + 1)
 
-    def _notice_session_params(self, source: Source, response: Response, hrefs: list[str]) -> None:
-        """Session ids on this page's links are stripped before any of them is followed."""
-        with_query = [response.urljoin(h) for h in hrefs[: self.max_links] if "?" in h]
-        for name in sorted(self.identities[source.name].notice_session_params(response.url, with_query)):
+    def _session_check(self, source: Source, response: Response, links: list[str]) -> scrapy.Request | None:
+        """Find session ids among a listing's links before any is followed (crawler/identity.py).
+
+        A short value (`sid=41007`) is a session id only if it changes: the page is then asked
+        for once more, once per parameter and run, and its links followed from the second copy.
+        """
+        found, undecided = self.identities[source.name].notice_session_params(
+            response.url, [url for url in links if "?" in url])
+        for name in sorted(found):
             self.crawler.stats.inc_value(f"crawler/discovery/session_param/{source.name}")
             logger.warning("source %s: query parameter %r looks like a session id (one value on the "
-                           "links of %s, another than the page's own or an earlier page's): left out "
+                           "links of %s, another than the page's own or an earlier fetch's): left out "
                            "of URLs from now on; list it in the source's session_params",
                            source.name, name, response.url)
+        unchecked = {(source.name, name) for name in undecided} - self.session_checked
+        if not unchecked or _HELD_LINKS in response.meta:
+            return None
+        self.session_checked |= unchecked
+        again = self._request(source, response.url, self.parse_listing, priority=10,
+                              depth=response.meta.get("discovery_depth", 0), again=True)
+        if again is not None:
+            again.meta[_HELD_LINKS] = links  # followed as they are should the second fetch fail
+        return again
 
     # --- articles -----------------------------------------------------------------------------
 
@@ -264,6 +282,8 @@ class NewsSpider(scrapy.Spider):
                 self.feeds_failed[source.name] += 1
                 yield from self._feed_done(source)
             return
+        for url in request.meta.get(_HELD_LINKS, []):  # a listing asked for again, for its session ids
+            yield from self._follow(source, url, depth=request.meta["discovery_depth"] + 1)
         if failure.check(RobotsRefused, RefusedRequest):
             self.crawler.stats.inc_value(f"crawler/refused/{source.name}")
         self._discovery_error(source, kind, request.url, f"{failure.type.__name__}: {failure.value}")
@@ -329,9 +349,10 @@ class NewsSpider(scrapy.Spider):
         return request
 
     def _request(self, source: Source, url: str, callback: Any, priority: int = 0,
-                 errback: Any = None, depth: int = 0) -> scrapy.Request | None:
-        """A request within the source's page budget; None once spent or when already requested."""
-        if url in self.requested:
+                 errback: Any = None, depth: int = 0, again: bool = False) -> scrapy.Request | None:
+        """A request within the source's page budget; None once spent or when already requested
+        (unless asked for `again`)."""
+        if url in self.requested and not again:
             return None
         if self.pages_requested[source.name] >= source.page_budget:
             self._stop(source, "page_budget", url)
@@ -343,7 +364,7 @@ class NewsSpider(scrapy.Spider):
         if source.delay is not None:
             meta["autothrottle_dont_adjust_delay"] = True  # the source's own delay is the floor
         return scrapy.Request(url, callback=callback, errback=errback or self.discovery_failed,
-                              priority=priority, cb_kwargs={"source": source}, meta=meta)
+                              priority=priority, cb_kwargs={"source": source}, meta=meta, dont_filter=again)
 
     def _stop(self, source: Source, reason: str, url: str) -> None:
         """Count a link not followed because of a trap guard; log the first per source and reason."""

@@ -102,19 +102,32 @@ def test_a_session_id_new_on_every_page_makes_three_stories_three_articles(tmp_p
         assert result.stat("crawler/discovery/session_param/town") == 1
 
 
-def test_a_short_numeric_session_id_is_found_on_the_second_listing_page(tmp_path):
+def test_a_short_numeric_session_id_is_found_by_fetching_its_only_listing_page_again(tmp_path):
     numbers = iter(range(41000, 42000, 7))
-    stories = [f"/artikel/{n}.html" for n in range(1, 7)]
+    stories = [f"/artikel/{n}.html" for n in range(1, 5)]
     with SessionServer("sid", value=lambda: str(next(numbers))) as site:
-        site.page("/news/", links=[f"{p}?sid={SESSION}" for p in stories[:3]] + [f"/news/?seite=2&sid={SESSION}"])
-        site.page("/news/?seite=2", links=[f"{p}?sid={SESSION}" for p in stories[3:]] + [f"/news/?sid={SESSION}"])
+        site.page("/news/", links=[f"{p}?sid={SESSION}" for p in stories])
         for path in stories:
             site.article(path)
+        first = crawl(tmp_path, site)
+        second = crawl(tmp_path, site)
+    assert sorted(articles(second)) == [f"{site.origin}{path}" for path in stories]
+    assert first.stat("crawler/discovery/session_param/town") == second.stat("crawler/discovery/session_param/town") == 1
+    # each night: the listing twice, each story once and without the session id
+    assert [p for p in site.paths() if p.startswith("/news/")] == ["/news/"] * 4
+    assert article_fetches(site) == dict.fromkeys(stories, 2) and not [p for p in site.paths() if "sid=" in p]
+
+
+def test_a_short_value_that_stays_the_same_is_kept_after_one_second_look(tmp_path):
+    stories = [f"/artikel/{n}.html?jahr=2024" for n in range(1, 5)]
+    with HostileServer() as site:
+        site.page("/news/", links=[*stories, "/news/?seite=2&jahr=2024"])
+        site.page("/news/?seite=2&jahr=2024", links=[f"/artikel/{n}.html?jahr=2024" for n in range(5, 8)])
+        for n in range(1, 8):
+            site.article(f"/artikel/{n}.html?jahr=2024")
         result = crawl(tmp_path, site)
-    assert result.stat("crawler/discovery/session_param/town") == 1
-    # page 2's stories and its link back to page 1 are followed without it
-    assert [p for p in site.paths() if p.startswith("/news/")].count("/news/") == 1
-    assert {urlsplit(p).query for p in site.paths() if p.startswith(tuple(stories[3:]))} == {""}
+    assert len(articles(result)) == 7 and result.stat("crawler/discovery/session_param/town") == 0
+    assert site.paths().count("/news/") == 2  # asked once more, never again for the same parameter
 
 
 def test_a_sid_that_is_the_story_id_keeps_every_story_apart(tmp_path):

@@ -77,16 +77,17 @@ def test_rel_canonical_to_the_home_page_a_listing_or_a_start_url_is_not_believed
 def test_session_ids_with_a_random_value_on_every_link_of_a_listing_are_detected():
     identity = UrlIdentity(frozenset({"www.town.example"}))
     links = [f"https://www.town.example/presse/2024/{slug}?sid=a81f2c99e0b3" for slug in ("a", "b", "c")]
-    assert identity.notice_session_params("https://www.town.example/presse/", links) == {"sid"}
+    assert identity.notice_session_params("https://www.town.example/presse/", links) == ({"sid"}, set())
     assert identity.of(links[0]) == "https://www.town.example/presse/2024/a"
 
 
-def test_a_short_session_value_is_detected_when_the_next_page_brings_another():
+def test_a_short_session_value_is_undecided_until_the_next_fetch_brings_another():
     identity = UrlIdentity(frozenset({"www.town.example"}))
     page1 = [f"https://www.town.example/p/{n}?s=4411" for n in range(4)]
-    page2 = [f"https://www.town.example/p/{n}?s=9023" for n in range(4, 8)]
-    assert identity.notice_session_params("https://www.town.example/p/", page1) == set()
-    assert identity.notice_session_params("https://www.town.example/p/?seite=2&s=4411", page2) == {"s"}
+    again = [f"https://www.town.example/p/{n}?s=9023" for n in range(4)]
+    assert identity.notice_session_params("https://www.town.example/p/", page1) == (set(), {"s"})
+    assert identity.notice_session_params("https://www.town.example/p/", again) == ({"s"}, set())
+    assert identity.of(page1[0]) == "https://www.town.example/p/0"
 
 
 def test_story_ids_language_and_filter_parameters_are_not_session_ids():
@@ -94,8 +95,13 @@ def test_story_ids_language_and_filter_parameters_are_not_session_ids():
     stories = [f"https://www.town.example/story.php?sid={n}" for n in (4711, 4712, 4713, 4714)]
     language = [f"https://www.town.example/p/{n}?L=1" for n in range(5)]
     category = [f"https://www.town.example/p/{n}?cat=k7x2p9q4r1" for n in range(5)]
-    assert identity.notice_session_params("https://www.town.example/", stories + language) == set()
-    assert identity.notice_session_params("https://www.town.example/?L=1&seite=2", language) == set()
+    assert identity.notice_session_params("https://www.town.example/", stories + language) == (set(), set())
+    assert identity.notice_session_params("https://www.town.example/?L=1&seite=2", language) == (set(), set())
     # the category page's own value rides on its links: it selects content
-    assert identity.notice_session_params("https://www.town.example/liste?cat=k7x2p9q4r1", category) == set()
+    category_page = "https://www.town.example/liste?cat=k7x2p9q4r1"
+    assert identity.notice_session_params(category_page, category) == (set(), set())
+    # a year on every link of an archive page is asked about once, and stays when it stays the same
+    years = [f"https://www.town.example/p/{n}?jahr=2024" for n in range(5)]
+    assert identity.notice_session_params("https://www.town.example/archiv", years) == (set(), {"jahr"})
+    assert identity.notice_session_params("https://www.town.example/archiv", years) == (set(), {"jahr"})
     assert identity.of(stories[0]) == stories[0]
