@@ -15,8 +15,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from crawler.netguard import Refused, is_allowed_endpoint
 from crawler.urls import canonical_url, clean_url, is_dropped_param, origin, path_and_query, with_origin
 
-# A value that looks generated: 8+ letters, digits, - or _, at least one a digit (a hex token,
-# a long number); words (`view=full`) and short codes (`L=1`, `cat=12`) are not
+# A value that looks generated: 8+ letters, digits, - or _, at least one of them a digit (a hex
+# token, a long number); words (`view=full`) and short codes (`L=1`, `cat=12`) are not
 _RANDOM_VALUE = re.compile(r"^(?=[^0-9]*[0-9])[A-Za-z0-9_-]{8,}$")
 # shorter, with a digit (`sid=41007`): a session id if it changes from one fetch to the next
 _SHORT_VALUE = re.compile(r"^(?=[^0-9]*[0-9])[A-Za-z0-9_-]{4,7}$")

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from crawler.extract import Article
-    from crawler.identity import UrlIdentity
     from crawler.fingerprint import Fingerprint
+    from crawler.identity import UrlIdentity
 
 
 @dataclass

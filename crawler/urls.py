@@ -21,7 +21,8 @@ _DROPPED_PARAMS = re.compile(
     r"session_id|sessid|cfid|cftoken)$",
     re.IGNORECASE,
 )
-_PATH_SESSION = re.compile(r";(jsessionid|phpsessid|sid)=[^/?#]*", re.IGNORECASE)
+# ;jsessionid=… (Java, PHP) and ASP.NET's cookieless /(S(…))/ segment (also (A(…)), (F(…)))
+_PATH_SESSION = re.compile(r";(jsessionid|phpsessid|sid)=[^/?#]*|/\([A-Z]\([A-Za-z0-9]+\)\)(?=/|$)", re.IGNORECASE)
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _DEFAULT_PORTS = {"http": 80, "https": 443}

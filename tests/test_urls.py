@@ -11,6 +11,7 @@ def test_clean_url_drops_fragment_trackers_and_session_ids():
     assert clean_url("https://a.example/p?utm_source=nl&id=3&fbclid=abc") == "https://a.example/p?id=3"
     assert clean_url("https://a.example/x;jsessionid=ABC123?y=1") == "https://a.example/x?y=1"
     assert clean_url("https://a.example/p?sessid=9f8e7d6c&id=3&PHPSESSID=1") == "https://a.example/p?id=3"
+    assert clean_url("https://a.example/amt/(S(x7k2p9aq))/presse/") == "https://a.example/amt/presse/"
 
 
 def test_s_and_sid_are_kept_unless_the_source_names_them():
