@@ -92,7 +92,8 @@ class StoragePipeline:
         spider = self.crawler.spider
         self.db = open_db(self.db_path, self.max_mb)
         for source in getattr(spider, "sources", []):
-            ensure_source(self.db, source.name, source.title, source.home_url)
+            # the real site's home page, also when a replica serves it (as articles' identities)
+            ensure_source(self.db, source.name, source.title, source.url_identity().of(source.home_url))
         self.started_at = now_iso()
         self.run_id = self.job_run_id or start_run(self.db, spider.name, self.started_at)
         if self.template_settings is not None:
@@ -222,7 +223,8 @@ class StoragePipeline:
             outcome = record_fetch(self.db, run_id=self.run_id, source=item.source, url=item.url,
                                    fetched_at=item.fetched_at, outcome=item.outcome or "error",
                                    http_status=item.http_status, detail=item.detail,
-                                   etag=item.etag, last_modified=item.last_modified)
+                                   etag=item.etag, last_modified=item.last_modified,
+                                   canonical_url=item.identity.of(item.url) if item.identity else None)
             self.stats.inc_value(f"crawler/storage/fetch_{outcome}")
 
     def _admit(self, held: Held) -> None:
@@ -249,7 +251,8 @@ class StoragePipeline:
         if article is None:
             outcome = record_fetch(self.db, run_id=self.run_id, source=item.source, url=item.article.url,
                                    fetched_at=item.fetched_at, outcome="no_article", http_status=item.http_status,
-                                   detail="only template blocks", etag=item.etag, last_modified=item.last_modified)
+                                   detail="only template blocks", etag=item.etag, last_modified=item.last_modified,
+                                   canonical_url=item.article.canonical_url)
             self.stats.inc_value(f"crawler/storage/fetch_{outcome}")
             self.stats.inc_value("crawler/templates/only_template")
             return

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
 
 from crawler.archive_commands import COMMANDS as ARCHIVE_COMMANDS
+from crawler.archive_commands import KIND_LABELS
 from crawler.runner import crawl_command, crawl_env
 from schedules.job import UnknownSource
 from spiders.sources import SPIDERS
@@ -27,9 +29,14 @@ def main() -> None:
 @click.option("--db", "db_path", default="archive.db", show_default=True, type=click.Path(dir_okay=False))
 @click.option("--state", default="v1", show_default=True, help="Replica state to crawl (v1 or v2).")
 def demo(db_path: str, state: str) -> None:
-    """Serve the offline replica on 127.0.0.1, crawl it with every spider, print a summary."""
+    """Serve the offline replica on 127.0.0.1, crawl it with every spider, print a summary and what changed.
+
+    Articles are archived under the real sites' URLs, whichever ports the replica gets: run it
+    again and nothing is added; run it with `--state v2` and exactly the edits of v2 appear.
+    """
     from crawler.replica import Replica
 
+    first_run = _last_run_id(db_path) + 1
     with Replica(state=state) as replica:
         click.echo(f"replica ({state}) serving {len(replica.urls)} sites on 127.0.0.1; crawling {', '.join(SPIDERS)} …")
         # The spiders run side by side: the archive takes concurrent writers (BEGIN IMMEDIATE).
@@ -48,6 +55,7 @@ def demo(db_path: str, state: str) -> None:
         failed = [spider for spider, process in crawls.items() if process.wait() != 0]
     _print_summary(db_path)
     partnerwatch = Path(sys.executable).parent / "partnerwatch"
+    _print_demo_changes(db_path, first_run, state, partnerwatch)
     click.echo(f"\nBrowse it with Datasette: {partnerwatch} serve --db {db_path}   (http://127.0.0.1:8001)")
     if failed:
         raise click.ClickException(f"crawl failed: {', '.join(failed)}")
@@ -59,6 +67,38 @@ def demo(db_path: str, state: str) -> None:
 def summary(db_path: str, limit: int) -> None:
     """Articles per source and the newest titles."""
     _print_summary(db_path, limit)
+
+
+def _last_run_id(db_path: str) -> int:
+    if not Path(db_path).exists():
+        return 0
+    db = open_db(db_path)
+    (last,) = db.execute("SELECT coalesce(max(id), 0) FROM runs").fetchone()
+    db.close()
+    return last
+
+
+def _print_demo_changes(db_path: str, first_run: int, state: str, partnerwatch: Path) -> None:
+    """What this demo crawl added to the archive, and how to see the product at work."""
+    from storage.changes import UnknownCutoff, changes_since, parse_since
+
+    db = open_db(db_path)
+    try:
+        report = changes_since(db, parse_since(db, str(first_run)))
+    except UnknownCutoff:
+        report = {}  # no crawl recorded a run
+    finally:
+        db.close()
+    counts = Counter(kind for kinds in report.values() for kind, rows in kinds.items() for _ in rows)
+    if counts:
+        added = [f"{counts[kind]} {label}" for kind, label in KIND_LABELS.items() if counts[kind]]
+        click.echo("\nThis crawl: " + ", ".join(added))
+    else:
+        click.echo("\nThis crawl: nothing new or changed; the archive already holds this state of the sites")
+    click.echo(f"Per article: {partnerwatch} changes --db {db_path} --since {first_run}")
+    if state == "v1":
+        click.echo(f"The same sites months later (new, edited, removed articles): "
+                   f"{partnerwatch} demo --db {db_path} --state v2")
 
 
 def _print_summary(db_path: str, limit: int = 10) -> None:

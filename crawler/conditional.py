@@ -24,7 +24,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
-from crawler.items import META_ARTICLE, META_BODY_HASH, META_OUTCOME
+from crawler.items import META_ARTICLE, META_BODY_HASH, META_IDENTITY, META_OUTCOME
 from storage.db import open_db
 from storage.lifecycle import Known, load_known
 
@@ -65,8 +65,9 @@ class ConditionalRequestsMiddleware:
         db = open_db(self.db_path)
         try:
             for known in load_known(db):
-                self.known[known.url] = known
-                self.known.setdefault(known.canonical_url, known)
+                # by identity first: a replica's port, and so the URL last fetched, differs each time
+                self.known[known.canonical_url] = known
+                self.known.setdefault(known.url, known)
         finally:
             db.close()
         logger.info("conditional requests: %d known article URLs", len(self.known))
@@ -76,7 +77,7 @@ class ConditionalRequestsMiddleware:
             return
         for header in _CONDITIONAL_HEADERS:  # a redirect copies them; they belong to the old URL
             request.headers.pop(header, None)
-        known = self.known.get(request.url)
+        known = self._known(request)
         if known is None or not (known.etag or known.last_modified):
             return
         if known.etag:
@@ -87,10 +88,15 @@ class ConditionalRequestsMiddleware:
         request.meta["handle_httpstatus_list"] = sorted({*statuses, 304})
         self.stats.inc_value("crawler/conditional/sent")
 
+    def _known(self, request: Request) -> Known | None:
+        """The archived article a request asks for: by its URL's identity, else by the URL last fetched."""
+        rules = request.meta.get(META_IDENTITY)  # the source's UrlIdentity, set by the spider
+        return (self.known.get(rules.of(request.url)) if rules else None) or self.known.get(request.url)
+
     def process_response(self, request: Request, response: Response) -> Response:
         if not request.meta.get(META_ARTICLE):
             return response
-        known = self.known.get(response.url) or self.known.get(request.url)
+        known = self._known(request)
         if response.status == 304 and known is not None:
             request.meta[META_OUTCOME] = "not_modified"
             self.stats.inc_value("crawler/conditional/not_modified")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from crawler.extract import Article
     from crawler.fingerprint import Fingerprint
+    from crawler.identity import UrlIdentity
 
 
 @dataclass
@@ -25,8 +26,7 @@ class PageItem:
     last_modified: str | None = None
     outcome: str | None = None  # set when the page will store no version: error, gone, no_article…
     detail: str | None = None  # why, for the fetches log (error class, extractor's reason)
-    site_hosts: frozenset[str] = frozenset()  # the source's hosts: rel=canonical elsewhere is ignored
-    mirrors: dict[str, str] = field(default_factory=dict)  # mirror origin -> primary origin
+    identity: UrlIdentity | None = None  # the source's URL identity rules (crawler/identity.py)
     body_hash: str | None = None  # SHA-256 of the raw body (crawler.conditional), kept per article
 
 
@@ -51,6 +51,7 @@ class ArticleItem:
 META_ARTICLE = "partnerwatch_article"  # an article request: may be made conditional
 META_OUTCOME = "partnerwatch_outcome"  # not_modified (a 304) or unchanged (same bytes): skip extraction
 META_BODY_HASH = "partnerwatch_body_hash"  # SHA-256 of the response body
+META_IDENTITY = "partnerwatch_identity"  # the source's UrlIdentity: how the article is filed
 
 
 def now_iso() -> str:

@@ -25,7 +25,7 @@ from crawler.lifeline import die_with_crawl
 from crawler.site_pages import site_key, site_page_kind, site_page_kind_of_html
 from crawler.site_templates import blocks_learned
 from crawler.sniff import OCTET_STREAM, NotHtml, sniff_body
-from crawler.urls import article_identity
+from crawler.urls import canonical_url
 from storage.templates import read_blocks
 
 logger = logging.getLogger(__name__)
@@ -103,7 +103,8 @@ class ExtractPipeline:
             return self._skip(item, "no_article", "extractor found no article")
         article = extracted.article
         self.stats.inc_value("crawler/extract/article")
-        identity = article_identity(item.url, article.canonical_url, item.site_hosts, item.mirrors)
+        declared = article.canonical_url
+        identity = item.identity.of_article(item.url, declared) if item.identity else canonical_url(item.url)
         article = replace(article, canonical_url=identity)
         return ArticleItem(source=item.source, fetched_at=item.fetched_at, http_status=item.http_status or 200,
                            article=article, etag=item.etag, last_modified=item.last_modified,

@@ -66,7 +66,12 @@ class RevisitExtension:
             links = linked.get(known.source)
             if not links or known.url in links or known.canonical_url in links:
                 continue
-            request = spider.article_request(sources[known.source], known.url)
+            # on a replica, the URL last fetched names last night's port: ask tonight's copy
+            url = spider.identities[known.source].revisit_url(known.url, known.canonical_url)
+            if url is None:
+                self.crawler.stats.inc_value("crawler/revisit/off_site")
+                continue
+            request = spider.article_request(sources[known.source], url)
             if request is not None:
                 self.crawler.engine.crawl(request)
                 scheduled += 1

@@ -25,17 +25,19 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.compression import RejectedBody
-from crawler.items import META_ARTICLE, META_BODY_HASH, META_OUTCOME, PageItem, now_iso
+from crawler.identity import UrlIdentity
+from crawler.items import META_ARTICLE, META_BODY_HASH, META_IDENTITY, META_OUTCOME, PageItem, now_iso
 from crawler.middlewares import ALLOWED_HOSTS_META, HostDeferred, RefusedRequest, RobotsRefused
 from crawler.netguard import private_allowance
 from crawler.redirects import RedirectFailed
-from crawler.urls import clean_url, is_pathological, netloc
+from crawler.urls import is_pathological, netloc, path_and_query
 from spiders.feeds import Entry, FeedError, is_newer, parse_feed, parse_sitemap
 from spiders.sources import BUNDLED_SOURCES, Source, load_sources
 
 logger = logging.getLogger(__name__)
 
 GONE_STATUSES = (404, 410)
+_HELD_LINKS = "partnerwatch_held_links"  # a listing's links, held until a second fetch shows its session ids
 # rel is a list of tokens in any case ("next", "NEXT", "prefetch next"); lxml lower-cases only the name
 _NEXT_REL = "contains(concat(' ', translate(normalize-space(@rel), 'NEXT', 'next'), ' '), ' next ')"
 _NEXT_PAGE = f"//link[{_NEXT_REL}]/@href | //a[{_NEXT_REL}]/@href"
@@ -93,6 +95,9 @@ class NewsSpider(scrapy.Spider):
         self.invalid_sources = 0
         # article URLs linked by listings/feeds this run, per source: the rest of the archive is unlinked
         self.linked_articles: defaultdict[str, set[str]] = defaultdict(set)
+        # each source's URL identity rules; they learn the session ids its listings carry
+        self.identities: dict[str, UrlIdentity] = {}
+        self.session_checked: set[tuple[str, str]] = set()  # (source, parameter) whose listing was fetched twice
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -102,6 +107,7 @@ class NewsSpider(scrapy.Spider):
         origin_map = _as_dict(settings.get("CRAWLER_ORIGIN_MAP"))
         spider.sources = spider._select(path, origin_map,
                                         private_allowance(settings.get("CRAWLER_NETGUARD_ALLOWED_PRIVATE")))
+        spider.identities = {source.name: source.url_identity() for source in spider.sources}
         spider.depth_limit = settings.getint("CRAWLER_DISCOVERY_DEPTH_LIMIT")
         spider.max_links = settings.getint("CRAWLER_DISCOVERY_MAX_LINKS")
         spider.since = settings.get("CRAWLER_DISCOVERY_SINCE") or None
@@ -185,7 +191,8 @@ class NewsSpider(scrapy.Spider):
             yield from self._follow(source, entry.url, depth=1, sitemap=True)
         for child in children[: self.max_links]:
             if is_newer(child, self.since) and netloc(child.url) in source.allowed_hosts:
-                if request := self._request(source, clean_url(child.url), self.parse_sitemap, priority=15):
+                url = self.identities[source.name].request_url(child.url)
+                if request := self._request(source, url, self.parse_sitemap, priority=15):
                     yield request
 
     def parse_listing(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
@@ -197,11 +204,15 @@ class NewsSpider(scrapy.Spider):
         hrefs = [h for part in area for h in part.xpath(".//a/@href | .//link[@rel='next']/@href").getall()]
         if len(hrefs) > self.max_links:
             self._stop(source, "too_many_links", f"{response.url} has {len(hrefs)} links")
+        links = [response.urljoin(href) for href in hrefs[: self.max_links]]
+        if again := self._session_check(source, response, links):
+            yield again  # this page's links are followed from its second copy
+            return
         depth = response.meta.get("discovery_depth", 0) + 1
         linked_before = len(self.linked_articles[source.name])
         listings = []
-        for href in hrefs[: self.max_links]:
-            for request in self._follow(source, response.urljoin(href), depth=depth):
+        for url in links:
+            for request in self._follow(source, url, depth=depth):
                 if request.callback == self.parse_listing:
                     listings.append(request)  # decided below: only the articles of this page are sure
                 else:
@@ -218,6 +229,30 @@ class NewsSpider(scrapy.Spider):
             request.meta["barren"] = barren
             yield request
 
+    def _session_check(self, source: Source, response: Response, links: list[str]) -> scrapy.Request | None:
+        """Find session ids among a listing's links before any is followed (crawler/identity.py).
+
+        A short value (`sid=41007`) is a session id only if it changes: the page is then asked
+        for once more, once per parameter and run, and its links followed from the second copy.
+        """
+        found, undecided = self.identities[source.name].notice_session_params(
+            response.url, [url for url in links if "?" in url])
+        for name in sorted(found):
+            self.crawler.stats.inc_value(f"crawler/discovery/session_param/{source.name}")
+            logger.warning("source %s: query parameter %r looks like a session id (one value on the "
+                           "links of %s, another than the page's own or an earlier fetch's): left out "
+                           "of URLs from now on; list it in the source's session_params",
+                           source.name, name, response.url)
+        unchecked = {(source.name, name) for name in undecided} - self.session_checked
+        if not unchecked or _HELD_LINKS in response.meta:
+            return None
+        self.session_checked |= unchecked
+        again = self._request(source, response.url, self.parse_listing, priority=10,
+                              depth=response.meta.get("discovery_depth", 0), again=True)
+        if again is not None:
+            again.meta[_HELD_LINKS] = links  # followed as they are should the second fetch fail
+        return again
+
     # --- articles -----------------------------------------------------------------------------
 
     def parse_article(self, response: Response, source: Source) -> Iterator[PageItem | scrapy.Request]:
@@ -231,8 +266,7 @@ class NewsSpider(scrapy.Spider):
             content_type=_header(headers, b"Content-Type"),
             etag=_header(headers, b"ETag"),
             last_modified=_header(headers, b"Last-Modified"),
-            site_hosts=source.allowed_hosts,
-            mirrors=source.mirrors,
+            identity=self.identities[source.name],
             body_hash=response.meta.get(META_BODY_HASH),
         )
         if response.status in GONE_STATUSES:
@@ -244,8 +278,8 @@ class NewsSpider(scrapy.Spider):
         if isinstance(response, TextResponse) and response.status == 200 and may_have_next(response.body):
             # an article split over pages: only its own "next" link, never the whole page's links
             for href in response.xpath(_NEXT_PAGE).getall()[:1]:
-                url = source.primary_url(clean_url(response.urljoin(href)))
-                if source.is_article(_path(url)):
+                url = self.identities[source.name].request_url(response.urljoin(href))
+                if source.is_article(path_and_query(url)):
                     yield from self._follow(source, url, depth=response.meta.get("discovery_depth", 0))
 
     def article_failed(self, failure: Failure) -> Iterator[PageItem]:
@@ -265,8 +299,9 @@ class NewsSpider(scrapy.Spider):
             outcome, detail, url = "error", failure.value.detail, failure.value.linked_url
             logger.warning("%s", failure.value)
         self.crawler.stats.inc_value(f"crawler/fetch/{outcome}/{failure.type.__name__}")
-        yield PageItem(url=url, source=request.cb_kwargs["source"].name, fetched_at=now_iso(),
-                       http_status=status, outcome=outcome, detail=detail)
+        source = request.cb_kwargs["source"]
+        yield PageItem(url=url, source=source.name, fetched_at=now_iso(), http_status=status, outcome=outcome,
+                       detail=detail, identity=self.identities[source.name])
 
     def discovery_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         """A listing, feed or sitemap that failed: counted and logged as an error of its source."""
@@ -279,6 +314,8 @@ class NewsSpider(scrapy.Spider):
                 self.feeds_failed[source.name] += 1
                 yield from self._feed_done(source)
             return
+        for url in request.meta.get(_HELD_LINKS, []):  # a listing asked for again, for its session ids
+            yield from self._follow(source, url, depth=request.meta["discovery_depth"] + 1)
         if failure.check(RobotsRefused, RefusedRequest):
             self.crawler.stats.inc_value(f"crawler/refused/{source.name}")
         self._discovery_error(source, kind, request.url, f"{failure.type.__name__}: {failure.value}")
@@ -304,18 +341,20 @@ class NewsSpider(scrapy.Spider):
         link = (source.name, url)
         if link in self.settled:
             return
-        url = source.primary_url(clean_url(url))
+        identity = self.identities[source.name]
+        url = identity.request_url(url)
         if urlsplit(url).scheme not in ("http", "https") or netloc(url) not in source.allowed_hosts:
             self.settled.add(link)
             return
+        path = path_and_query(url)
         if url in self.requested:
             self.settled.add(link)
-            if source.is_article(_path(url)):
-                self.linked_articles[source.name].add(url)
+            if source.is_article(path):
+                self.linked_articles[source.name].update((url, identity.of(url)))
             return
-        path = _path(url)
         if source.is_article(path):
-            self.linked_articles[source.name].add(url)
+            # the URL as served (the archive's `url`) and its identity (`canonical_url`)
+            self.linked_articles[source.name].update((url, identity.of(url)))
             request = self.article_request(source, url, depth)
         elif source.is_listing(path) and not sitemap:
             if depth > (source.depth_limit or self.depth_limit):
@@ -337,12 +376,15 @@ class NewsSpider(scrapy.Spider):
         request = self._request(source, url, self.parse_article, errback=self.article_failed, depth=depth)
         if request is not None:
             request.meta[META_ARTICLE] = True
+            # crawler.conditional looks the article up by its identity
+            request.meta[META_IDENTITY] = self.identities[source.name]
         return request
 
     def _request(self, source: Source, url: str, callback: Any, priority: int = 0,
-                 errback: Any = None, depth: int = 0) -> scrapy.Request | None:
-        """A request within the source's page budget; None once spent or when already requested."""
-        if url in self.requested:
+                 errback: Any = None, depth: int = 0, again: bool = False) -> scrapy.Request | None:
+        """A request within the source's page budget; None once spent or when already requested
+        (unless asked for `again`)."""
+        if url in self.requested and not again:
             return None
         if self.pages_requested[source.name] >= source.page_budget:
             self._stop(source, "page_budget", url)
@@ -354,7 +396,7 @@ class NewsSpider(scrapy.Spider):
         if source.delay is not None:
             meta["autothrottle_dont_adjust_delay"] = True  # the source's own delay is the floor
         return scrapy.Request(url, callback=callback, errback=errback or self.discovery_failed,
-                              priority=priority, cb_kwargs={"source": source}, meta=meta)
+                              priority=priority, cb_kwargs={"source": source}, meta=meta, dont_filter=again)
 
     def _stop(self, source: Source, reason: str, url: str, quiet: bool = False) -> None:
         """Count a link not followed because of a trap guard; log the first per source and reason."""
@@ -373,11 +415,6 @@ class NewsSpider(scrapy.Spider):
 
 def _origin(url: str) -> str:
     return "{0.scheme}://{0.netloc}".format(urlsplit(url))
-
-
-def _path(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _modified(entry: Entry) -> str:

@@ -15,10 +15,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from cssselect import GenericTranslator, SelectorError
 
+from crawler.identity import UrlIdentity, matches
 from crawler.netguard import Refused, check_host_entry, is_allowed_endpoint
 
 BUNDLED_SOURCES = Path(__file__).with_name("sources.toml")
 SPIDERS = ("skew", "lag21", "municipal")
+_PARAM_NAME = re.compile(r"^[A-Za-z0-9_.\[\]-]+$")
 _HOST_ENTRY = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$")
 
 
@@ -45,17 +47,20 @@ class Source:
     links_css: str | None = None  # CSS selector of the part of a listing whose links count
     depth_limit: int | None = None  # listing hops from a start URL; None: the crawl's default
     listing_fallback: bool = False  # True: listings only when every feed failed or was empty
-
-    def primary_url(self, url: str) -> str:
-        """The URL on the primary host: mirrors and the www/bare twin of the start host mapped."""
-        new_origin = self.mirrors.get(_origin(url).lower())
-        return _rebase(url, {_origin(url): new_origin}) if new_origin else url
+    session_params: frozenset[str] = frozenset()  # lower case: query parameters that are session ids here
+    real_origins: dict[str, str] = field(default_factory=dict)  # served origin -> real origin (rebased)
 
     def is_article(self, path_and_query: str) -> bool:
-        return any(p.search(path_and_query) for p in self.article_patterns)
+        return matches(self.article_patterns, path_and_query)
 
     def is_listing(self, path_and_query: str) -> bool:
-        return any(p.search(path_and_query) for p in self.listing_patterns)
+        return matches(self.listing_patterns, path_and_query)
+
+    def url_identity(self) -> UrlIdentity:
+        """The source's URL identity rules; one instance per crawl, as it learns session ids."""
+        return UrlIdentity(self.allowed_hosts, self.mirrors, self.real_origins, set(self.session_params),
+                           self.article_patterns, self.listing_patterns,
+                           frozenset((*self.start_urls, self.home_url)))
 
     def rebased(self, origin_map: dict[str, str]) -> Source:
         """The same source served elsewhere (a replica, a staging host): origins swapped."""
@@ -69,6 +74,8 @@ class Source:
             home_url=_rebase(self.home_url, origin_map),
             allowed_hosts=frozenset(hosts.get(h, h) for h in self.allowed_hosts),
             mirrors={_rebase(m, origin_map): _rebase(p, origin_map) for m, p in self.mirrors.items()},
+            # the archive keeps filing articles under the real site's URLs (crawler/identity.py)
+            real_origins={**self.real_origins, **{new: old for old, new in origin_map.items()}},
         )
 
 
@@ -147,6 +154,7 @@ def parse_source(name: str, entry: Any, private_allowed: Iterable[str] | None = 
         links_css=_css(entry, fail),
         depth_limit=_positive(entry, "depth_limit", fail),
         listing_fallback=_flag(entry, "listing_fallback", fail),
+        session_params=_session_params(entry, fail),
     )
 
 
@@ -169,6 +177,13 @@ def _mirrors(entry: dict, start_url: str, hosts: list[str], fail) -> dict[str, s
         for scheme in ("http", "https"):
             mirrors.setdefault(f"{scheme}://{twin}", f"{start.scheme}://{start.netloc}")
     return mirrors
+
+
+def _session_params(entry: dict, fail) -> frozenset[str]:
+    names = entry.get("session_params", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) and _PARAM_NAME.match(n) for n in names):
+        raise fail("session_params", "must be a list of query parameter names")
+    return frozenset(n.lower() for n in names)
 
 
 def _language(entry: dict, fail) -> str:

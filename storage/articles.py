@@ -177,17 +177,20 @@ def record_fetch(
     detail: str | None = None,
     etag: str | None = None,
     last_modified: str | None = None,
+    canonical_url: str | None = None,
 ) -> str:
     """Record a fetch that stored no version (not_modified, no_article, error, gone, refused…).
 
-    A `not_modified` (304) or `unchanged` (same bytes) fetch reached the article: it is seen now,
-    no longer missing or on its way to a tombstone, and revived if it had one (outcome `revived`).
-    A `gone` (404/410) fetch of a known article makes it missing (storage/lifecycle.py).
-    Returns the outcome written.
+    The article is the one filed under `canonical_url` (the fetched URL's identity), or else the
+    one last fetched from `url`. A `not_modified` (304) or `unchanged` (same bytes) fetch reached
+    the article: it is seen now, no longer missing or on its way to a tombstone, and revived if it
+    had one (outcome `revived`). A `gone` (404/410) fetch of a known article makes it missing
+    (storage/lifecycle.py). Returns the outcome written.
     """
     with write_transaction(db):
         row = db.execute(
-            "SELECT id, gone_at FROM articles WHERE url = ? OR canonical_url = ? LIMIT 1", [url, url]
+            "SELECT id, gone_at FROM articles WHERE canonical_url = ? OR url = ? "
+            "ORDER BY canonical_url = ? DESC LIMIT 1", [canonical_url or url, url, canonical_url or url]
         ).fetchone()
         if row is not None and outcome in SEEN:
             # a 304 need not repeat the validators: keep the stored ones unless new ones came

@@ -8,6 +8,8 @@ from datetime import date, datetime
 
 from sqlite_utils import Database
 
+from crawler.urls import canonical_url
+
 DIFF_CONTEXT_WORDS = 8
 PARAGRAPH = "¶"  # a paragraph break, diffed as a word of its own
 
@@ -112,8 +114,9 @@ def _status_changed(db: Database, kind: str, cutoff: Cutoff, source: str | None)
 
 def version_texts(db: Database, url: str, from_version: int | None, to_version: int | None) -> tuple[dict, dict]:
     """Two versions of the article at `url` (or canonical URL); default: the last two."""
-    row = db.execute(
-        "SELECT id, current_version FROM articles WHERE canonical_url = ? OR url = ? LIMIT 1", [url, url]
+    row = db.execute(  # the URL as copied from a browser bar (umlauts, upper-case host) finds its article too
+        "SELECT id, current_version FROM articles WHERE canonical_url IN (?, ?) OR url = ? LIMIT 1",
+        [url, canonical_url(url), url],
     ).fetchone()
     if row is None:
         raise UnknownArticle(f"no article at {url}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from crawler.urls import canonical_url
+
 migrations = Migrations("partnerwatch")
 
 
@@ -385,3 +387,14 @@ def m013_run_owner(db: Database) -> None:
     # the process that runs the run ("pid:start ticks", storage.lock.process_identity): a run left
     # `running` is aborted only once that process is gone, never while it still crawls
     db.execute("ALTER TABLE runs ADD COLUMN owner TEXT")
+
+
+@migrations()
+def m011_url_identity(db: Database) -> None:
+    # Article identities in today's form (crawler/urls.py canonical_url: spaces and umlauts
+    # percent-encoded, IDNA host, escapes in upper case), so a page fetched again after the
+    # upgrade finds its article. When two old identities become one, the older article keeps it
+    # and the other keeps its old identity (OR IGNORE): merging histories is not a migration's call.
+    db.conn.create_function("url_identity", 1, canonical_url, deterministic=True)
+    db.execute("UPDATE OR IGNORE articles SET canonical_url = url_identity(canonical_url) "
+               "WHERE canonical_url != url_identity(canonical_url)")

@@ -16,6 +16,7 @@ from conftest import run_crawl
 from hostile_server import write_sources
 
 from crawler.replica import Replica, load_golden
+from crawler.replica.catalog import REAL_ORIGINS
 from spiders.sources import BUNDLED_SOURCES
 
 PRIMARY_SITES = ("skew", "eg", "lag21", "berlin", "linke", "wolfsburg")
@@ -56,12 +57,14 @@ def test_nothing_golden_lists_as_forbidden_is_fetched(crawled):
 
 def test_mirror_copies_are_archived_under_the_primary_url(crawled):
     replica, db = crawled
-    mirror_origins = {replica.urls[alias] for alias in ALIAS_OF}
+    mirror_origins = {REAL_ORIGINS[alias] for alias in ALIAS_OF}
     canonical = [row[0] for row in db.execute("SELECT canonical_url FROM articles")]
     assert canonical and not [url for url in canonical if any(url.startswith(o) for o in mirror_origins)]
+    # filed under the real sites' URLs, never under the replica's ports
+    assert not [url for url in canonical if any(url.startswith(o) for o in replica.urls.values())]
     # each golden article is one row, however many hosts and links lead to it
     golden = load_golden("v1").primary_articles()
-    lag21 = [url for url in canonical if url.startswith(replica.urls["lag21"] + "/aktuelles/details/")]
+    lag21 = [url for url in canonical if url.startswith(REAL_ORIGINS["lag21"] + "/aktuelles/details/")]
     assert len(lag21) == len(set(lag21)) == len([a for a in golden if a.site == "lag21"])
 
 

@@ -120,3 +120,62 @@ def test_every_spider_finishes_with_an_ok_run(replica, tmp_path, spider):
     with sqlite3.connect(db_path) as db:
         outcome, new, errors = db.execute("SELECT outcome, articles_new, errors FROM runs").fetchone()
     assert (outcome, errors) == ("ok", 0) and new > 0
+
+
+def test_the_replica_on_new_ports_adds_nothing_and_then_v2_shows_exactly_the_golden_changes(tmp_path):
+    """`make demo` twice, then `demo --state v2`: each run a replica of its own on other ports."""
+    from crawler.replica import Replica
+    from crawler.replica.catalog import REAL_ORIGINS
+    from storage.changes import changes_since, parse_since
+    from storage.db import open_db
+
+    db_path = tmp_path / "archive.db"
+
+    def crawl_every_spider(state: str) -> tuple[int, list]:
+        """The first run id of this crawl, and the replica's hits."""
+        first_run = _last_run(db_path) + 1
+        with Replica(state=state, rate_limit=False) as served:
+            for spider in ("skew", "lag21", "municipal"):
+                run_crawl(spider, db_path, served)
+        return first_run, served.hits
+
+    def identities() -> list[str]:
+        with sqlite3.connect(db_path) as db:
+            return sorted(row[0] for row in db.execute("SELECT canonical_url FROM articles"))
+
+    crawl_every_spider("v1")
+    before, versions = identities(), version_count(db_path)
+    _, hits = crawl_every_spider("v1")
+    assert identities() == before and version_count(db_path) == versions
+    # last night's validators found by identity, though every URL has another port tonight
+    article_paths = {a.path for a in load_golden("v1").articles}
+    article_hits = [hit for hit in hits if hit.path in article_paths]
+    conditional = [hit for hit in article_hits if "If-None-Match" in hit.request_headers]
+    assert len(conditional) >= 0.9 * len(article_hits)
+    assert all(url.startswith(tuple(REAL_ORIGINS.values())) for url in before)  # no replica port in an identity
+
+    v2_run, _ = crawl_every_spider("v2")
+    golden = load_golden("v2")
+
+    def real(kind: str) -> set[str]:
+        primary = {(a.site, a.path) for state in ("v1", "v2") for a in load_golden(state).primary_articles()}
+        return {REAL_ORIGINS[site] + path for site, path in golden.changes[kind] if (site, path) in primary}
+
+    db = open_db(db_path)
+    report = changes_since(db, parse_since(db, str(v2_run)))
+    listed = {kind: {row["canonical_url"] for kinds in report.values() for row in kinds.get(kind, [])}
+              for kind in ("new", "changed")}
+    removed = {row[0]: row[1] for row in db.execute(
+        "SELECT a.canonical_url, f.http_status FROM fetches f JOIN articles a ON a.id = f.article_id "
+        "WHERE f.run_id >= ? AND f.outcome = 'gone'", [v2_run])}
+    db.close()
+    assert listed == {"new": real("new"), "changed": real("changed")}
+    # every article removed in v2 was asked for again and answered 404 or 410
+    assert set(removed) == real("removed") and set(removed.values()) <= {404, 410}
+
+
+def _last_run(db_path: Path) -> int:
+    if not db_path.exists():
+        return 0
+    with sqlite3.connect(db_path) as db:
+        return db.execute("SELECT coalesce(max(id), 0) FROM runs").fetchone()[0]

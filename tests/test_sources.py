@@ -88,11 +88,22 @@ def test_www_twin_and_declared_mirrors_map_to_the_primary_host(tmp_path):
     text = GOOD + 'allowed_hosts = ["www.town.example", "town.example"]\n' \
                   'mirrors = { "https://redaktion.town.example" = "https://www.town.example" }\n'
     (town,), _ = load_sources(write(tmp_path, text))
-    assert town.primary_url("https://town.example/news/1/x") == "https://www.town.example/news/1/x"
-    assert town.primary_url("https://redaktion.town.example/a?b=1") == "https://www.town.example/a?b=1"
+    urls = town.url_identity()
+    assert urls.request_url("https://town.example/news/1/x") == "https://www.town.example/news/1/x"
+    assert urls.request_url("https://redaktion.town.example/a?b=1") == "https://www.town.example/a?b=1"
     local = town.rebased({"https://www.town.example": "http://127.0.0.1:8123",
-                          "https://redaktion.town.example": "http://127.0.0.1:8124"})
-    assert local.primary_url("http://127.0.0.1:8124/a") == "http://127.0.0.1:8123/a"
+                          "https://redaktion.town.example": "http://127.0.0.1:8124"}).url_identity()
+    assert local.request_url("http://127.0.0.1:8124/a") == "http://127.0.0.1:8123/a"
+    # fetched from the local copy, filed under the real site's URL
+    assert local.of("http://127.0.0.1:8124/a") == "https://www.town.example/a"
+
+
+def test_session_params_are_a_list_of_names_kept_in_lower_case(tmp_path):
+    (town,), _ = load_sources(write(tmp_path, GOOD + 'session_params = ["SID", "s"]\n'))
+    assert town.session_params == {"sid", "s"}
+    assert town.url_identity().of("https://www.town.example/news/1/x?SID=9&id=2") == "https://www.town.example/news/1/x?id=2"
+    _, (error,) = load_sources(write(tmp_path, GOOD + 'session_params = "sid"\n'))
+    assert "field 'session_params'" in str(error)
 
 
 METADATA = """
