@@ -132,14 +132,16 @@ class StoryKeys:
 
     A page whose text has an estimated Jaccard similarity of at least STORY_JACCARD with a recent
     page of the source (candidates found through shared MinHash bands, crawler.fingerprint) gets
-    that page's key: most of its text is the same story. 0.65 is above what a site's own phrasing
-    makes unrelated texts share (town-site articles written from one mould: 0.49-0.60) and below
-    most of what a republished core with a new intro keeps (0.6-0.95 on bench/press_site.py,
-    where story recall went from 0.54 to 0.88 with it: the learner had cut shared cores as template).
+    that page's key: most of its text is the same story. 0.7 is above what unrelated texts share
+    when they come from one mould (town-site articles: 0.49-0.60) or when the extractor kept a big
+    sidebar in each (old layout tables: 0.65 merged such pages, and their sidebar went unlearned),
+    and below most of what a republished core with a new intro keeps (0.6-0.95 on
+    bench/press_site.py, where story recall went from 0.54 to 0.83 with it: the learner had cut
+    shared cores as template).
     Only the last `limit` pages are kept: a story's pages are published, and crawled, close together.
     """
 
-    STORY_JACCARD = 0.65
+    STORY_JACCARD = 0.7
 
     def __init__(self, limit: int = 2000) -> None:
         self.by_band: OrderedDict[tuple[int, int], str] = OrderedDict()

@@ -204,7 +204,13 @@ class NewsSpider(scrapy.Spider):
         hrefs = [h for part in area for h in part.xpath(".//a/@href | .//link[@rel='next']/@href").getall()]
         if len(hrefs) > self.max_links:
             self._stop(source, "too_many_links", f"{response.url} has {len(hrefs)} links")
-        links = [response.urljoin(href) for href in hrefs[: self.max_links]]
+        links, broken = [], None
+        for href in hrefs[: self.max_links]:
+            try:
+                links.append(response.urljoin(href))
+            except ValueError as error:  # raised once the links before it are followed
+                broken = error
+                break
         if again := self._session_check(source, response, links):
             yield again  # this page's links are followed from its second copy
             return
@@ -224,10 +230,12 @@ class NewsSpider(scrapy.Spider):
         barren = 0 if new_articles or depth == 1 else response.meta.get("barren", 0) + 1
         if barren >= BARREN_LISTINGS and listings:
             self._stop(source, "barren_listings", response.url, quiet=True)  # the usual end of a pager
-            return
+            listings = []
         for request in listings:
             request.meta["barren"] = barren
             yield request
+        if broken is not None:
+            raise broken
 
     def _session_check(self, source: Source, response: Response, links: list[str]) -> scrapy.Request | None:
         """Find session ids among a listing's links before any is followed (crawler/identity.py).

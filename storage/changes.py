@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlite_utils import Database
 
@@ -28,6 +28,17 @@ class Cutoff:
 
     run_id: int | None = None
     at: str | None = None
+    # for a run: the end of the run before it. Status times (missing, gone, back) are compared
+    # strictly after it, since a run that ends and the next that starts may share a second.
+    after: str | None = None
+
+    def status_sql(self, column: str) -> tuple[str, list[object]]:
+        """A WHERE fragment selecting status times (`column`, e.g. `s.missing_since`) since the cut-off."""
+        if self.after is not None:
+            return f"{column} > ?", [self.after]
+        if self.at is not None:
+            return f"{column} >= ?", [self.at]
+        return "1", []
 
     def versions_sql(self, alias: str = "v") -> tuple[str, list[object]]:
         """A WHERE fragment selecting versions found since the cut-off."""
@@ -46,11 +57,18 @@ def parse_since(db: Database, since: str | None) -> Cutoff:
         row = db.execute("SELECT started_at FROM runs WHERE id = ?", [int(since)]).fetchone()
         if row is None:
             raise UnknownCutoff(f"no run {since} in this archive")
-        return Cutoff(run_id=int(since), at=row[0])
+        before = db.execute("SELECT max(finished_at) FROM runs WHERE id < ? AND finished_at <= ?",
+                            [int(since), row[0]]).fetchone()[0]
+        return Cutoff(run_id=int(since), at=row[0], after=before)
     try:
         moment = datetime.fromisoformat(since) if "T" in since else date.fromisoformat(since)
     except ValueError as error:
         raise UnknownCutoff(f"--since {since!r} is neither a run id nor an ISO date") from error
+    if isinstance(moment, datetime):
+        # the archive's times are UTC ISO 8601 strings: a local time or another offset must be
+        # converted before it is compared as text
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+        return Cutoff(at=moment.isoformat(timespec="seconds"))
     return Cutoff(at=moment.isoformat())
 
 
@@ -99,8 +117,8 @@ def _kind(change_kind: str) -> str:
 def _status_changed(db: Database, kind: str, cutoff: Cutoff, source: str | None) -> list[dict]:
     statuses, column = STATUS_CHANGES[kind]
     where, params = f"s.status IN {statuses} AND s.{column} IS NOT NULL", []
-    if cutoff.at is not None:
-        where, params = f"{where} AND s.{column} >= ?", [cutoff.at]
+    since, params = cutoff.status_sql(f"s.{column}")
+    where = f"{where} AND {since}"
     if source is not None:
         where, params = f"{where} AND s.source = ?", [*params, source]
     return list(db.query(

@@ -75,11 +75,18 @@ def _savepoint(conn: sqlite3.Connection, db: Database) -> Iterator[Database]:
 write_batch = write_transaction  # several writes, one commit: what the crawl's archive writer uses
 
 
-def is_disk_full(error: BaseException) -> bool:
-    """Whether a write failed because the archive's disk (or its size cap) is full."""
-    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
-        return True
-    if isinstance(error, sqlite3.Error):
-        code = getattr(error, "sqlite_errorcode", None)
-        return code == sqlite3.SQLITE_FULL or "database or disk is full" in str(error)
+def is_disk_full(error: BaseException | None) -> bool:
+    """Whether a write failed because the archive's disk (or its size cap) is full.
+
+    The error's chain is searched too: on SQLITE_FULL SQLite may roll the whole transaction back
+    itself, and the savepoint's own rollback then fails with "no such savepoint" on top of it.
+    """
+    seen = 0
+    while error is not None and seen < 8:
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            return True
+        if isinstance(error, sqlite3.Error) and (getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+                                                 or "database or disk is full" in str(error)):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
     return False

@@ -40,8 +40,10 @@ def export_rows(db: Database, cutoff: Cutoff) -> Iterator[dict[str, Any]]:
     if cutoff.at is not None:
         # a status is news for an index too: it may hide a missing article, must drop a gone one
         # and show one that is back
-        where = f"({where} OR s.missing_since >= ? OR s.gone_at >= ? OR s.returned_at >= ?)"
-        params = [*params, cutoff.at, cutoff.at, cutoff.at]
+        for column in ("s.missing_since", "s.gone_at", "s.returned_at"):
+            since, bound = cutoff.status_sql(column)
+            where, params = f"{where} OR {since}", [*params, *bound]
+        where = f"({where})"
     for row in db.query(f"{_SELECT} WHERE {where} ORDER BY {_CHANGED_AT}, a.id", params):
         yield article_row(row)
 
