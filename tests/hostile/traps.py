@@ -61,11 +61,15 @@ def serve_traps(site: HostileServer) -> None:
         site.page(f"/liste/?page={number}", links=[f"/liste/?page={number + 1}", "/liste-meldung/1", "/liste-meldung/2"])
     site.article("/liste-meldung/1")
     site.article("/liste-meldung/2")
-    # T3: a fresh session id in every link, to the listing and to the one article
-    site.page("/sitzung/", links=[f"/sitzung/;jsessionid=S{n}" for n in range(5)] + [f"/sitzung/?sid={n}" for n in range(5)]
+    # T3: session ids in every link, to the listing and to the articles: path ids that vary, and a
+    # CMS's `sid` (a story id on other sites, so not stripped by name) whose one generated value
+    # sits on every link of the page
+    session = "3f9a2c7e81"
+    site.page("/sitzung/", links=[f"/sitzung/;jsessionid=S{n}" for n in range(5)] + [f"/sitzung/?sid={session}"]
               + [f"/sitzung/a1;jsessionid=S{n}" for n in range(5)]
-              + [f"/sitzung/a1?sid={n}&PHPSESSID=x{n}" for n in range(5)])
-    site.article("/sitzung/a1")
+              + [f"/sitzung/a{n}?sid={session}&PHPSESSID=x{n}" for n in (1, 2, 3)])
+    for n in (1, 2, 3):
+        site.article(f"/sitzung/a{n}")
     # T4: a relative link that grows the path on every page (/pfad/a/, /pfad/a/a/, …)
     for depth in range(0, 30):
         site.page("/pfad/" + "a/" * depth, links=["a/", "/pfad-meldung/1"])
