@@ -99,7 +99,7 @@ def diff(db_path: str, url: str, from_version: int | None, to_version: int | Non
 @click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", help="Default: stdout.")
 def export(db_path: str, since: str | None, fmt: str, output: Any) -> None:
-    """Latest version of each article changed since the cut-off, as JSON Lines (README, "Export format")."""
+    """Latest version of each article changed since the cut-off, as JSON Lines (docs/export.md)."""
     db = open_db(db_path)
     count = write_jsonl(export_rows(db, _cutoff(db, since)), output)
     db.close()

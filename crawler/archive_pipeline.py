@@ -43,7 +43,7 @@ class StoragePipeline:
     all-or-nothing (a savepoint of the batch `_write_queued` commits). SQLite releases the GIL while it works (FTS indexing, B-tree pages,
     WAL writes and checkpoint syncs), so the event loop keeps downloading and feeding the
     extraction workers meanwhile; on the event loop, storage took about half of the crawl
-    process's time, and every page waited for it (bench/throughput.py, README "Throughput").
+    process's time, and every page waited for it (bench/throughput.py, docs/benchmarks.md).
     The connection, and the template learner that reads and writes through it, are used only in
     that thread.
     """
@@ -170,7 +170,7 @@ class StoragePipeline:
         Each item is still a transaction of its own (a savepoint of the batch), so it is stored
         whole or not at all; a kill loses at most one batch, which the next run fetches again.
         One commit for the items that queued up while the last batch was written took the
-        writer, the crawl's narrowest point, from about 3.6 to 2.5 ms an article (README, Throughput).
+        writer, the crawl's narrowest point, from about 3.6 to 2.5 ms an article (docs/benchmarks.md).
         """
         batch = []
         while self.queued and len(batch) < BATCH_ITEMS:

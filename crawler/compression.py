@@ -7,7 +7,7 @@ frame an empty body. Stored as is, that would be a false change alert and a lost
 `StrictDecompressionMiddleware` sits just before `HttpCompressionMiddleware` (order 590) and
 decodes all four itself, requiring each stream's end marker. A complete body goes on decoded,
 so HttpCompressionMiddleware has nothing left to do for it: each body is inflated once, and
-gzip faster than Scrapy's GzipFile loop (README "Politeness and safety" has the figures).
+gzip faster than Scrapy's GzipFile loop (docs/safety.md has the figures).
 """
 
 from __future__ import annotations

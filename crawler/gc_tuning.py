@@ -4,7 +4,7 @@ Python collects its youngest generation every 700 new container objects; a crawl
 per page or two (requests, responses, items, Deferreds), and every tenth pass walks older objects
 too. On the 3,000-article benchmark the collector took 1.8 s of the crawl process's 40 s, all
 under the one interpreter lock the event loop and the archive writer share; at a first threshold
-of 10,000 it took 0.24 s (bench/throughput.py, README "Throughput"). The extraction workers are
+of 10,000 it took 0.24 s (bench/throughput.py, docs/benchmarks.md). The extraction workers are
 forked afterwards and inherit the thresholds.
 """
 

@@ -172,7 +172,7 @@ def extract_for_archive(body: bytes, url: str, *, with_fingerprint: bool, **opti
     """In a worker: the article, its text's fingerprint and site key, or the kind of site page it is.
 
     Fingerprinting here, not in the archive writer, moves ~1 ms a page off the crawl process,
-    whose one interpreter lock is the crawl's narrowest point (README, Throughput).
+    whose one interpreter lock is the crawl's narrowest point (docs/benchmarks.md).
     """
     article = extract_article(body, url, **options)
     if article is None:

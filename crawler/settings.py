@@ -1,4 +1,4 @@
-"""Scrapy settings of partnerwatch. Every CRAWLER_* setting is described in README.md."""
+"""Scrapy settings of partnerwatch. Every CRAWLER_* setting is described in docs/settings.md."""
 
 BOT_NAME = "partnerwatch"
 SPIDER_MODULES = ["spiders"]
@@ -19,7 +19,7 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 # a callback here yields one item at most, so 100 tasks a page were most of a 304 re-crawl's cost
 CONCURRENT_ITEMS = 4
 
-# --- safety and politeness middlewares (README "Politeness and safety") ----------------------
+# --- safety and politeness middlewares (docs/safety.md) ----------------------
 # Only http(s): no file:, data:, ftp: or s3: fetches, whatever a link or redirect says.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 DOWNLOADER_MIDDLEWARES = {
@@ -114,7 +114,7 @@ EXTENSIONS = {"crawler.settings_check.SettingsCheck": -100, "crawler.ownership.A
               "crawler.revisit.RevisitExtension": 500,
               "crawler.gc_tuning.GarbageCollectorTuning": 0}
 CRAWLER_GC_THRESHOLD = [10_000, 20, 20]  # gc.set_threshold in the crawl process; [] keeps Python's 700, 10, 10
-# --- the crawl job, its schedule and its reports (schedules/, README "Scheduling") -------
+# --- the crawl job, its schedule and its reports (schedules/, docs/scheduling.md) -------
 CRAWLER_RUN_ID = None  # set by the crawl job on each spider process: write under the job's run
 CRAWLER_JOB_SPIDER_TIMEOUT = 4 * 3600  # seconds one spider process may run before it is stopped
 CRAWLER_SCHEDULE_TIME = "02:00"  # local time of the nightly run, HH:MM or HH:MM:SS
@@ -125,7 +125,7 @@ CRAWLER_REPORT_DIR = None  # None: reports/ next to the archive
 CRAWLER_NOTIFY_COMMAND = None  # run with the report's path (and its JSON on stdin) on failure or news
 CRAWLER_NOTIFY_URL = None  # POST the report JSON here on failure or news
 CRAWLER_STATUS_STALE_DAYS = 3  # `partnerwatch status`: a source without a successful run this long is stale
-# --- site templates and the raw archive (issue 4; README "Schema" and "Re-extraction") ----------
+# --- site templates and the raw archive (issue 4; docs/schema.md, docs/extraction.md) ----------
 CRAWLER_TEMPLATE_ENABLED = True  # learn each source's repeated paragraphs; keep them out of stored texts
 CRAWLER_TEMPLATE_MIN_PAGES = 8  # distinct pages of a source counted before any block is learned
 CRAWLER_TEMPLATE_MIN_BLOCK_PAGES = 3  # distinct pages (articles) a paragraph or DOM block must repeat on to be a block

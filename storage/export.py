@@ -1,6 +1,6 @@
 """The export feed for downstream indexing: one JSON object per article, latest version only.
 
-The format is stable and versioned (README, "Export format"): fields are only ever added,
+The format is stable and versioned (docs/export.md): fields are only ever added,
 and a change that breaks readers raises FORMAT_VERSION. `article_row` is the one place a
 line is built, so a new field (e.g. the duplicate cluster) is one line there.
 """
