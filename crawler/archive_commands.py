@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import click
 
@@ -114,7 +116,12 @@ def export(db_path: str, since: str | None, fmt: str, output: Any) -> None:
 def serve(db_path: str, host: str, port: int, public: bool) -> None:
     """Browse the archive with Datasette (read-only; safe while a crawl writes)."""
     from datasette.cli import cli as datasette
+    from datasette.plugins import pm
 
+    from crawler import datasette_plugin
+
+    if not pm.is_registered(datasette_plugin):
+        pm.register(datasette_plugin, name="partnerwatch")
     open_db(db_path).close()  # bring the schema up to date: Datasette only reads
     with tempfile.TemporaryDirectory() as scratch:
         metadata = Path(scratch) / "metadata.json"
@@ -127,13 +134,36 @@ def serve(db_path: str, host: str, port: int, public: bool) -> None:
 
 
 def build_metadata(database: str) -> dict[str, Any]:
-    """The shipped metadata with its database key renamed to `database` and the search SQL set."""
+    """The shipped metadata for the served `database`: search SQL set, questions on the front page.
+
+    Column descriptions move into their table's description, folded: Datasette lists them above
+    the rows otherwise, pushing the data below the fold.
+    """
     from datasette.utils import parse_metadata
 
     metadata = parse_metadata(METADATA.read_text(encoding="utf-8"))
-    metadata["databases"] = {database: metadata["databases"].pop("archive")}
-    metadata["databases"][database]["queries"]["search"]["sql"] = SEARCH_SQL
+    archive = metadata["databases"].pop("archive")
+    metadata["databases"] = {database: archive}
+    archive["queries"]["search"]["sql"] = SEARCH_SQL.format(match="fts_query(:q)")
+    metadata["description_html"] = _questions_html(metadata.get("description", ""), database, archive["queries"])
+    for table in archive["tables"].values():
+        if columns := table.pop("columns", None):
+            table["description_html"] = _table_description_html(table.get("description", ""), columns)
     return metadata
+
+
+def _questions_html(description: str, database: str, queries: dict[str, Any]) -> str:
+    items = "".join(  # a feed's link is the feed itself (datasette-atom serves queries with atom_* columns)
+        f'<li><a href="/{quote(database)}/{quote(name)}{".atom" if "atom_id" in query.get("sql", "") else ""}"><strong>{escape(query["title"])}</strong></a>'
+        f' - {escape(query.get("description", ""))}</li>'
+        for name, query in queries.items()
+    )
+    return f"<p>{escape(description)}</p><h2>What do you want to know?</h2><ul class=\"questions\">{items}</ul>"
+
+
+def _table_description_html(description: str, columns: dict[str, str]) -> str:
+    rows = "".join(f"<dt>{escape(name)}</dt><dd>{escape(text)}</dd>" for name, text in columns.items())
+    return f"<p>{escape(description)}</p><details><summary>Columns</summary><dl>{rows}</dl></details>"
 
 
 COMMANDS = (changes, diff, export, serve)
