@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import click
 
+from crawler.cli_errors import UserError, open_archive, writing
 from storage.changes import (
     STATUS_CHANGES,
     Cutoff,
@@ -23,15 +24,15 @@ from storage.changes import (
     version_texts,
     word_diff,
 )
-from storage.db import open_db
-from storage.export import export_rows, write_jsonl
+from storage.export import export_rows, write_csv, write_jsonl
 from storage.fts import SEARCH_SQL
 
 METADATA = Path(__file__).with_name("datasette.yml")
 DB_OPTION = click.option("--db", "db_path", default="archive.db", show_default=True,
-                         type=click.Path(exists=True, dir_okay=False), help="The archive.")
+                         type=click.Path(dir_okay=False), help="The archive (never created here).")
 SINCE_OPTION = click.option("--since", default=None, metavar="RUN|DATE",
                             help="A run id (that run and later) or an ISO date/time (UTC). Default: everything.")
+WRITERS = {"jsonl": write_jsonl, "csv": write_csv}
 KIND_LABELS = {"new": "new", "changed": "changed", "back": "back", "missing": "missing", "gone": "gone",
                "unlinked": "no longer linked"}
 
@@ -49,7 +50,10 @@ def _cutoff(db: Any, since: str | None) -> Cutoff:
 @click.option("--source", default=None, help="Only this source.")
 def changes(db_path: str, since: str | None, source: str | None) -> None:
     """What is new, changed, back, missing (404/410), gone or no longer linked, per source."""
-    db = open_db(db_path)
+    db = open_archive(db_path)
+    if source is not None and not db.execute("SELECT 1 FROM sources WHERE name = ?", [source]).fetchone():
+        known = ", ".join(row[0] for row in db.execute("SELECT name FROM sources ORDER BY name"))
+        raise UserError(f"no source {source!r} in {db_path} (sources: {known or 'none yet'})")
     report = changes_since(db, _cutoff(db, since), source)
     if not report:
         click.echo("no changes")
@@ -75,16 +79,16 @@ def _change_note(kind: str, row: dict) -> str:
 
 @click.command()
 @DB_OPTION
-@click.argument("url")
+@click.argument("article")
 @click.option("--from", "from_version", type=int, default=None, help="Older version (default: the one before --to).")
 @click.option("--to", "to_version", type=int, default=None, help="Newer version (default: the current one).")
-def diff(db_path: str, url: str, from_version: int | None, to_version: int | None) -> None:
-    """Word-level diff of an article's main text: [-removed-] {+added+}."""
-    db = open_db(db_path)
+def diff(db_path: str, article: str, from_version: int | None, to_version: int | None) -> None:
+    """Word-level diff of an article's main text: [-removed-] {+added+}. ARTICLE: its URL or id."""
+    db = open_archive(db_path)
     try:
-        old, new = version_texts(db, url, from_version, to_version)
+        old, new = version_texts(db, article, from_version, to_version)
     except UnknownArticle as error:
-        raise click.ClickException(str(error)) from error
+        raise UserError(str(error)) from None
     finally:
         db.close()
     click.echo(f"--- version {old['version']} ({old['fetched_at']}, {old['change_kind']})")
@@ -98,13 +102,22 @@ def diff(db_path: str, url: str, from_version: int | None, to_version: int | Non
 @click.command()
 @DB_OPTION
 @SINCE_OPTION
-@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
-@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", help="Default: stdout.")
-def export(db_path: str, since: str | None, fmt: str, output: Any) -> None:
-    """Latest version of each article changed since the cut-off, as JSON Lines (README, "Export format")."""
-    db = open_db(db_path)
-    count = write_jsonl(export_rows(db, _cutoff(db, since)), output)
-    db.close()
+@click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), default="jsonl", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-", help="Default: stdout.")
+def export(db_path: str, since: str | None, fmt: str, output: str) -> None:
+    """Latest version of each article changed since the cut-off, as JSON Lines or CSV (README, "Export format")."""
+    db = open_archive(db_path)
+    rows = export_rows(db, _cutoff(db, since))
+    try:
+        with writing("standard output" if output == "-" else output):
+            if output == "-":
+                count = WRITERS[fmt](rows, sys.stdout)
+                sys.stdout.flush()
+            else:
+                with open(output, "w", encoding="utf-8", newline="") as out:
+                    count = WRITERS[fmt](rows, out)
+    finally:
+        db.close()
     click.echo(f"exported {count} articles", err=True)
 
 
@@ -122,7 +135,7 @@ def serve(db_path: str, host: str, port: int, public: bool) -> None:
 
     if not pm.is_registered(datasette_plugin):
         pm.register(datasette_plugin, name="partnerwatch")
-    open_db(db_path).close()  # bring the schema up to date: Datasette only reads
+    open_archive(db_path).close()  # bring the schema up to date: Datasette only reads
     with tempfile.TemporaryDirectory() as scratch:
         metadata = Path(scratch) / "metadata.json"
         metadata.write_text(json.dumps(build_metadata(Path(db_path).stem)), encoding="utf-8")
