@@ -38,10 +38,12 @@ def fts_query(words: str) -> str:
             continue
         if bit.startswith('"'):
             terms.append('"' + bit[1:-1].replace('"', '""') + '"')
-        else:
-            star = "*" if len(bit) >= PREFIX_MIN_CHARS and any(c.isalnum() for c in bit[-1:]) else ""
-            terms.append('"' + bit.replace('"', '""') + '"' + star)
-    return " ".join(terms)
+            continue
+        word = bit.rstrip("*")  # a typed `term*` asks for the prefix match anyway
+        prefix = bit != word or (len(word) >= PREFIX_MIN_CHARS and word[-1].isalnum())
+        if word:
+            terms.append('"' + word.replace('"', '""') + '"' + ("*" if prefix else ""))
+    return " ".join(terms) or '""'  # nothing to look for: an empty phrase, which matches nothing
 
 
 def search(db: Database, words: str) -> list[dict]:

@@ -124,6 +124,9 @@ def test_search_takes_german_input_literally_and_finds_compound_forms(served):
     found = {hit["canonical_url"] for hit in get_json(base, "/archive/search.json", q="Klimapartnerschaft",
                                                           _shape="array")}
     assert longer <= found
+    for odd in ("", '"', "NEAR(", "*", "Köpenick:", "a OR"):  # syntax of FTS5, or nothing: no error
+        assert isinstance(get_json(base, "/archive/search.json", q=odd, _shape="array"), list)
+    assert "Search" in get_text(base, "/archive/search")  # the empty form
 
 
 def test_atom_feeds_list_the_golden_changes_and_the_removed_articles(served, golden_changed):
