@@ -4,8 +4,9 @@
 - an article page, /-/article/DATABASE/ID: its versions, each with a word diff of its main text
   against the one before (<del>removed</del> <ins>added</ins>, as `partnerwatch diff` prints it);
 - in canned queries, a row's title links to that page (the row carries `article_id`);
-- a table page opened without `_col`/`_nocol` hides the hash and raw columns its metadata lists
-  (`plugins: partnerwatch: hide_columns`), by a redirect that names them in the address.
+- a table page opened without `_col`/`_nocol` shows the columns its metadata lists, in that order
+  (`plugins: partnerwatch: columns`, title first), or hides those listed (`hide_columns`: hashes,
+  raw bodies), by a redirect that names them in the address.
 """
 
 from __future__ import annotations
@@ -80,10 +81,11 @@ def _hiding_location(datasette: Any, scope: dict) -> str | None:
     if any(name in ("_col", "_nocol") for name, _ in query):
         return None
     config = datasette.plugin_config("partnerwatch", database=unquote(parts[0]), table=unquote(parts[1])) or {}
-    hidden = config.get("hide_columns")
-    if not hidden:
+    chosen = [("_col", column) for column in config.get("columns", ())]
+    chosen = chosen or [("_nocol", column) for column in config.get("hide_columns", ())]
+    if not chosen:
         return None
-    return scope["path"] + "?" + urlencode([*query, *(("_nocol", column) for column in hidden)])
+    return scope["path"] + "?" + urlencode([*query, *chosen])
 
 
 def article_path(datasette: Any, database: str, article_id: int) -> str:

@@ -80,7 +80,7 @@ def test_changed_since_last_run_lists_every_golden_changed_article_with_word_cou
     rows = get_json(served[0], "/archive/changed_since_last_run.json", _shape="array", _size="max")
     found = {key(row["canonical_url"]): row for row in rows}
     assert set(golden_changed) <= set(found)
-    assert all(re.fullmatch(r"\+\d+ / -\d+", found[k]["words"]) for k in golden_changed)
+    assert all(re.fullmatch(r"\+\d+ / -\d+|title/date", found[k]["words"]) for k in golden_changed)
     assert list(rows[0])[0] == "title"
     new = get_json(served[0], "/archive/new_since_last_run.json", _shape="array", _size="max")
     assert not {key(row["canonical_url"]) for row in new} & set(golden_changed)  # changed is not new
@@ -184,10 +184,14 @@ def test_reading_tables_hide_hash_and_raw_columns_unless_asked(served):
     base = served[0]
     with urllib.request.urlopen(base + "/archive/versions", timeout=20) as response:
         final, page = response.url, response.read().decode("utf-8")
-    assert "_nocol=text_hash" in final
-    assert 'data-column="title"' in page and 'data-column="text_hash"' not in page
+    assert "_col=title" in final
+    shown = re.findall(r'<th [^>]*data-column="([^"]+)"', page)
+    assert shown[:2] == ["id", "title"] and "text_hash" not in shown and "text" not in shown
     assert 'data-column="text_hash"' in get_text(base, "/archive/versions?_col=text_hash")
     assert "<summary>Columns</summary>" in page  # the column descriptions, folded
+    with urllib.request.urlopen(base + "/archive/articles", timeout=20) as response:
+        shown = re.findall(r'<th [^>]*data-column="([^"]+)"', response.read().decode("utf-8"))
+    assert "canonical_url" in shown and not {"text_hash", "body_hash", "etag"} & set(shown)
 
 
 def test_default_facets_count_versions_by_kind_language_and_year(served):
