@@ -64,6 +64,7 @@ def crawl_now(config: JobConfig, selected: list[str]) -> int:
 
 def serve_schedule(settings: Settings, config: JobConfig) -> None:
     """Run the nightly scheduler in the foreground until SIGTERM or Ctrl-C."""
+    load_sources(config.sources_path or BUNDLED_SOURCES, guard=False)  # a broken file: now, not at night
     schedule = Schedule(
         at=parse_time(settings.get("CRAWLER_SCHEDULE_TIME")),
         timezone=ZoneInfo(settings.get("CRAWLER_SCHEDULE_TIMEZONE")),

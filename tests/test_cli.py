@@ -78,6 +78,7 @@ def test_toml_syntax_error_in_the_sources_file_names_file_line_and_column(tmp_pa
     open_db(tmp_path / "old.db").close()  # an archive for `status`
     for result in (run("crawl", "--db", "a.db", "--sources", "mine.toml", cwd=tmp_path),
                    run("status", "--db", "old.db", "--sources", "mine.toml", cwd=tmp_path),
+                   run("schedule", "--db", "a.db", "--sources", "mine.toml", cwd=tmp_path, timeout=60),
                    run("crawl", "municipal", "-a", f"sources={tmp_path / 'mine.toml'}", cwd=PROJECT_ROOT,
                        program="scrapy")):
         assert_user_error(result, "mine.toml", *where)
