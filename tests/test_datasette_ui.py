@@ -46,6 +46,17 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
             process.wait(10)
 
 
+def golden_archived(served, kind: str) -> set[tuple[str, str]]:
+    """(netloc, path) of the golden v2 changes of `kind` (new, removed) that the archive holds."""
+    _, db_path, replica = served
+    db = open_db(db_path)
+    archived = {key(row[0]) for row in db.execute("SELECT canonical_url FROM articles")}
+    db.close()
+    articles = {(a.site, a.path): a for state in ("v1", "v2") for a in load_golden(state).articles}
+    return {key(replica.urls[site] + path) for site, path in load_golden("v2").changes[kind]
+            if not articles[(site, path)].is_alias} & archived
+
+
 @pytest.fixture(scope="module")
 def golden_changed(served) -> dict[tuple[str, str], tuple[str, str]]:
     """(netloc, path) -> (v1 text, v2 text) of every golden changed article the crawl reached."""
@@ -82,8 +93,14 @@ def test_changed_since_last_run_lists_every_golden_changed_article_with_word_cou
     assert set(golden_changed) <= set(found)
     assert all(re.fullmatch(r"\+\d+ / -\d+|title/date", found[k]["words"]) for k in golden_changed)
     assert list(rows[0])[0] == "title"
-    new = get_json(served[0], "/archive/new_since_last_run.json", _shape="array", _size="max")
-    assert not {key(row["canonical_url"]) for row in new} & set(golden_changed)  # changed is not new
+    new = {key(row["canonical_url"]) for row in get_json(served[0], "/archive/new_since_last_run.json",
+                                                          _shape="array", _size="max")}
+    assert not new & set(golden_changed)  # changed is not new
+    assert golden_archived(served, "new") and golden_archived(served, "new") <= new
+    gone = get_json(served[0], "/archive/missing_or_gone.json", _shape="array", _size="max")
+    assert golden_archived(served, "removed") and golden_archived(served, "removed") <= {
+        key(row["canonical_url"]) for row in gone}
+    assert {row["status"] for row in gone} <= {"missing", "gone"}
 
 
 def test_article_page_marks_the_golden_inserted_words(served, golden_changed):
