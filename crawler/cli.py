@@ -13,21 +13,33 @@ import click
 
 from crawler.archive_commands import COMMANDS as ARCHIVE_COMMANDS
 from crawler.archive_commands import KIND_LABELS
+from crawler.cli_errors import UserError, open_archive
+from crawler.replica.content import STATES
 from crawler.runner import crawl_command, crawl_env
 from schedules.job import UnknownSource
-from spiders.sources import SPIDERS
+from spiders.sources import SPIDERS, SourcesFileError
 from storage.db import open_db
 from storage.report import articles_per_source, newest_articles
 
 
-@click.group()
+class Commands(click.Group):
+    """The commands, with errors in the files a user hands them reported in one line (exit 2)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except SourcesFileError as error:
+            raise UserError(str(error)) from None
+
+
+@click.group(cls=Commands)
 def main() -> None:
     """partnerwatch: a change-monitoring news crawler for municipal development policy."""
 
 
 @main.command()
 @click.option("--db", "db_path", default="archive.db", show_default=True, type=click.Path(dir_okay=False))
-@click.option("--state", default="v1", show_default=True, help="Replica state to crawl (v1 or v2).")
+@click.option("--state", default="v1", show_default=True, type=click.Choice(STATES), help="Replica state to crawl.")
 def demo(db_path: str, state: str) -> None:
     """Serve the offline replica on 127.0.0.1, crawl it with every spider, print a summary and what changed.
 
@@ -62,10 +74,11 @@ def demo(db_path: str, state: str) -> None:
 
 
 @main.command()
-@click.option("--db", "db_path", default="archive.db", show_default=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--db", "db_path", default="archive.db", show_default=True, type=click.Path(dir_okay=False))
 @click.option("--limit", default=10, show_default=True)
 def summary(db_path: str, limit: int) -> None:
     """Articles per source and the newest titles."""
+    open_archive(db_path).close()
     _print_summary(db_path, limit)
 
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import click
+
+from crawler.cli_errors import UserError
 from scrapy.settings import Settings
 from sqlite_utils import Database
 
@@ -183,8 +185,8 @@ def run_command(db_path: str | None, source: str | None, overrides: tuple[str, .
     from schedules.commands import load_settings
 
     settings, config = load_settings(db_path, None, overrides)
-    if not Path(config.db_path).exists():
-        raise click.ClickException(f"no archive at {config.db_path}")
+    if not Path(config.db_path).is_file():
+        raise UserError(f"no archive at {config.db_path}")
     try:
         with ArchiveLock(lock_path_for(Path(config.db_path))):  # it rewrites versions: no crawl beside it
             run_id, reports = _reextract_archive(config.db_path, source, settings)

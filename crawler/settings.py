@@ -3,6 +3,7 @@
 BOT_NAME = "partnerwatch"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+COMMANDS_MODULE = "crawler.scrapy_commands"  # `scrapy crawl` with one-line argument errors
 
 # --- politeness -------------------------------------------------------------------------
 # berlin.de's robots.txt asks every robot to identify itself clearly and uniquely.

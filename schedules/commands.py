@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 import click
 from scrapy.settings import Settings
 
+from crawler.cli_errors import open_archive
 from crawler.progress import Progress, describe
 from crawler.settings_check import InvalidSettings, validate_settings
 from schedules.job import JobConfig, Stop, config_from_settings, run_job
 from storage.lock import JobLock, JobLocked, lock_path_for
 from schedules.nightly import Schedule, build_scheduler, parse_time
 from spiders.sources import BUNDLED_SOURCES, load_sources
-from storage.db import open_db
 from storage.runs import last_success_per_source, recent_source_runs
 
 
@@ -55,6 +55,8 @@ def crawl_now(config: JobConfig, selected: list[str]) -> int:
     except (OSError, sqlite3.Error) as error:
         raise click.ClickException(f"the archive {config.db_path} cannot be written: {error}") from None
     click.echo(f"run {result.run_id}: {result.outcome}; report {result.report_path}", err=True)
+    for why in result.failures:
+        click.echo(f"  ! {why}", err=True)
     if stop.is_set():
         return 128 + (stop.signum or signal.SIGTERM)  # 130 after Ctrl-C, as shells expect
     return 0 if result.outcome == "ok" else 1
@@ -62,6 +64,7 @@ def crawl_now(config: JobConfig, selected: list[str]) -> int:
 
 def serve_schedule(settings: Settings, config: JobConfig) -> None:
     """Run the nightly scheduler in the foreground until SIGTERM or Ctrl-C."""
+    load_sources(config.sources_path or BUNDLED_SOURCES, guard=False)  # a broken file: now, not at night
     schedule = Schedule(
         at=parse_time(settings.get("CRAWLER_SCHEDULE_TIME")),
         timezone=ZoneInfo(settings.get("CRAWLER_SCHEDULE_TIMEZONE")),
@@ -84,7 +87,7 @@ def serve_schedule(settings: Settings, config: JobConfig) -> None:
 
 def print_status(db_path: Path, sources_path: Path | None, per_source: int, stale_days: int) -> int:
     """Last runs per source and stale sources; exit status 1 when a source is stale."""
-    db = open_db(db_path)
+    db = open_archive(db_path)  # a typo in --db is an error, not a new empty archive
     try:
         rows = recent_source_runs(db, per_source)
         successes = last_success_per_source(db)

@@ -25,7 +25,7 @@ from crawler.lifeline import PARENT_ENV
 from crawler.netguard import private_allowance
 from crawler.progress import Progress
 from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
-from schedules.report import notify, should_notify, write_report
+from schedules.report import notify, report_stem, should_notify, write_report
 from spiders.sources import BUNDLED_SOURCES, SPIDERS, Source, load_sources
 from storage.db import open_db
 from storage.lock import ArchiveLock
@@ -76,6 +76,7 @@ class JobResult:
     run_id: int
     outcome: str  # ok | failed | aborted
     report_path: Path
+    failures: tuple[str, ...] = ()  # why it is not ok: the run's reasons, then each source's
 
 
 class Stop:
@@ -155,7 +156,7 @@ def run_job(config: JobConfig, selected: list[str], *, trigger: str, run_date: s
                            trigger=trigger, run_date=run_date)
         # a broken sources entry is a failure of the run, not a silently smaller crawl
         failures = [f"sources file: {error}" for error in errors]
-        log_path = config.reports / f"run-{run_id}.log"
+        log_path = config.reports / f"{report_stem(config.db_path, run_id)}.log"
         for crawl in crawls:
             if stop.is_set():
                 break
@@ -168,7 +169,7 @@ def run_job(config: JobConfig, selected: list[str], *, trigger: str, run_date: s
                             outcome="aborted" if stop.is_set() else None)
         report = run_report(db, run_id)
         report["log_path"] = str(log_path)
-        report_path = write_report(report, config.reports)
+        report_path = write_report(report, config.reports / f"{report_stem(config.db_path, run_id)}.json")
         db.execute("UPDATE runs SET report_path = ? WHERE id = ?", [str(report_path), run_id])
         db.conn.commit()
     finally:
@@ -176,7 +177,9 @@ def run_job(config: JobConfig, selected: list[str], *, trigger: str, run_date: s
     logger.info("run %d %s: report %s", run_id, outcome, report_path)
     if should_notify(report):
         notify(report_path, command=config.notify_command, url=config.notify_url)
-    return JobResult(run_id, outcome, report_path)
+    failures = [*report["failures"], *(f"{name}: {why}" for name, source in report["sources"].items()
+                                       for why in source["failures"])]
+    return JobResult(run_id, outcome, report_path, tuple(dict.fromkeys(failures)))
 
 
 def _run_crawl(crawl: Crawl, config: JobConfig, run_id: int, log_path: Path, progress: Progress,

@@ -1,7 +1,7 @@
 """The run report file, and the notification hook called with it.
 
-The report is JSON (`reports/run-<id>.json`): what the run found per source and why it
-failed. The hook, a command or a webhook URL from the settings, is called when a run
+The report is JSON (`reports/<archive>-run-<id>.json`, <archive> the archive's file name without
+`.db`): what the run found per source and why it failed. The hook, a command or a webhook URL from the settings, is called when a run
 failed or found something new or changed, so a broken source is noticed, not skipped.
 """
 
@@ -22,9 +22,13 @@ logger = logging.getLogger(__name__)
 NOTIFY_TIMEOUT_SECONDS = 60
 
 
-def write_report(report: dict[str, Any], report_dir: Path) -> Path:
-    """Write `report` as `run-<id>.json`; a reader never sees half a file (write, then rename)."""
-    path = report_dir / f"run-{report['id']}.json"
+def report_stem(db_path: Path, run_id: int) -> str:
+    """`<archive>-run-<id>`: two archives sharing a folder (and its reports/) keep their own reports."""
+    return f"{Path(db_path).stem}-run-{run_id}"
+
+
+def write_report(report: dict[str, Any], path: Path) -> Path:
+    """Write `report` to `path`; a reader never sees half a file (write, then rename)."""
     partial = path.with_suffix(".json.part")
     partial.write_text(json.dumps(report, indent=2, ensure_ascii=False, sort_keys=True) + "\n", "utf-8")
     os.replace(partial, path)

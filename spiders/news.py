@@ -121,9 +121,19 @@ class NewsSpider(scrapy.Spider):
         spider.allowed_domains = sorted({urlsplit(f"//{h}").hostname or h for h in spider.all_allowed_hosts})
         return spider
 
-    def _select(self, path: Path, origin_map: dict[str, str], private_allowed: list[str]) -> list[Source]:
+    @classmethod
+    def check_arguments(cls, settings: Any, arguments: dict[str, str]) -> None:
+        """Raise ValueError for `-a` arguments this spider cannot run with (an unknown source, an
+        unreadable sources file), before Scrapy starts it (crawler/scrapy_commands/crawl.py)."""
+        spider = cls(**arguments)
+        path = spider.sources_path or Path(settings.get("CRAWLER_SOURCES_PATH") or BUNDLED_SOURCES)
+        spider._select(path, _as_dict(settings.get("CRAWLER_ORIGIN_MAP")),
+                       private_allowance(settings.get("CRAWLER_NETGUARD_ALLOWED_PRIVATE")), log_errors=False)
+
+    def _select(self, path: Path, origin_map: dict[str, str], private_allowed: list[str],
+                log_errors: bool = True) -> list[Source]:
         sources, errors = load_sources(path, private_allowed)
-        for error in errors:
+        for error in errors if log_errors else ():
             logger.error("%s", error)
         self.invalid_sources = len(errors)  # counted in start(): stats do not exist yet in from_crawler
         chosen = [s for s in sources if s.spider == self.name or s.name == self.only_source]

@@ -24,6 +24,10 @@ _PARAM_NAME = re.compile(r"^[A-Za-z0-9_.\[\]-]+$")
 _HOST_ENTRY = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$")
 
 
+class SourcesFileError(ValueError):
+    """The sources file as a whole cannot be read: missing, unreadable, or not TOML."""
+
+
 class SourceError(ValueError):
     """A sources-file entry that cannot be used; the message names the entry and field."""
 
@@ -88,8 +92,13 @@ def load_sources(path: Path = BUNDLED_SOURCES, private_allowed: Iterable[str] = 
     names it too: the sources file must not be a way around the net guard. `guard=False` skips
     that check, for readers that fetch nothing (`partnerwatch status`).
     """
-    with open(path, "rb") as f:
-        raw = tomllib.load(f)
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    except tomllib.TOMLDecodeError as error:
+        raise SourcesFileError(f"{path}: TOML syntax error: {_located(error, path)}") from None
+    except OSError as error:
+        raise SourcesFileError(f"{path}: {error.strerror or error}") from None
     sources, errors = [], []
     for name, entry in raw.items():
         try:
@@ -97,6 +106,15 @@ def load_sources(path: Path = BUNDLED_SOURCES, private_allowed: Iterable[str] = 
         except SourceError as error:
             errors.append(SourceError(f"{path}: {error}"))
     return sources, errors
+
+
+def _located(error: tomllib.TOMLDecodeError, path: Path) -> str:
+    """The message with a line and column: tomllib says "(at end of document)" for an unclosed one."""
+    message = str(error)  # else it ends "(at line L, column C)"
+    if message.endswith("(at end of document)"):
+        lines = Path(path).read_text("utf-8", errors="replace").split("\n")
+        message = f"{message[:-1]}, line {len(lines)}, column {len(lines[-1]) + 1})"
+    return message
 
 
 def parse_source(name: str, entry: Any, private_allowed: Iterable[str] | None = ()) -> Source:

@@ -131,13 +131,16 @@ def _status_changed(db: Database, kind: str, cutoff: Cutoff, source: str | None)
 
 
 def version_texts(db: Database, url: str, from_version: int | None, to_version: int | None) -> tuple[dict, dict]:
-    """Two versions of the article at `url` (or canonical URL); default: the last two."""
-    row = db.execute(  # the URL as copied from a browser bar (umlauts, upper-case host) finds its article too
-        "SELECT id, current_version FROM articles WHERE canonical_url IN (?, ?) OR url = ? LIMIT 1",
-        [url, canonical_url(url), url],
-    ).fetchone()
+    """Two versions of the article at `url` (its URL, canonical URL or id); default: the last two."""
+    if url.isdigit():
+        row = db.execute("SELECT id, current_version FROM articles WHERE id = ?", [int(url)]).fetchone()
+    else:
+        row = db.execute(  # the URL as copied from a browser bar (umlauts, upper-case host) finds its article too
+            "SELECT id, current_version FROM articles WHERE canonical_url IN (?, ?) OR url = ? LIMIT 1",
+            [url, canonical_url(url), url],
+        ).fetchone()
     if row is None:
-        raise UnknownArticle(f"no article at {url}")
+        raise UnknownArticle(f"no article {url}" if url.isdigit() else f"no article at {url}")
     article_id, current = row
     to_version = to_version or current
     from_version = from_version or max(to_version - 1, 1)

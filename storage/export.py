@@ -7,7 +7,9 @@ line is built, so a new field (e.g. the duplicate cluster) is one line there.
 
 from __future__ import annotations
 
+import csv
 import json
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -79,5 +81,20 @@ def write_jsonl(rows: Iterator[dict[str, Any]], out: IO[str]) -> int:
     count = 0
     for row in rows:
         out.write(json.dumps(row, ensure_ascii=False, sort_keys=False) + "\n")
+        count += 1
+    return count
+
+
+# the export line's fields in order, read off `article_row` so CSV cannot fall behind it
+FIELDS = tuple(article_row(defaultdict(lambda: None)))
+
+
+def write_csv(rows: Iterator[dict[str, Any]], out: IO[str]) -> int:
+    """Write `rows` as CSV with a header line (the export line's fields; texts keep their newlines)."""
+    writer = csv.DictWriter(out, fieldnames=FIELDS)
+    writer.writeheader()
+    count = 0
+    for row in rows:
+        writer.writerow(row)
         count += 1
     return count

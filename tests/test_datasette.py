@@ -88,13 +88,12 @@ def test_canned_search_finds_current_text_only(datasette):
 def test_table_search_over_versions_and_canned_queries_answer(datasette):
     versions = get_json(datasette, "/archive/versions.json", _search="Schwesterstadt", _shape="array")
     assert [(row["version"], row["change_kind"]) for row in versions] == [(2, "changed")]
-    new = get_json(datasette, "/archive/new_this_week.json", _shape="array")
-    assert sorted(row["title"] for row in new) == ["Meldung 0", "Meldung 1", "Meldung 2"]
-    changed = get_json(datasette, "/archive/changed_this_week.json", _shape="array")
-    assert [(row["title"], row["version"]) for row in changed] == [("Meldung 2", 2)]
-    assert get_json(datasette, "/archive/gone.json", _shape="array") == []  # one 404 is no tombstone
-    missing = get_json(datasette, "/archive/missing.json", _shape="array")
-    assert [(row["title"], row["gone_streak"]) for row in missing] == [("Meldung 1", 1)]
+    words = f"+{versions[0]['words_added']} / -{versions[0]['words_removed']}"
+    assert get_json(datasette, "/archive/new_since_last_run.json", _shape="array") == []  # all new in run 1
+    changed = get_json(datasette, "/archive/changed_since_last_run.json", _shape="array")
+    assert [(row["title"], row["version"], row["words"]) for row in changed] == [("Meldung 2", 2, words)]
+    missing = get_json(datasette, "/archive/missing_or_gone.json", _shape="array")
+    assert [(row["title"], row["status"]) for row in missing] == [("Meldung 1", "missing")]  # one 404: no tombstone
     statuses = get_json(datasette, "/archive/article_status.json", _shape="array", _sort="canonical_url")
     assert [row["status"] for row in statuses] == ["live", "missing", "live"]
 
@@ -104,9 +103,10 @@ def test_metadata_describes_tables_and_columns(datasette):
     tables = metadata["databases"]["archive"]["tables"]
     for table in ("articles", "versions", "fetches", "runs", "sources"):
         assert tables[table]["description"]
-    assert "tombstone" in tables["articles"]["columns"]["gone_at"].lower()
+    assert "<dt>gone_at</dt><dd>Tombstone" in tables["articles"]["description_html"]  # folded under the description
     assert set(metadata["databases"]["archive"]["queries"]) == {
-        "new_this_week", "changed_this_week", "missing", "gone", "stories_on_several_sites", "search"}
+        "new_since_last_run", "changed_since_last_run", "missing_or_gone", "stories_on_several_sites", "search",
+        "sources_overview", "feed_new_or_changed", "feed_missing_or_gone"}
 
 
 def test_public_mode_refuses_arbitrary_sql_but_keeps_canned_queries(archive):

@@ -47,7 +47,7 @@ def test_a_full_disk_stops_the_crawl_fails_the_run_and_counts_only_committed_row
         fetched = len([hit for hit in site.hits if hit.path.startswith("/news/a")])
     assert result.returncode == 1, result.stderr[-3000:]
     assert fetched < ARTICLES * 3 // 4  # it stopped instead of fetching on
-    report = json.loads((tmp_path / "reports" / "run-1.json").read_text("utf-8"))
+    report = json.loads((tmp_path / "reports" / "archive-run-1.json").read_text("utf-8"))
     assert report["outcome"] == "failed"
     assert any("disk full" in why for why in report["failures"]), report["failures"]
     db = sqlite3.connect(tmp_path / "archive.db")
@@ -56,7 +56,7 @@ def test_a_full_disk_stops_the_crawl_fails_the_run_and_counts_only_committed_row
     assert 0 < stored < fetched
     # the report and the crawl's own counters say what the archive holds, not what was attempted
     assert report["sources"]["town"]["counts"].get("new", 0) == stored
-    log = (tmp_path / "reports" / "run-1.log").read_text("utf-8")
+    log = (tmp_path / "reports" / "archive-run-1.log").read_text("utf-8")
     counted = re.search(r"'crawler/storage/version_new': (\d+)", log)
     assert counted is not None and int(counted.group(1)) == stored
     assert log.count("database or disk is full") <= 2, [l for l in log.splitlines() if "disk is full" in l][:6]

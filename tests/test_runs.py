@@ -45,7 +45,7 @@ def crawl(tmp_path: Path, sources: str, *args: str, timeout: float = 120) -> sub
 
 
 def report(tmp_path: Path, run_id: int) -> dict:
-    return json.loads((tmp_path / "reports" / f"run-{run_id}.json").read_text("utf-8"))
+    return json.loads((tmp_path / "reports" / f"archive-run-{run_id}.json").read_text("utf-8"))
 
 
 def test_spider_exception_fails_run_with_nonzero_exit_and_other_sources_still_crawled(tmp_path, site):
@@ -125,7 +125,7 @@ def test_sigterm_stops_the_crawl_and_records_the_run_as_aborted(tmp_path, site):
                                 "--sources", str(tmp_path / "sources.toml"), *FAST],
                                stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     deadline = time.monotonic() + 30
-    while not (tmp_path / "reports" / "run-1.log").exists() and time.monotonic() < deadline:
+    while not (tmp_path / "reports" / "archive-run-1.log").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     time.sleep(SLOW_SECONDS / 2 + 1)  # the crawl process is up and waiting for a slow page
     process.send_signal(signal.SIGTERM)
@@ -161,9 +161,9 @@ def test_notification_hooks_get_the_report_on_news_and_not_on_a_quiet_run(tmp_pa
         assert crawl(tmp_path, sources, *hooks).returncode == 0  # nothing new: nobody is woken
     finally:
         webhook.shutdown()
-    notified = json.loads((tmp_path / "reports" / "run-1.json.notified").read_text("utf-8"))
+    notified = json.loads((tmp_path / "reports" / "archive-run-1.json.notified").read_text("utf-8"))
     assert (notified["id"], notified["articles_new"]) == (1, 2)
-    assert not (tmp_path / "reports" / "run-2.json.notified").exists()
+    assert not (tmp_path / "reports" / "archive-run-2.json.notified").exists()
     assert [json.loads(body)["id"] for body in _Webhook.bodies] == [1]
 
 
