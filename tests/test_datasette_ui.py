@@ -17,6 +17,7 @@ from test_datasette import get_json, start_serve
 from test_recrawl_replica import crawl_all
 
 from crawler.replica import Replica, load_golden
+from crawler.replica.catalog import REAL_ORIGINS
 from storage.changes import word_diff
 from storage.db import open_db
 
@@ -53,7 +54,7 @@ def golden_archived(served, kind: str) -> set[tuple[str, str]]:
     archived = {key(row[0]) for row in db.execute("SELECT canonical_url FROM articles")}
     db.close()
     articles = {(a.site, a.path): a for state in ("v1", "v2") for a in load_golden(state).articles}
-    return {key(replica.urls[site] + path) for site, path in load_golden("v2").changes[kind]
+    return {key(REAL_ORIGINS[site] + path) for site, path in load_golden("v2").changes[kind]
             if not articles[(site, path)].is_alias} & archived
 
 
@@ -70,7 +71,7 @@ def golden_changed(served) -> dict[tuple[str, str], tuple[str, str]]:
     for site, path in load_golden("v2").changes["changed"]:
         if v2[(site, path)].is_alias:
             continue
-        found = key(replica.urls[site] + path)
+        found = key(REAL_ORIGINS[site] + path)
         if found in archived:
             changed[found] = (v1[(site, path)].text, v2[(site, path)].text)
     assert changed, "the crawl reached no golden changed article"
