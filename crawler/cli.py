@@ -32,7 +32,8 @@ class Commands(click.Group):
             raise UserError(str(error)) from None
 
 
-@click.group(cls=Commands)
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="partnerwatch", prog_name="partnerwatch")
 def main() -> None:
     """partnerwatch: a change-monitoring news crawler for municipal development policy."""
 

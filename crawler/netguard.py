@@ -171,3 +171,9 @@ def check_host_entry(entry: str, private_allowed: Iterable[str] = ()) -> None:
     if normalized in allowed or str(address) in allowed:
         return
     raise Refused(f"{entry} is {address}, not a public address")
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether the URL's host is a loopback address literal (127.0.0.0/8, ::1): a local copy."""
+    address = parse_ip(urlsplit(url).hostname or "")
+    return address is not None and address.is_loopback

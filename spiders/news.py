@@ -28,7 +28,7 @@ from crawler.compression import RejectedBody
 from crawler.identity import UrlIdentity
 from crawler.items import META_ARTICLE, META_BODY_HASH, META_IDENTITY, META_OUTCOME, PageItem, now_iso
 from crawler.middlewares import ALLOWED_HOSTS_META, HostDeferred, RefusedRequest, RobotsRefused
-from crawler.netguard import private_allowance
+from crawler.netguard import is_loopback_url, private_allowance
 from crawler.redirects import RedirectFailed
 from crawler.urls import is_pathological, netloc, path_and_query
 from spiders.feeds import Entry, FeedError, is_newer, parse_feed, parse_sitemap
@@ -119,6 +119,11 @@ class NewsSpider(scrapy.Spider):
             settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
         spider.all_allowed_hosts = frozenset(h for s in spider.sources for h in s.allowed_hosts)
         spider.allowed_domains = sorted({urlsplit(f"//{h}").hostname or h for h in spider.all_allowed_hosts})
+        if spider.base_url and is_loopback_url(spider.base_url):
+            # `-a base_url=http://127.0.0.1:PORT` names a local copy on purpose: that endpoint, and
+            # only it, may be fetched although the net guard refuses loopback otherwise
+            allowed = private_allowance(settings.get("CRAWLER_NETGUARD_ALLOWED_PRIVATE"))
+            settings.set("CRAWLER_NETGUARD_ALLOWED_PRIVATE", [*allowed, netloc(spider.base_url)], priority="spider")
         return spider
 
     @classmethod

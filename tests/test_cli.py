@@ -147,3 +147,11 @@ def test_failed_crawl_exits_1_with_its_reason_and_reports_are_named_after_their_
     reports = sorted(path.name for path in (tmp_path / "reports").glob("*.json"))
     assert reports == ["first-run-1.json", "second-run-1.json"]
     assert json.loads((tmp_path / "reports" / "second-run-1.json").read_text("utf-8"))["outcome"] == "failed"
+
+
+def test_every_command_takes_dash_h_and_the_program_tells_its_version(tmp_path):
+    version = run("--version", cwd=tmp_path)
+    assert version.returncode == 0 and version.stdout.startswith("partnerwatch, version ")
+    for args in (["-h"], ["changes", "-h"], ["crawl", "-h"], ["export", "-h"]):
+        shown = run(*args, cwd=tmp_path)
+        assert shown.returncode == 0 and shown.stdout.startswith("Usage: partnerwatch"), args
