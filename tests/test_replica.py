@@ -425,3 +425,37 @@ def test_boilerplate_phrases_never_occur_in_golden_text() -> None:
         for phrase in golden.boilerplate_phrases[article.site]:
             assert phrase not in article.text, (article.key, phrase)
         assert article.title not in article.text
+
+
+def test_the_replica_serves_on_the_ports_asked_for_from_the_command_line(tmp_path) -> None:
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    def free_run(first: int, count: int = 12) -> bool:
+        sockets = []
+        try:
+            for port in range(first, first + count):
+                sockets.append(socket.socket())
+                sockets[-1].bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+        finally:
+            for opened in sockets:
+                opened.close()
+
+    with socket.socket() as probe:  # the OS picks a free port; the sites need the ones after it too
+        probe.bind(("127.0.0.1", 0))
+        first = probe.getsockname()[1]
+    while not free_run(first):
+        first += 12
+    process = subprocess.Popen([sys.executable, "-m", "crawler.replica", "serve", "--port", str(first),
+                                "--no-rate-limit"], stdout=subprocess.PIPE, text=True)
+    try:
+        urls = json.loads(process.stdout.readline())["urls"]
+        assert sorted(int(url.rsplit(":", 1)[1]) for url in urls.values()) == list(range(first, first + len(urls)))
+    finally:
+        process.terminate()
+        process.wait(10)

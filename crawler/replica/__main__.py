@@ -1,4 +1,4 @@
-"""`python -m crawler.replica serve [--state v1] [--host 127.0.0.1] [--no-rate-limit]`
+"""`python -m crawler.replica serve [--state v1] [--host 127.0.0.1] [--port N] [--no-rate-limit]`
 
 Starts every replica site, prints one JSON line {"urls": {...}, "origin_map": {...}} to stdout and
 serves until SIGTERM or SIGINT. Another process can switch the state with
@@ -24,6 +24,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     serve = commands.add_parser("serve", help="serve all sites until SIGTERM/SIGINT")
     serve.add_argument("--state", choices=STATES, default="v1")
     serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=0,
+                       help="first port: the sites listen on PORT, PORT+1, … in catalog order (default: any free ports)")
     serve.add_argument("--no-rate-limit", dest="rate_limit", action="store_false",
                        help="do not answer berlin with 429 when requests come too fast")
     return parser.parse_args(argv)
@@ -38,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    with Replica(state=args.state, host=args.host, rate_limit=args.rate_limit) as replica:
+    with Replica(state=args.state, host=args.host, rate_limit=args.rate_limit, port=args.port) as replica:
         print(json.dumps({"urls": replica.urls, "origin_map": replica.origin_map()}), flush=True)
         while not stop.wait(0.5):  # a timed wait keeps the main thread responsive to signals
             pass

@@ -188,9 +188,10 @@ def _final_status(resource: Resource, request_headers: dict[str, str]) -> int:
 class Replica:
     """All replica sites on 127.0.0.1, one port each; use as a context manager."""
 
-    def __init__(self, state: str = "v1", host: str = "127.0.0.1", rate_limit: bool = True) -> None:
+    def __init__(self, state: str = "v1", host: str = "127.0.0.1", rate_limit: bool = True, port: int = 0) -> None:
         self.state = check_state(state)
         self.host = host
+        self.port = port  # 0: any free ports; else the sites on port, port + 1, … in catalog order
         self.rate_limit = rate_limit
         self.urls: dict[str, str] = {}
         self.hits: list[Hit] = []
@@ -201,8 +202,8 @@ class Replica:
         self._limiters = {site: RateLimiter() for site in RATE_LIMITED_SITES}
 
     def start(self) -> Replica:
-        for site in REAL_ORIGINS:
-            server = _SiteServer((self.host, 0), _Handler)
+        for number, site in enumerate(REAL_ORIGINS):
+            server = _SiteServer((self.host, self.port + number if self.port else 0), _Handler)
             server.replica, server.site = self, site
             self._servers.append(server)
             self.urls[site] = f"http://{self.host}:{server.server_port}"
