@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import subprocess
 import sys
+import time
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -65,7 +68,7 @@ def demo(db_path: str, state: str) -> None:
             )
             for spider in SPIDERS
         }
-        failed = [spider for spider, process in crawls.items() if process.wait() != 0]
+        failed = _wait_with_progress(crawls, db_path, first_run)
     _print_summary(db_path)
     partnerwatch = Path(sys.executable).parent / "partnerwatch"
     _print_demo_changes(db_path, first_run, state, partnerwatch)
@@ -113,6 +116,31 @@ def _print_demo_changes(db_path: str, first_run: int, state: str, partnerwatch: 
     if state == "v1":
         click.echo(f"The same sites months later (new, edited, removed articles): "
                    f"{partnerwatch} demo --db {db_path} --state v2")
+
+
+def _wait_with_progress(crawls: dict[str, subprocess.Popen], db_path: str, first_run: int,
+                        every: float = 3.0) -> list[str]:
+    """Wait for the crawl processes, saying every few seconds how far they got; the failed ones."""
+    started = time.monotonic()
+    while any(process.poll() is None for process in crawls.values()):
+        try:
+            next(process for process in crawls.values() if process.poll() is None).wait(timeout=every)
+        except subprocess.TimeoutExpired:
+            click.echo(f"  … {_fetched_since(db_path, first_run)} pages fetched "
+                       f"({time.monotonic() - started:.0f} s)")
+    click.echo(f"crawled in {time.monotonic() - started:.0f} s: {_fetched_since(db_path, first_run)} pages fetched")
+    return [spider for spider, process in crawls.items() if process.returncode != 0]
+
+
+def _fetched_since(db_path: str, first_run: int) -> int:
+    """Article fetches recorded since run `first_run` (0 while the archive is still being created)."""
+    if not Path(db_path).exists():
+        return 0
+    try:
+        with closing(sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True, timeout=1)) as db:
+            return db.execute("SELECT count(*) FROM fetches WHERE run_id >= ?", [first_run]).fetchone()[0]
+    except sqlite3.Error:  # created but not yet migrated: nothing fetched yet
+        return 0
 
 
 def _print_summary(db_path: str, limit: int = 10) -> None:
