@@ -174,7 +174,7 @@ def run_job(config: JobConfig, selected: list[str], *, trigger: str, run_date: s
         db.conn.commit()
     finally:
         db.close()
-    logger.info("run %d %s: report %s", run_id, outcome, report_path)
+    logger.debug("run %d %s: report %s", run_id, outcome, report_path)  # the caller says it once
     if should_notify(report):
         notify(report_path, command=config.notify_command, url=config.notify_url)
     failures = [*report["failures"], *(f"{name}: {why}" for name, source in report["sources"].items()

@@ -81,7 +81,9 @@ def run_due_nights(config: JobConfig, schedule: Schedule, trigger: str, stop: St
                         logger.info("night %s already has run %d (%s)", night, done["id"], done["outcome"])
                     break
                 logger.info("running the crawl job for night %s (%s)", night, trigger)
-                results.append(run_job(config, [], trigger=trigger, run_date=night, stop=stop, lock=lock))
+                result = run_job(config, [], trigger=trigger, run_date=night, stop=stop, lock=lock)
+                logger.info("run %d %s: report %s", result.run_id, result.outcome, result.report_path)
+                results.append(result)
     except JobLocked as error:
         logger.warning("skipped_locked: %s", error)
     finally:
