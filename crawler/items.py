@@ -55,5 +55,9 @@ META_IDENTITY = "partnerwatch_identity"  # the source's UrlIdentity: how the art
 
 
 def now_iso() -> str:
-    """Now, as the archive writes times: UTC ISO 8601 to the second."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """Now, as the archive writes times: UTC ISO 8601 to the microsecond.
+
+    To the second, a run that ended and the next that started in the same second could not be
+    told apart by their times, and "since run N" took in the end of run N-1.
+    """
+    return datetime.now(UTC).isoformat(timespec="microseconds")
