@@ -7,6 +7,7 @@ import logging
 import re
 import unicodedata
 from collections import Counter
+from copy import deepcopy
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -62,6 +63,7 @@ _INVISIBLE_ELEMENTS = etree.XPath(
     "|//head/*[not(self::title or self::script)]"
     "|//*[self::nav or self::aside or self::footer][not(.//h1 or .//article or .//main)]"
 )
+_NOSCRIPT = etree.XPath("//body//noscript")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
@@ -131,9 +133,18 @@ def extract_article(
     )
     # before navigation, sidebars and footers are dropped: they are what a site template is made of
     page_blocks = page_block_hashes(tree) if with_page_blocks else frozenset()
+    # a page that renders its article by script may carry it in <noscript>: kept aside (rare, so
+    # the copy costs nothing on most pages) for when the rest of the page has no article
+    fallback = deepcopy(tree) if any(len(n.text_content()) >= min_chars for n in _NOSCRIPT(tree)) else None
     for invisible in _INVISIBLE_ELEMENTS(tree):
         invisible.drop_tree()
     text = extract_text(tree, url, boilerplate, title)
+    if (len(text) < min_chars or link_share(tree, text) > MAX_LINK_SHARE) and fallback is not None:
+        for noscript in _NOSCRIPT(fallback):
+            noscript.drop_tag()  # its content joins the page where it stands
+        for invisible in _INVISIBLE_ELEMENTS(fallback):
+            invisible.drop_tree()
+        tree, text = fallback, extract_text(fallback, url, boilerplate, title)
     if len(text) < min_chars or link_share(tree, text) > MAX_LINK_SHARE:
         return None
     language, probability = detect_language(text, declared)

@@ -372,3 +372,19 @@ def test_odd_json_ld_does_not_stop_extraction(json_ld: str) -> None:
 def test_undeclared_non_western_page_is_detected() -> None:
     text = "<p>Привет из города-побратима, это проверка кодировки страницы.</p>" * 20
     assert decode_html(text.encode("cp1251"), "text/html").startswith("<p>Привет из города")
+
+
+def test_an_article_only_in_noscript_is_extracted_without_the_sidebar() -> None:
+    article = extract_page("noscript_article.html")
+    assert article is not None
+    assert "im Ratssaal eine kommunale Klimapartnerschaft unterzeichnet" in article.text
+    assert "Servicestelle Kommunen in der Einen Welt fördert das Projekt" in article.text
+    assert "Zimmer 214" not in article.text and "Impressum" not in article.text
+
+
+def test_noscript_stays_out_when_the_page_has_its_article() -> None:
+    page = (PAGES / "split_article.html").read_bytes().replace(
+        b"</body>", b"<noscript><p>" + b"Bitte aktivieren Sie JavaScript, um alle Funktionen zu nutzen. " * 5
+        + b"</p></noscript></body>")
+    article = extract_article(page, URL)
+    assert article is not None and "JavaScript" not in article.text
