@@ -103,11 +103,12 @@ class Town:
     def versions(self, url: str) -> list[dict[str, Any]]:
         with sqlite3.connect(self.nights[max(self.nights)].db_path) as db:
             db.row_factory = sqlite3.Row
-            return [dict(row) for row in db.execute(
-                # an exact copy of another article's text stores it once: read it through version_texts
-                "SELECT v.*, t.text AS text FROM versions v JOIN articles a ON a.id = v.article_id "
+            # an exact copy of another article's text stores it once: its text is read through version_texts
+            rows = db.execute(
+                "SELECT v.*, t.text AS stored_text FROM versions v JOIN articles a ON a.id = v.article_id "
                 "JOIN version_texts t ON t.version_id = v.id "
-                "WHERE a.url = ? OR a.canonical_url = ? ORDER BY v.version", [url, url])]
+                "WHERE a.url = ? OR a.canonical_url = ? ORDER BY v.version", [url, url])
+            return [{**dict(row), "text": row["stored_text"]} for row in rows]
 
     def article_row(self, url: str) -> dict[str, Any] | None:
         with sqlite3.connect(self.nights[max(self.nights)].db_path) as db:
