@@ -41,9 +41,9 @@ _FOREIGN_BLOCK = re.compile(
     re.IGNORECASE,
 )
 _TAXONOMY = re.compile(r"(?:tag|category|categories|post|format|has|single|type)[-_]", re.I)
-# WordPress marks the update's timestamp "updated"; one marked "published updated" is both
 # every date shape has a four-digit year or "d.d" / "d/d": a cheap test before the full pattern
 _MAYBE_DATE = re.compile(r"\d(?:\d\d\d|\.\s?\d|/\d)")
+# WordPress marks the update's timestamp "updated"; one marked "published updated" is both
 _UPDATED = re.compile(r"^(?!.*publish).*(?:updated|modified|changed)", re.IGNORECASE)
 _DATE_MARKS = re.compile(r"date|datum|time|zeit|publish|posted|byline|meta|info", re.IGNORECASE)
 _LABELLED = re.compile(rf"^\W{{0,3}}{LABEL}\s*:?\s*", re.IGNORECASE)

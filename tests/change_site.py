@@ -12,12 +12,15 @@ import hashlib
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
+from storage.db import open_db
 
 TOPICS = ["Klimapartnerschaft", "Wasserversorgung", "Solarenergie", "Schulpartnerschaft", "Fairer Handel",
           "Städtepartnerschaft", "Abfallwirtschaft", "Gesundheitsversorgung", "Jugendaustausch", "Bürgerhaushalt"]
@@ -128,6 +131,25 @@ def serve(site: Site) -> ThreadingHTTPServer:
     site.port = server.server_port
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+@contextmanager
+def serving(site: Site) -> Iterator[Site]:
+    """`site` served on 127.0.0.1 until the block ends."""
+    server = serve(site)
+    try:
+        yield site
+    finally:
+        server.shutdown()
+
+
+def query_archive(db_path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """The rows of one query on the archive at `db_path`."""
+    db = open_db(db_path)
+    try:
+        return db.execute(sql, params or []).fetchall()
+    finally:
+        db.close()
 
 
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8,

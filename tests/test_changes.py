@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from change_site import Site, article_page, article_text, crawl_site, serve
+from change_site import Site, article_page, article_text, crawl_site, query_archive as rows, serving
 from click.testing import CliRunner
 from test_storage import Art as StorageArt
 
@@ -39,17 +39,8 @@ def db(tmp_path: Path):
 def site() -> Iterator[Site]:
     served = Site()
     served.publish(6)
-    server = serve(served)
-    yield served
-    server.shutdown()
-
-
-def rows(db_path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    db = open_db(db_path)
-    try:
-        return db.execute(sql, params or []).fetchall()
-    finally:
-        db.close()
+    with serving(served):
+        yield served
 
 
 def outcomes(db_path: Path, run_id: int) -> dict[str, str]:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from change_site import Site, article_page, article_text, crawl_site, serve
+from change_site import Site, article_page, article_text, crawl_site, serving
 from test_storage import Art
 
 from crawler.replica.golden import load_golden
@@ -126,9 +126,8 @@ def site() -> Iterator[Site]:
     served = Site()
     served.publish(3)
     served.pages[PAGE] = article_page(1, paragraphs=8)
-    server = serve(served)
-    yield served
-    server.shutdown()
+    with serving(served):
+        yield served
 
 
 def article_fetches(db_path: Path) -> tuple[list[tuple[str, str | None]], list[int]]:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from change_site import Site, article_page, article_text, crawl_site, serve
+from change_site import Site, article_page, article_text, crawl_site, query_archive as query, serving
 from click.testing import CliRunner
 from test_storage import Art
 
@@ -209,17 +209,8 @@ def members_only(path: str) -> bytes:
 def site() -> Iterator[Site]:
     served = Site()
     served.publish(6)
-    server = serve(served)
-    yield served
-    server.shutdown()
-
-
-def query(db_path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    db = open_db(db_path)
-    try:
-        return db.execute(sql, params or []).fetchall()
-    finally:
-        db.close()
+    with serving(served):
+        yield served
 
 
 def fetches(db_path: Path, run_id: int) -> dict[str, tuple[str, str | None]]:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from change_site import Site, article_page, article_text, crawl_site, serve
+from change_site import Site, article_page, article_text, crawl_site, serving
 from click.testing import CliRunner
 from hostile_server import HostileServer, crawl_sources, write_sources
 from sqlite_utils import Database
@@ -33,9 +33,8 @@ PAGE = "/news/1.html"
 def site() -> Iterator[Site]:
     served = Site()
     served.publish(4)
-    server = serve(served)
-    yield served
-    server.shutdown()
+    with serving(served):
+        yield served
 
 
 def article(db_path: Path, path: str = PAGE) -> dict:

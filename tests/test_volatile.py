@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from change_site import Site, article_text, crawl_site, serve
+from change_site import Site, article_text, crawl_site, serving
 from click.testing import CliRunner
 from test_storage import Art
 
@@ -199,9 +199,8 @@ class RenderedPages(dict):
 def site() -> Iterator[Site]:
     served = Site(pages=RenderedPages())
     served.listed = [0, 1]
-    server = serve(served)
-    yield served
-    server.shutdown()
+    with serving(served):
+        yield served
 
 
 def version_rows(db_path: Path) -> list[tuple]:
