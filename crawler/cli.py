@@ -19,8 +19,8 @@ from crawler.archive_commands import KIND_LABELS
 from crawler.cli_errors import UserError, open_archive
 from crawler.replica.content import STATES
 from crawler.runner import crawl_command, crawl_env
-from schedules.job import UnknownSource
-from spiders.sources import SPIDERS, SourcesFileError
+from schedules.job import JobConfig, UnknownSource
+from spiders.sources import BUNDLED_SOURCES, SPIDERS, SourcesFileError, load_sources
 from storage.db import open_db
 from storage.report import articles_per_source, newest_articles
 
@@ -167,16 +167,37 @@ _settings_option = click.option("-s", "--set", "overrides", multiple=True, metav
 @_db_option
 @_sources_option
 @_settings_option
-def crawl(sources: tuple[str, ...], db_path: str | None, sources_path: str | None, overrides: tuple[str, ...]) -> None:
+@click.option("--replica", "replica_url", default=None, metavar="URL",
+              help="Crawl a replica served by `python -m crawler.replica serve` (any of its URLs) "
+                   "instead of the real sites; articles keep the real sites' URLs.")
+def crawl(sources: tuple[str, ...], db_path: str | None, sources_path: str | None, overrides: tuple[str, ...],
+          replica_url: str | None) -> None:
     """Run the crawl job once, now: every source, or only SOURCES. Exits 1 when the run failed."""
     from schedules.commands import crawl_now, load_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    origin_map = None
+    if replica_url:
+        from crawler.replica.remote import ReplicaUnreachable, replica_crawl_settings
+
+        try:
+            origin_map, replica_settings = replica_crawl_settings(replica_url)
+        except ReplicaUnreachable as error:
+            raise UserError(str(error)) from None
+        overrides = (*replica_settings, *overrides)
     _, config = load_settings(db_path, sources_path, overrides)
+    if origin_map and not sources:
+        # the sources the replica serves; the others would fail as never reported, not be crawled
+        sources = tuple(_sources_covered(config, origin_map))
     try:
         sys.exit(crawl_now(config, list(sources)))
     except UnknownSource as error:
         raise click.UsageError(str(error)) from None
+
+
+def _sources_covered(config: JobConfig, origin_map: dict[str, str]) -> list[str]:
+    sources, _ = load_sources(config.sources_path or BUNDLED_SOURCES, config.private_allowed)
+    return [source.name for source in sources if source.is_covered_by(origin_map)]
 
 
 @main.command()

@@ -8,6 +8,7 @@ crawl. A crawl process also ends when its job dies (crawler/lifeline.py).
 
 from __future__ import annotations
 
+import atexit
 import logging
 from pathlib import Path
 from typing import Self
@@ -35,6 +36,9 @@ class ArchiveOwnership:
         db_path = Path(crawler.settings["CRAWLER_STORAGE_PATH"]).resolve()
         if inherited_lock(db_path) is not None:
             return cls(None)
-        lock = ArchiveLock(lock_path_for(db_path), shared=True).__enter__()  # released when the process ends
+        lock = ArchiveLock(lock_path_for(db_path), shared=True).__enter__()
+        # released when the process ends, by the kernel at the latest; at exit the last holder
+        # also removes the file (every write is done by then)
+        atexit.register(lock.__exit__, None, None, None)
         logger.debug("holding %s (shared)", lock.path)
         return cls(lock)

@@ -153,7 +153,7 @@ class NewsSpider(scrapy.Spider):
         if origin_map:
             # the map says where to crawl instead; a source it does not cover is left out, so a
             # crawl of the replica (or a staging copy) never reaches the real sites
-            covered = [s for s in chosen if any(_origin(u) in origin_map for u in s.start_urls)]
+            covered = [s for s in chosen if s.is_covered_by(origin_map)]
             if len(covered) < len(chosen):
                 logger.info("CRAWLER_ORIGIN_MAP covers %d of %d sources; crawling only those", len(covered), len(chosen))
             chosen = covered

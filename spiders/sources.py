@@ -66,6 +66,10 @@ class Source:
                            self.article_patterns, self.listing_patterns,
                            frozenset((*self.start_urls, self.home_url)))
 
+    def is_covered_by(self, origin_map: dict[str, str]) -> bool:
+        """Whether `origin_map` says where to crawl this source instead (one of its start URLs' origins)."""
+        return any(_origin(url) in origin_map for url in self.start_urls)
+
     def rebased(self, origin_map: dict[str, str]) -> Source:
         """The same source served elsewhere (a replica, a staging host): origins swapped."""
         hosts = {_netloc(o): _netloc(n) for o, n in origin_map.items()}

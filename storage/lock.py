@@ -36,13 +36,17 @@ class ArchiveLock:
         self.fd: int | None = None
 
     def __enter__(self) -> ArchiveLock:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            holder = _read_holder(self.path)
-            raise ArchiveLocked(f"{self.path} is held by another crawl job{holder}") from None
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                holder = _read_holder(self.path)
+                raise ArchiveLocked(f"{self.path} is held by another crawl job{holder}") from None
+            if _is_current(fd, self.path):
+                break
+            os.close(fd)  # its last holder removed the file meanwhile: lock the one that is there now
         if not self.shared:
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())  # for people: who holds it
@@ -51,7 +55,17 @@ class ArchiveLock:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
-        if self.fd is not None:
+        if self.fd is None:
+            return
+        try:
+            # the last holder removes the file, so no command leaves a stale-looking lock behind;
+            # one that opened it meanwhile finds it gone after its flock and opens a new one
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if _is_current(self.fd, self.path):
+                self.path.unlink(missing_ok=True)
+        except BlockingIOError:
+            pass  # another shared holder still writes: the file stays
+        finally:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
             self.fd = None
@@ -81,6 +95,15 @@ def inherited_lock(db_path: Path) -> int | None:
     except OSError:
         return None
     return int(value) if (held.st_dev, held.st_ino) == (wanted.st_dev, wanted.st_ino) else None
+
+
+def _is_current(fd: int, path: Path) -> bool:
+    """Whether `fd` is the file now at `path` (not one its last holder removed)."""
+    try:
+        held, there = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (held.st_dev, held.st_ino) == (there.st_dev, there.st_ino)
 
 
 def _read_holder(path: Path) -> str:

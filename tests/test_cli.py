@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from townsite import FAST, TownSite, source_entry
 
+from crawler.replica import REAL_ORIGINS, Replica, absolute_url, load_golden
 from crawler.runner import PROJECT_ROOT
 from storage.db import open_db
 
@@ -83,6 +84,7 @@ def test_toml_syntax_error_in_the_sources_file_names_file_line_and_column(tmp_pa
                        program="scrapy")):
         assert_user_error(result, "mine.toml", *where)
     assert not (tmp_path / "a.db").exists()
+    assert not list(tmp_path.glob("*.lock"))
 
 
 def test_scrapy_crawl_with_an_unknown_source_is_one_line_and_exit_2(tmp_path):
@@ -146,6 +148,7 @@ def test_failed_crawl_exits_1_with_its_reason_and_reports_are_named_after_their_
         site.close()
     reports = sorted(path.name for path in (tmp_path / "reports").glob("*.json"))
     assert reports == ["first-run-1.json", "second-run-1.json"]
+    assert not list(tmp_path.glob("*.lock")), "a failed crawl left its lock file behind"
     assert json.loads((tmp_path / "reports" / "second-run-1.json").read_text("utf-8"))["outcome"] == "failed"
 
 
@@ -155,3 +158,43 @@ def test_every_command_takes_dash_h_and_the_program_tells_its_version(tmp_path):
     for args in (["-h"], ["changes", "-h"], ["crawl", "-h"], ["export", "-h"]):
         shown = run(*args, cwd=tmp_path)
         assert shown.returncode == 0 and shown.stdout.startswith("Usage: partnerwatch"), args
+
+
+def test_crawl_of_an_unknown_source_is_a_usage_error_and_leaves_no_lock_file(tmp_path):
+    result = run("crawl", "--db", "a.db", "nosuch", cwd=tmp_path)
+    assert_user_error(result, "nosuch")
+    assert not list(tmp_path.glob("*.lock"))
+
+
+def test_crawl_of_a_served_replica_takes_one_flag_and_files_articles_under_the_real_urls(tmp_path):
+    """`partnerwatch crawl --replica URL`: no hand-written origin map, no net-guard setting."""
+    golden = {absolute_url(REAL_ORIGINS, a.canonical_site, a.canonical_path)
+              for a in load_golden("v1").primary_articles() if a.site == "linke"}
+    with Replica(state="v1") as replica:
+        result = run("crawl", "linke-treptow-koepenick", "--db", "a.db", "--replica", replica.urls["wolfsburg"],
+                     "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with sqlite3.connect(tmp_path / "a.db") as db:
+        stored = {url for (url,) in db.execute("SELECT canonical_url FROM articles")}
+    assert stored == golden
+
+
+def test_crawl_of_a_replica_that_does_not_answer_is_a_user_error(tmp_path):
+    with Replica(state="v1") as replica:
+        port = int(replica.urls["skew"].rsplit(":", 1)[1])
+    # the replica is closed now: nothing listens on its port
+    result = run("crawl", "--db", "a.db", "--replica", f"http://127.0.0.1:{port}/", cwd=tmp_path)
+    assert_user_error(result, "no replica answers", str(port))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_crawl_of_a_replica_without_sources_named_plans_exactly_the_sources_it_serves():
+    from crawler.cli import _sources_covered
+    from schedules.job import JobConfig
+
+    with Replica(state="v1") as replica:
+        origin_map = replica.origin_map()
+    config = JobConfig(db_path=Path("unused.db"), sources_path=None)
+    covered = set(_sources_covered(config, origin_map))
+    assert covered == {"skew", "engagement-global", "lag21", "berlin-treptow-koepenick",
+                       "linke-treptow-koepenick", "wolfsburg"}

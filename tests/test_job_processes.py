@@ -19,7 +19,7 @@ import pytest
 from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
 from hostile_server import FAST, HostileServer, write_sources
 from storage.db import open_db
-from storage.lock import ArchiveLock, is_process_alive, lock_path_for, process_identity
+from storage.lock import ArchiveLock, ArchiveLocked, is_process_alive, lock_path_for, process_identity
 from storage.runs import abort_unfinished_runs, start_run
 
 PARTNERWATCH = Path(sys.executable).with_name("partnerwatch")
@@ -121,6 +121,21 @@ def test_killing_the_job_ends_its_crawl_and_frees_the_archive_for_the_next(tmp_p
     assert second.returncode == 0, stderr
     db = sqlite3.connect(tmp_path / "archive.db")
     assert db.execute("SELECT id, outcome FROM runs ORDER BY id").fetchall() == [(1, "aborted"), (2, "ok")]
+
+
+def test_the_last_holder_of_an_archive_lock_removes_its_file_and_only_the_last(tmp_path):
+    path = lock_path_for(tmp_path / "archive.db")
+    first, second = ArchiveLock(path, shared=True), ArchiveLock(path, shared=True)
+    with first:
+        second.__enter__()
+    assert path.exists(), "a crawl still holding the lock lost its file"
+    with pytest.raises(ArchiveLocked):
+        ArchiveLock(path).__enter__()  # a job is still refused
+    second.__exit__(None, None, None)
+    assert not path.exists()
+    with ArchiveLock(path):  # a job takes a fresh file
+        assert path.read_text().strip() == str(os.getpid())
+    assert not path.exists()
 
 
 def test_a_scrapy_crawl_by_hand_is_refused_while_a_job_holds_the_archive(tmp_path, site):

@@ -2,8 +2,9 @@
 
 Per request the server only looks up pre-built bytes: the pages of both states are rendered once
 (catalog.render_state) and materialised with this instance's origins when `start()` runs.
-`GET /_replica/state?set=v2` on any site port switches the state from another process; `/_replica/`
-requests are never rate limited, refused or recorded in `hits`.
+`GET /_replica/state?set=v2` on any site port switches the state from another process, and
+`GET /_replica/origins` gives the origin map (real origin -> local origin) to a crawl started
+elsewhere; `/_replica/` requests are never rate limited, refused or recorded in `hits`.
 """
 
 from __future__ import annotations
@@ -272,6 +273,9 @@ class Replica:
 
     def control(self, target: str) -> Resource:
         path, _, query = target.partition("?")
+        if path == "/_replica/origins":
+            return Resource(200, json.dumps(self.origin_map()).encode(),
+                            [("Content-Type", "application/json; charset=UTF-8")])
         if path != "/_replica/state":
             return plain(404, "unknown control path")
         wanted = dict(parse_qsl(query)).get("set")
