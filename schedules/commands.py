@@ -101,11 +101,17 @@ def print_status(db_path: Path, sources_path: Path | None, per_source: int, stal
             click.echo(f"{'':<36}! {why}")
     known, _ = load_sources(sources_path or BUNDLED_SOURCES, guard=False)  # names only: nothing is fetched
     limit = (datetime.now(UTC) - timedelta(days=stale_days)).isoformat(timespec="seconds")
-    stale = sorted(s.name for s in known if successes.get(s.name, "") < limit)
+    # a source no run of this archive tried is not failing (the demo crawls only the replica's
+    # sources): it is listed, but only a source tried without success for so long is stale
+    tried = {row["source"] for row in rows} | set(successes)
+    stale = sorted(s.name for s in known if s.name in tried and successes.get(s.name, "") < limit)
+    untried = sorted(s.name for s in known if s.name not in tried)
     if stale:
         click.echo(f"\nStale (no successful run in {stale_days} days):")
         for name in stale:
             click.echo(f"  {name:<28} last success: {successes.get(name, 'never')}")
+    if untried:
+        click.echo(f"\nNot crawled into this archive yet ({len(untried)}): {', '.join(untried)}")
     return 1 if stale else 0
 
 

@@ -198,3 +198,19 @@ def test_crawl_of_a_replica_without_sources_named_plans_exactly_the_sources_it_s
     covered = set(_sources_covered(config, origin_map))
     assert covered == {"skew", "engagement-global", "lag21", "berlin-treptow-koepenick",
                        "linke-treptow-koepenick", "wolfsburg"}
+
+
+def test_demo_shows_progress_and_totals_and_status_after_it_reports_no_source_failing(tmp_path):
+    demo = run("demo", "--db", "d.db", cwd=tmp_path, timeout=300)
+    assert demo.returncode == 0, demo.stderr[-3000:]
+    lines = demo.stdout.splitlines()
+    progress = [line for line in lines if line.strip().startswith("…") and "pages fetched" in line]
+    assert progress, "the demo was silent while it crawled"
+    (total,) = [line for line in lines if line.startswith("crawled in ")]
+    with sqlite3.connect(tmp_path / "d.db") as db:
+        (fetched,) = db.execute("SELECT count(*) FROM fetches").fetchone()
+    assert total.endswith(f": {fetched} pages fetched") and fetched > 0
+    status = run("status", "--db", "d.db", cwd=tmp_path)
+    # the bundled real towns the demo never crawls are listed apart, not reported as failing
+    assert status.returncode == 0, status.stdout
+    assert "Stale" not in status.stdout and "Not crawled into this archive yet" in status.stdout
