@@ -158,9 +158,18 @@ def _function_word_index() -> dict[str, tuple[tuple[str, float], ...]]:
     owners: dict[str, list[str]] = {}
     for code, name in (FUNCTION_WORD_LANGUAGES | NEIGHBOUR_LANGUAGES).items():
         # read in file order: justext.get_stoplist returns a set, which loses the frequency rank
-        data = pkgutil.get_data("justext", f"stoplists/{name}.txt") or b""
-        words = dict.fromkeys(w for w in data.decode("utf-8").lower().split() if _WORD.fullmatch(w))
-        for word in list(words)[:WORDS_PER_LANGUAGE]:
+        try:
+            data = pkgutil.get_data("justext", f"stoplists/{name}.txt") or b""
+        except OSError:  # a jusText release without this list: the language is not scored
+            continue
+        words: dict[str, None] = {}
+        for line in data.splitlines():  # most of a list is never read: decode line by line
+            word = line.decode("utf-8", "replace").strip().lower()
+            if _WORD.fullmatch(word):
+                words[word] = None
+                if len(words) == WORDS_PER_LANGUAGE:
+                    break
+        for word in words:
             owners.setdefault(word, []).append(code)
     # a neighbour's words weigh nothing: they count only to tell its texts from a named language's
     index = {}
