@@ -48,7 +48,12 @@ MIN_EVIDENCE = 10.0  # weighted hits of a language to name it...
 MIN_MARGIN = 2.0  # ...and this many times the runner-up's (whatever was declared)
 MIN_EVIDENCE_DECLARED = 5.0  # when none is clear, the declared language wins with this many...
 MAX_PRIOR_MARGIN = 1.5  # ...if the best language has at most this many times its evidence
-MIN_WORD_SHARE = 0.05  # share of the text's words that are function words of the language chosen
+# share of the text's words that must be function words of named languages (about half the text
+# in them: in running text of one of them a third to a half of the words are)
+MIN_WORD_SHARE = 0.25
+# share of the text's characters in scripts the named languages do not write (Cyrillic, Greek,
+# Arabic, CJK...), whose words the lists cannot see, above which langdetect decides
+MAX_OTHER_SCRIPT_SHARE = 0.3
 
 # langdetect, when function words are unclear: 600 characters and 3 random trials (it averages 7)
 # name the same languages as 1,000 and 7 on the benchmark at half the cost; the characters come
@@ -60,40 +65,53 @@ MIN_PROBABILITY = 0.8
 MIN_DECLARED_PROBABILITY = 0.2  # a declared language langdetect ranks at least this high wins
 
 _WORD = re.compile(r"[^\W\d_]+")
+# anything but ASCII, Latin-1, the Latin extensions, general punctuation and currency signs
+_OTHER_SCRIPT = re.compile(r"[^\x00-\u024f\u1e00-\u1eff\u2000-\u20cf]")
 
 
 def detect_language(text: str, declared: str | None = None) -> tuple[str, float]:
     """ISO 639-1 code and a confidence in (0, 1], or ("unknown", 0.0); never raises."""
-    # split, not a word pattern, at a third of the cost: a function word with punctuation attached
-    # is not counted, there are enough others
-    words = Counter(text.split())
-    return guess_from_function_words(words, declared) or guess_with_langdetect(text, declared)
+    return guess_from_function_words(text, declared) or guess_with_langdetect(text, declared)
 
 
-def guess_from_function_words(
-    words: Counter[str], declared: str | None
-) -> tuple[str, float] | None:
-    """The language the words' function words clearly name, else the declared one if they back it.
+def guess_from_function_words(text: str, declared: str | None) -> tuple[str, float] | None:
+    """The language the text's function words clearly name, else the declared one if they back it.
 
     None when they say too little (langdetect decides). The confidence is the language's evidence
     over its own plus the strongest other language's.
     """
-    index = _function_word_index()
+    if len(_OTHER_SCRIPT.findall(text)) > MAX_OTHER_SCRIPT_SHARE * len(text):
+        return None
     evidence: Counter[str] = Counter()  # named languages only
     hits: Counter[str] = Counter()
-    for word, count in words.items():
-        for language, weight in index.get(word, ()):
+    seen = words = 0  # words that are function words of some named language; all words
+    index = _function_word_index()
+    # split, not a word pattern, at a third of the cost: a function word with punctuation attached
+    # is not counted, there are enough others
+    for word, count in Counter(text.split()).items():
+        if word.isalpha():
+            words += count
+        entry = index.get(word)
+        if entry is None:
+            continue
+        named, neighbours = entry
+        seen += count if named else 0
+        for language, weight in named:
+            evidence[language] += count * weight
             hits[language] += count
-            if weight:
-                evidence[language] += count * weight
+        for language in neighbours:
+            hits[language] += count
+    # a German intro must not name an article in a language the lists do not see (Swahili,
+    # Lithuanian): the named languages' function words must be a share of all words
+    if seen < MIN_WORD_SHARE * words:
+        return None
     ranked = evidence.most_common(2)
     if not ranked:
         return None
     best, score = ranked[0]
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
     # more of its words than any neighbour's: Catalan is not Spanish
-    neighbour_hits = max(hits[neighbour] for neighbour in NEIGHBOUR_LANGUAGES)
-    min_hits = max(MIN_WORD_SHARE * words.total(), neighbour_hits + 1)
+    min_hits = max(hits[neighbour] for neighbour in NEIGHBOUR_LANGUAGES) + 1
     if score >= MIN_EVIDENCE and score >= MIN_MARGIN * runner_up and hits[best] >= min_hits:
         return best, round(score / (score + runner_up), 4)
     if declared in FUNCTION_WORD_LANGUAGES and evidence[declared] >= MIN_EVIDENCE_DECLARED \
@@ -148,8 +166,8 @@ def rank_languages(text: str, trials: int) -> list:
 
 
 @cache
-def _function_word_index() -> dict[str, tuple[tuple[str, float], ...]]:
-    """Each function word with its languages: a named one weighs 1 / the number of named ones.
+def _function_word_index() -> dict[str, tuple[tuple[tuple[str, float], ...], tuple[str, ...]]]:
+    """Each function word's named languages, each weighing 1 / their number, and neighbours.
 
     Loads langdetect's profiles (61 MB) too, so that a process that detects one language before
     it forks its extraction workers (pipelines._warm_up) shares both with them.
@@ -175,5 +193,6 @@ def _function_word_index() -> dict[str, tuple[tuple[str, float], ...]]:
     index = {}
     for word, codes in owners.items():
         named = [code for code in codes if code in FUNCTION_WORD_LANGUAGES]
-        index[word] = tuple((code, 1 / len(named) if code in named else 0.0) for code in codes)
+        neighbours = tuple(code for code in codes if code not in FUNCTION_WORD_LANGUAGES)
+        index[word] = (tuple((code, 1 / len(named)) for code in named), neighbours)
     return index

@@ -4,7 +4,6 @@ tests, none taken from the benchmark the thresholds were checked on."""
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -93,11 +92,43 @@ DANISH = (
     "de senere år, og mange borgere vil gerne være med."
 )
 
+RUSSIAN = (
+    "В этом году наш город получил помощь от немецкого города-партнёра. На эти деньги мы "
+    "отремонтировали две школы и детский сад, а также купили новое оборудование для больницы. "
+    "Работы начались весной и закончились до начала учебного года. Учителя прошли курсы по "
+    "экологическому образованию, а ученики посадили больше трёхсот деревьев во дворах школ. "
+    "Летом к нам приезжала делегация из Германии, которая встретилась с мэром и с "
+    "представителями общественных организаций. В следующем году мы хотим расширить проект ещё на "
+    "три района и создать программу обмена для молодых специалистов."
+)
+SWAHILI = (
+    "Mwaka huu ushirikiano wetu na mji wa Ujerumani umeleta mabadiliko makubwa katika kijiji "
+    "chetu. Tumejenga kisima kipya cha maji safi, na sasa wanawake hawalazimiki kutembea umbali "
+    "mrefu kila asubuhi. Shule ya msingi imepata madawati mapya na vitabu vya kusoma, na walimu "
+    "wawili wamehudhuria mafunzo ya kompyuta. Wakulima wamejifunza njia mpya za kuhifadhi udongo "
+    "na kupanda miti kando ya mashamba yao. Mwezi ujao tutawakaribisha wageni kutoka Ujerumani, "
+    "na tunatarajia kuwaonyesha kazi yote iliyofanyika kwa msaada wao. Bado kuna changamoto: "
+    "barabara ya kwenda mjini huharibika wakati wa mvua, na zahanati haina dawa za kutosha. "
+    "Kamati ya kijiji imeandaa mpango wa miaka mitatu, na tutaujadili pamoja na marafiki zetu "
+    "wakati wa ziara yao. Vijana wa kikundi cha sanaa wanajiandaa kucheza ngoma za jadi na "
+    "kuimba nyimbo walizotunga wenyewe kuhusu maji na mazingira. Watoto wa shule wataandika "
+    "barua kwa wenzao wa Ujerumani, na barua hizo zitapelekwa na wageni watakaporudi nyumbani."
+)
+
 
 def test_german_intro_does_not_make_a_portuguese_article_german() -> None:
     text = f"{GERMAN_INTRO}\n{PORTUGUESE_BODY}"
     assert detect_language(text, "de")[0] == "pt"
     assert detect_language(text, None)[0] == "pt"
+
+
+@pytest.mark.parametrize(("body", "expected"), [(RUSSIAN, "ru"), (SWAHILI, "sw")])
+def test_german_intro_does_not_name_an_article_in_a_language_without_function_words(
+        body: str, expected: str) -> None:
+    # Cyrillic, or Latin letters in a language the nine lists do not cover: langdetect decides
+    text = f"{GERMAN_INTRO}\n{body}"
+    assert guess_from_function_words(text, "de") is None
+    assert detect_language(text, "de")[0] == expected
 
 
 @pytest.mark.parametrize(
@@ -119,17 +150,17 @@ CLEAR_TEXTS = [(FRENCH, "fr"), (SPANISH, "es"), (ENGLISH, "en"), (GERMAN, "de"),
 def test_clear_text_is_named_by_its_function_words_without_langdetect(text: str,
                                                                       expected: str) -> None:
     for declared in (None, expected, "it"):
-        guess = guess_from_function_words(Counter(text.split()), declared)
+        guess = guess_from_function_words(text, declared)
         assert guess is not None and guess[0] == expected
         assert detect_language(text, declared) == guess
 
 
 def test_short_unclear_text_falls_back_to_the_declared_language() -> None:
-    text = "Städtepartnerschaft Nowy Sącz – Besuch der Delegation im Rathaus, Fotos: Stadtarchiv"
-    assert guess_from_function_words(Counter(text.split()), "de") is None  # too little evidence
-    language, confidence = detect_language(text, "de")
-    assert language == "de"
-    assert 0.0 < confidence <= 1.0
+    text = "Hotel Restaurant Museum Park Festival Konzert Programm Information Kontakt Service"
+    assert guess_from_function_words(text, "de") is None  # no function words
+    assert detect_language(text, "de")[0] == "de"
+    assert detect_language(text, "en")[0] == "en"
+    assert detect_language(text, None) == ("unknown", 0.0)  # langdetect is not sure of either
 
 
 def test_text_in_two_languages_in_equal_parts_follows_the_declared_one() -> None:
@@ -147,7 +178,7 @@ def test_text_in_two_languages_in_equal_parts_follows_the_declared_one() -> None
 def test_neighbour_language_is_not_taken_for_the_language_it_resembles(text: str,
                                                                        declared: str | None,
                                                                        expected: str) -> None:
-    assert guess_from_function_words(Counter(text.split()), declared) is None
+    assert guess_from_function_words(text, declared) is None
     assert detect_language(text, declared)[0] == expected
 
 
