@@ -2,7 +2,8 @@
 
 Loads the first N article pages of a generated bench site (bench/site_generator.py, its
 urls.txt), extracts each once, then times each step on every page in process CPU time:
-read_page_dates and its _short_elements, page_block_hashes, fingerprint, site_key, and the
+read_page_dates and its _short_elements, the date's choice given the text, page_block_hashes,
+fingerprint, site_key, and the
 hand-off between crawl process and worker (pickling the call and the Extracted result both
 ways). Prints ms per page, the median of the repeats.
 
@@ -91,7 +92,7 @@ def main() -> None:
     texts = {url: e.article.text for url, e in extracted.items() if e.article}
     print(f"{args.site.name}: {len(pages)} pages, {len(texts)} articles", file=sys.stderr)
 
-    steps = ("read_page_dates", "  _short_elements", "page_block_hashes", "fingerprint", "site_key",
+    steps = ("read_page_dates", "  _short_elements", "PageDates.choose", "page_block_hashes", "fingerprint", "site_key",
              "hand-off, worker side", "hand-off, crawl side")
     outputs: dict[str, list] = {}
     times: dict[str, list[float]] = {name: [] for name in steps}
@@ -107,11 +108,13 @@ def main() -> None:
 
         for url, body in pages:
             tree = parse_html(decode_html(body, "text/html"))
-            outputs["read_page_dates"].append(timed("read_page_dates", read_page_dates, tree))
+            dates = timed("read_page_dates", read_page_dates, tree)
+            outputs["read_page_dates"].append(dates)
             short = timed("  _short_elements", _short_elements, tree, title_blocks(tree))
             outputs["  _short_elements"].append(short_elements_out(tree, short))
             outputs["page_block_hashes"].append(timed("page_block_hashes", page_block_hashes, tree))
             if url in texts:
+                outputs["PageDates.choose"].append(timed("PageDates.choose", dates.choose, texts[url]))
                 outputs["fingerprint"].append(fingerprint_out(timed("fingerprint", fingerprint, texts[url])))
                 outputs["site_key"].append(timed("site_key", site_key, texts[url], url))
             call = pickle.loads(ForkingPickler.dumps(extract[url]))  # the call as the worker gets it
