@@ -43,6 +43,17 @@ _DATE = re.compile(
     rf"|\b(?P<em>{_MONTH})\.?\s+(?P<ed>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<ey>(?:19|20)\d\d)(?!\d)",
     re.IGNORECASE,
 )
+# A part of every _DATE match, from a digit on (an ISO date's from its year's third digit,
+# the others' from the day's last digit). _DATE opens with lookbehinds, so the regex engine tries it
+# at every position (~0.2 µs a character); this one it tries only at digits. Keep both in step.
+_DATE_CORE = re.compile(
+    r"\d(?:\d-[01]\d-[0-3]\d"
+    r"|/[01]?\d/(?:19|20)\d\d"
+    r"|\.\s?[01]?\d\.\s?\d\d"
+    rf"|\.?\s+(?:de\s+)?(?:{_MONTH})\.?\s+(?:de\s+)?(?:19|20)\d\d"
+    r"|(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d)",
+    re.IGNORECASE,
+)
 # a label that names the date as the publication's: "Veröffentlicht am", "Datum:", "Meldung vom"
 LABEL = (
     r"(?:Datum|Veröffentlicht|Erschienen|Erstellt|Erscheinungsdatum|Erstveröffentlichung"
@@ -74,8 +85,15 @@ BERLIN = ZoneInfo("Europe/Berlin")
 SHORT_LINE = 100
 
 
+def has_date(text: str) -> bool:
+    """Whether a date of any shape stands in `text` (valid or not): `_DATE.search`, faster."""
+    return _DATE_CORE.search(text) is not None and _DATE.search(text) is not None
+
+
 def parse_date(text: str) -> tuple[str, str] | None:
     """The first date in `text` as (raw match, ISO "YYYY-MM-DD"), or None."""
+    if _DATE_CORE.search(text) is None:
+        return None
     for match in _DATE.finditer(text):
         iso = _to_iso(match)
         if iso:
@@ -131,6 +149,8 @@ def _local_day(m: re.Match[str]) -> str | None:
 def find_dateline(lines: list[str]) -> tuple[str, str] | None:
     """A date that opens a line ("Bonn, 24. Februar 2024.") or stands in a short line."""
     for line in lines:
+        if _DATE_CORE.search(line) is None:
+            continue
         match = next((m for m in _DATE.finditer(line) if _to_iso(m)), None)
         if match is None or _NOT_PUBLICATION.search(line[: match.start()]):
             continue

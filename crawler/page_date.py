@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import chain
 
+from lxml import etree
 from lxml.html import HtmlElement
 
-from crawler.dates import _DATE, LABEL, find_dateline, parse_date
+from crawler.dates import LABEL, find_dateline, has_date, parse_date
 
 _STRUCTURED_META = (
     "article:published_time", "og:published_time", "og:article:published_time",
@@ -48,6 +50,7 @@ _UPDATED = re.compile(r"^(?!.*publish).*(?:updated|modified|changed)", re.IGNORE
 _DATE_MARKS = re.compile(r"date|datum|time|zeit|publish|posted|byline|meta|info", re.IGNORECASE)
 _LABELLED = re.compile(rf"^\W{{0,3}}{LABEL}\s*:?\s*", re.IGNORECASE)
 _STAND = re.compile(r"^\W{0,3}(?:Stand|Zuletzt aktualisiert|Aktualisiert)(?:\s+am)?\s*:?\s*", re.I)
+_DESCENDANT_CLASSES = etree.XPath("descendant::*/@class", smart_strings=False)
 DATELINE_SCAN_LINES = 4
 TITLE_BEFORE, TITLE_AFTER = 10, 25  # elements, in document order, around an <h1>
 SHORT_ELEMENT = 100
@@ -84,11 +87,12 @@ class PageDates:
 def read_page_dates(tree: HtmlElement) -> PageDates:
     # a block holding the title is the article's, whatever its class says ("socialSharing")
     title_blocks = frozenset(a for h1 in tree.iter("h1") for a in h1.iterancestors())
-    short = _short_elements(tree, title_blocks)
+    known: dict[HtmlElement, bool] = {}  # is_foreign of elements seen: a page's dates share ancestors
+    short = _short_elements(tree, title_blocks, known)
     return PageDates(
         labelled=_labelled(short, _LABELLED),
         structured=_structured(tree),
-        time=_time_element(tree, title_blocks),
+        time=_time_element(tree, title_blocks, known),
         near_title=_near_title(short),
         element=_date_element(short),
         generic=_meta(tree, _GENERIC_META),
@@ -96,20 +100,41 @@ def read_page_dates(tree: HtmlElement) -> PageDates:
     )
 
 
-def is_foreign(elem: HtmlElement, title_blocks: frozenset[HtmlElement] = frozenset()) -> bool:
-    """Inside page furniture or a block about something else (related, comment, embed)."""
-    for node in (elem, *elem.iterancestors()):
-        if node.tag in ("body", "html") or node in title_blocks:
-            return False
-        if node.tag in _FURNITURE_TAGS or node.tag == "header" and _is_site_header(node):
-            return True
-        # WordPress lists a post's tags and categories as classes: "tag-twitter", "category-social"
-        marks = [m for m in f"{node.get('class', '')} {node.get('id', '')}".split()
-                 if not _TAXONOMY.match(m)]  # fmt: skip
-        found = _FOREIGN_BLOCK.search(" ".join(marks)) if marks else None
-        if found and (found.group(0).lower() != "teaser" or _is_repeated(node)):
-            return True
-    return False
+def is_foreign(elem: HtmlElement, title_blocks: frozenset[HtmlElement] = frozenset(),
+               known: dict[HtmlElement, bool] | None = None) -> bool:
+    """Inside page furniture or a block about something else (related, comment, embed).
+
+    `known` holds verdicts found before, for these title_blocks, and takes the new ones.
+    """
+    path, verdict = [], False
+    for node in chain((elem,), elem.iterancestors()):
+        if known is not None and node in known:
+            verdict = known[node]
+            break
+        path.append(node)
+        own = _own_verdict(node, title_blocks)
+        if own is not None:
+            verdict = own
+            break
+    if known is not None:
+        known.update(dict.fromkeys(path, verdict))
+    return verdict
+
+
+def _own_verdict(node: HtmlElement, title_blocks: frozenset[HtmlElement]) -> bool | None:
+    """True for furniture or a foreign block, False for the body or a title block, else None:
+    the element is what its parent is."""
+    if node.tag in ("body", "html") or node in title_blocks:
+        return False
+    if node.tag in _FURNITURE_TAGS or node.tag == "header" and _is_site_header(node):
+        return True
+    # WordPress lists a post's tags and categories as classes: "tag-twitter", "category-social"
+    marks = [m for m in f"{node.get('class', '')} {node.get('id', '')}".split()
+             if not _TAXONOMY.match(m)]  # fmt: skip
+    found = _FOREIGN_BLOCK.search(" ".join(marks)) if marks else None
+    if found and (found.group(0).lower() != "teaser" or _is_repeated(node)):
+        return True
+    return None
 
 
 def _is_repeated(node: HtmlElement) -> bool:
@@ -128,7 +153,8 @@ def _is_site_header(header: HtmlElement) -> bool:
     return not any(a.tag in ("article", "main") for a in header.iterancestors())
 
 
-def _short_elements(tree: HtmlElement, title_blocks: frozenset[HtmlElement]) -> list:
+def _short_elements(tree: HtmlElement, title_blocks: frozenset[HtmlElement],
+                    known: dict[HtmlElement, bool] | None = None) -> list:
     """(element, its text, position) for elements of the body outside furniture and foreign blocks
     whose first SHORT_ELEMENT characters hold a date, in page order; the text is cut there, and an
     update's hidden timestamp ("<span class=updated>") is left out.
@@ -145,9 +171,9 @@ def _short_elements(tree: HtmlElement, title_blocks: frozenset[HtmlElement]) -> 
         position[elem] = index
         text, tail = elem.text, elem.tail
         if text and _MAYBE_DATE.search(text) and elem.tag not in ("script", "style"):
-            if _DATE.search(text):
+            if has_date(text):
                 candidates[elem] = None
-        if index and tail and _MAYBE_DATE.search(tail) and _DATE.search(tail):
+        if index and tail and _MAYBE_DATE.search(tail) and has_date(tail):
             candidates[elem.getparent()] = None  # a tail is its parent's text
     found, seen = [], set()
     for elem in candidates:
@@ -155,7 +181,7 @@ def _short_elements(tree: HtmlElement, title_blocks: frozenset[HtmlElement]) -> 
         while node is not None and node.tag not in ("body", "html") and node not in seen:
             seen.add(node)
             value = " ".join(_text_without_updates(node).split())
-            if _DATE.search(value[:SHORT_ELEMENT]) and not is_foreign(node, title_blocks):
+            if has_date(value[:SHORT_ELEMENT]) and not is_foreign(node, title_blocks, known):
                 found.append((node, value[: SHORT_ELEMENT + 1], position[node]))
             if len(value) > SHORT_ELEMENT:
                 break
@@ -166,7 +192,7 @@ def _short_elements(tree: HtmlElement, title_blocks: frozenset[HtmlElement]) -> 
 
 
 def _text_without_updates(elem: HtmlElement) -> str:
-    if not any(_UPDATED.search(e.get("class", "")) for e in elem.iterdescendants()):
+    if not any(_UPDATED.search(marks) for marks in _DESCENDANT_CLASSES(elem)):
         return elem.text_content()
     parts = [elem.text or ""]
     for child in elem:
@@ -225,10 +251,11 @@ def _meta(tree: HtmlElement, names: tuple[str, ...]) -> Found | None:
     return (best[1], best[2]) if best else None
 
 
-def _time_element(tree: HtmlElement, title_blocks: frozenset[HtmlElement]) -> Found | None:
+def _time_element(tree: HtmlElement, title_blocks: frozenset[HtmlElement],
+                  known: dict[HtmlElement, bool]) -> Found | None:
     for elem in tree.iter("time"):
         marks = f"{elem.get('class', '')} {elem.get('itemprop', '')}"
-        if is_foreign(elem, title_blocks) or _UPDATED.search(marks):
+        if is_foreign(elem, title_blocks, known) or _UPDATED.search(marks):
             continue  # a teaser's, a comment's, an embedded post's, the site header's, an update's
         for value in (elem.get("datetime"), elem.text_content()):
             parsed = value and parse_date(value.strip())

@@ -115,6 +115,9 @@ def site_key(text: str, url: str) -> str:
         folded = folded.replace(echo, " ")
     kept = []
     for token in folded.split():
+        if token.isalpha():  # a plain word (most tokens): no link, no digit
+            kept.append(token)
+            continue
         if ("/" in token or "www." in token) and _is_link(token.lstrip(_OPENING)):
             continue
         if _DIGIT.search(token):

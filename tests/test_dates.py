@@ -1,8 +1,9 @@
+import random
 from pathlib import Path
 
 import pytest
 
-from crawler.dates import find_dateline, parse_date
+from crawler.dates import _DATE, find_dateline, has_date, parse_date
 from crawler.extract import extract_article
 
 PAGES = Path(__file__).parent / "pages"
@@ -123,3 +124,26 @@ def test_dateline_needs_a_lead_or_a_short_line() -> None:
         "2024-02-24",
     )
     assert find_dateline(["Stand: 01.03.2024"]) is None
+
+
+_PIECES = ("2024", "1999", "2031", "20", "19", "24", "3", "03", "12", "31", "٢٠٢٤", "٣", "١٢", "３", "0", "1",
+           ".", ". ", "/", "-", ":", " ", "  ", "\n", "\t", "\u00a0", ",", "st", "ND", "th", "de", "DE ",
+           "März", "MÄRZ", "maerz", "ſeptember", "Sept", "août", "AOÛT", "Februar", "feb.", "Januar", "May",
+           "T", "10:30", "Z", "+01:00", "Stadt", "am", "x", "a1", "Nr.")  # fmt: skip
+
+
+def test_has_date_says_what_the_full_date_pattern_says_on_varied_text() -> None:
+    """has_date runs a cheap pattern first: it must never miss a date the full pattern finds."""
+    rng = random.Random(17)
+    texts = ["".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 12))) for _ in range(10_000)]
+    shapes = ["{d}.{m}.{y}", "{d}. {m}. {y}", "{d}/{m}/{y}", "{y}-{m}-{d}", "{y}-{m}-{d}T10:30:00+01:00",
+              "{d}. {month} {y}", "{d} de {month} de {y}", "{month} {d}th, {y}", "{month}.  {d},\n{y}"]  # fmt: skip
+    for shape in shapes:
+        for _ in range(600):
+            date = shape.format(d=rng.choice(["1", "07", "31", "٣", "44"]), m=rng.choice(["2", "02", "12", "١٢", "13"]),
+                                y=rng.choice(["2024", "1999", "24", "٢٠٢٤", "2099"]),
+                                month=rng.choice(["März", "MAERZ", "ſeptember", "feb", "août", "Mayo", "Monat"]))
+            texts.append(rng.choice(_PIECES) + date + rng.choice(_PIECES))
+    found = [has_date(text) for text in texts]
+    assert found == [_DATE.search(text) is not None for text in texts]
+    assert sum(found) > 500 and found.count(False) > 500  # both answers are put to the test

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
+import xxhash
 from stories import INVITATION, REPORT, REPUBLISHED, SAME_TOPIC, UKRAINE, text
 
 from crawler.fingerprint import (
     _A,
     _B,
+    _MONTHS,
+    _SENTENCE_END,
     BANDS,
     MAX_PASSAGES,
     MINHASH_CHUNK,
@@ -21,6 +25,7 @@ from crawler.fingerprint import (
     shingle_hashes,
     signature_from_bytes,
     signature_to_bytes,
+    speech_hashes,
     words_of,
 )
 
@@ -124,3 +129,30 @@ def test_huge_texts_sharing_sentences_keep_the_same_sample_of_them():
     second = dict(passage_hashes("\n".join(["Ein neuer Anfang des Dokuments mit vielen Worten hier.", *lines[200:]])))
     # bottom-k by hash is a consistent sample: most kept sentences of one are kept by the other
     assert len(first.keys() & second.keys()) >= 0.9 * MAX_PASSAGES
+
+
+def test_sentence_split_opening_with_a_space_is_the_plain_rule_on_varied_text() -> None:
+    """_SENTENCE_END is written for speed; its matches must be those of the rule as first written."""
+    plain = re.compile(rf"(?<=[.!?])\s+(?=[^a-zäöüß\s])(?!(?:{_MONTHS})\b)|\n+")
+    pieces = [".", "!", "?", " ", "  ", "\n", "\n\n", "\t", "\u00a0", "\u2028", "a", "A", "ä", "Ä", "ß", "März",
+              "Mai", "Maier", "1", "„", '"', "wort", "Wort", ". \n", "?\n "]  # fmt: skip
+    rng = random.Random(11)
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 15))) for _ in range(20_000)]
+    spans = [[m.span() for m in _SENTENCE_END.finditer(text)] for text in texts]
+    assert spans == [[m.span() for m in plain.finditer(text)] for text in texts]
+    assert sum(map(bool, spans)) > 5000
+
+
+def test_fingerprint_reads_each_sentence_once_and_matches_its_parts() -> None:
+    """fingerprint shares each sentence's words between shingles, passages and speech: the result is
+    what the parts give on their own, also for case folding that changes a word's length."""
+    text = ("STRASSE und Straße: „Wir bauen die Brücke über den Fluss bis zum Jahr 2026 neu“, sagte sie. "
+            "İstanbul grüßt ΣΊΣΥΦΟΣ! Die Partnerschaft mit der Stadt besteht seit vielen Jahren schon.\n"
+            "Am 27. März wird gefeiert. ﬁnal ǅemal")  # fmt: skip
+    found = fingerprint(text)
+    hashes = shingle_hashes(words_of(text))
+    assert found.words == len(words_of(text)) and found.shingles == len(hashes)
+    assert np.array_equal(found.signature, minhash(hashes))
+    assert found.passages == passage_hashes(text) and found.speech == speech_hashes(text) != frozenset()
+    assert np.array_equal(hashes, np.unique([xxhash.xxh3_64_intdigest(" ".join(words_of(text)[i : i + 5]).encode())
+                                             & 0xFFFFFFFF for i in range(len(words_of(text)) - 4)]))
