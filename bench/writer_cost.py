@@ -94,6 +94,7 @@ def open_pipeline(source, db_path: Path, linked: set[str]) -> StoragePipeline:
     crawler = get_crawler(settings_dict={**settings, "CRAWLER_STORAGE_PATH": str(db_path)})
     crawler.spider = SimpleNamespace(name="municipal", sources=[source], linked_articles={source.name: linked})
     pipeline = StoragePipeline.from_crawler(crawler)
+    pipeline.linger = 0  # the batches are given: a lone item need not wait for company
     pipeline.open_spider()
     return pipeline
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 BATCH_ITEMS = 64  # most items the archive writer stores under one commit
+LINGER_S = 0.02  # how long a lone queued item waits for more to share its commit
 DISK_FULL = "disk_full"  # the spider's close reason when the archive cannot be written
 
 
@@ -65,6 +67,7 @@ class StoragePipeline:
         self.keep_raw = keep_raw
         self.min_chars = min_chars
         self.shrink_ratio = shrink_ratio  # a text below this share of the current one's words waits a run
+        self.linger = LINGER_S
         self.writer: ThreadPoolExecutor | None = None
         self.queued: deque[tuple[PageItem | ArticleItem, asyncio.Future]] = deque()  # for the writer
 
@@ -171,13 +174,17 @@ class StoragePipeline:
         whole or not at all; a kill loses at most one batch, which the next run fetches again.
         One commit for the items that queued up while the last batch was written took the
         writer, the crawl's narrowest point, from about 3.6 to 2.5 ms an article (docs/benchmarks.md).
+        A lone item waits LINGER_S for company first: most commits of a first crawl held one item,
+        and a commit costs about the same for one article as for a few (the duplicate index's
+        random keys dirty ~60 pages an article); a busy writer finds several queued and never waits.
         """
+        if len(self.queued) == 1 and self.linger > 0:
+            time.sleep(self.linger)  # sleeping, the writer thread holds neither the GIL nor the archive
         batch = []
         while self.queued and len(batch) < BATCH_ITEMS:
             batch.append(self.queued.popleft())
         if not batch:
             return
-        import os; open("/tmp/prof-writer/batches.log", "a").write(f"{len(batch)}\n") if os.environ.get("PW_BATCHLOG") else None  # TEMP
         if self.disk_full:  # the crawl is closing: nothing more can be stored
             full = DropItem("the archive's disk is full", log_level="DEBUG")
             loop.call_soon_threadsafe(_settle_all, [(stored, full) for _, stored in batch])
