@@ -66,7 +66,8 @@ def build_items(site: Path, source, count: int, work: Path) -> list[ArticleItem]
     options = {"content_type": CONTENT_TYPE, "min_chars": crawler_settings.CRAWLER_EXTRACT_MIN_CHARS,
                "with_page_blocks": True}
     paths = (site / "urls.txt").read_text().split()[:count]
-    learner, loop = open_pipeline(source, work / "learner.db", {ORIGIN + path for path in paths}), asyncio.new_event_loop()
+    learner = open_pipeline(source, work / "learner.db", {ORIGIN + path for path in paths})
+    loop = asyncio.new_event_loop()
     items = []
     for number, path in enumerate(paths):
         file = site / path.lstrip("/")
@@ -145,7 +146,8 @@ def main() -> None:
         spent = []
         for repeat in range(options.repeats):
             items = pickle.loads(pickled)  # the writer empties each item's body: a fresh copy each time
-            db_path = options.keep if options.keep and repeat == options.repeats - 1 else Path(work) / f"{repeat}.db"
+            is_last = repeat == options.repeats - 1
+            db_path = options.keep if options.keep and is_last else Path(work) / f"{repeat}.db"
             for stale in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
                 stale.unlink(missing_ok=True)
             spent.append(one_repeat(items, source, db_path, options.batch))

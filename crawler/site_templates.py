@@ -202,7 +202,8 @@ class TemplateLearning:
         template = self.sources.get(source)
         return template.blocks if template else self.persisted.get(source, frozenset())
 
-    def admit(self, item: ArticleItem, raw: RawPage | None, at: str | None = None) -> tuple[list[Held], frozenset[str]]:
+    def admit(self, item: ArticleItem, raw: RawPage | None,
+              at: str | None = None) -> tuple[list[Held], frozenset[str]]:
         """Learn from `item` and hold it; return the articles now due for storing and new blocks
         (learned `at`, by default now)."""
         template = self._template(item.source)
@@ -215,6 +216,7 @@ class TemplateLearning:
         page = page_identity(self.db, article.canonical_url or article.url, digest)
         if item.fingerprint is not None:  # duplicate detection on: the worker fingerprinted the text
             page = self.stories.setdefault(item.source, StoryKeys()).key(page, item.fingerprint)
+        # an all-template text is "" to learn from, one empty paragraph, as when it was split itself
         new = template.learn(page, text, article.page_blocks, {normal for _, normal in kept} if kept else {""})
         if new:
             add_blocks(self.db, item.source, new, learned_at=at or now_iso(), run_id=self.run_id)

@@ -153,8 +153,8 @@ def record_article(
             db.execute("UPDATE articles SET current_version = ?, text_hash = ? WHERE id = ?",
                        [number, digest, article_id])
         if dedup is not None and kind in ("new", "changed"):
-            link_duplicates(db, article_id, article.text, version=number, thresholds=dedup, fingerprint=fingerprint,
-                            source=source if current is None else current["source"])
+            link_duplicates(db, article_id, article.text, version=number, thresholds=dedup,
+                            fingerprint=fingerprint, source=source if current is None else current["source"])
         was_gone = is_fetch and current is not None and current["gone_at"] is not None
         outcome = "revived" if was_gone and kind == "unchanged" else kind
         detail = "revived" if was_gone and kind != "unchanged" else None if is_fetch else "reextract"

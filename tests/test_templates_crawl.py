@@ -124,7 +124,8 @@ def test_lines_normalised_once_strip_and_hash_exactly_as_the_text_itself():
         "",
         "ein Wort",
     ]
-    block_sets = [frozenset(), frozenset({SIDEBAR_V1}), frozenset({SIDEBAR_V1, SIDEBAR_V2, "Zweite Zeile mit Lücken"})]
+    block_sets = [frozenset(), frozenset({SIDEBAR_V1}),
+                  frozenset({SIDEBAR_V1, SIDEBAR_V2, "Zweite Zeile mit Lücken"})]
     for text in texts:
         lines = block_lines(text)
         assert folded_digest(lines) == text_hash(text)
