@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,13 +27,14 @@ from storage.articles import ensure_source, record_article, record_fetch
 from storage.db import is_disk_full, open_db, write_batch
 from storage.lifecycle import conclude_run
 from storage.near_duplicates import DedupThresholds
-from storage.raw_pages import RawPage, pack_raw_page
+from storage.raw_pages import pack_raw_page
 from storage.runs import close_run, record_run_source, start_run
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 BATCH_ITEMS = 64  # most items the archive writer stores under one commit
+LINGER_S = 0.02  # how long a lone queued item waits for more to share its commit
 DISK_FULL = "disk_full"  # the spider's close reason when the archive cannot be written
 
 
@@ -65,6 +67,7 @@ class StoragePipeline:
         self.keep_raw = keep_raw
         self.min_chars = min_chars
         self.shrink_ratio = shrink_ratio  # a text below this share of the current one's words waits a run
+        self.linger = LINGER_S
         self.writer: ThreadPoolExecutor | None = None
         self.queued: deque[tuple[PageItem | ArticleItem, asyncio.Future]] = deque()  # for the writer
 
@@ -130,7 +133,7 @@ class StoragePipeline:
                 self._admit(held)
             if self.templates is not None:  # held-back articles were fetched and extracted: store them
                 for held in self.templates.drain():
-                    self._store(held.item, held.raw)
+                    self._store(held)
                 self.templates.save(now_iso())
             self.stats.commit()
         finished_at = now_iso()
@@ -171,15 +174,20 @@ class StoragePipeline:
         whole or not at all; a kill loses at most one batch, which the next run fetches again.
         One commit for the items that queued up while the last batch was written took the
         writer, the crawl's narrowest point, from about 3.6 to 2.5 ms an article (docs/benchmarks.md).
+        A lone item waits LINGER_S for company first: most commits of a first crawl held one item,
+        and a commit costs about the same for one article as for a few (the duplicate index's
+        random keys dirty ~60 pages an article); a busy writer finds several queued and never waits.
         """
+        if len(self.queued) == 1 and self.linger > 0:
+            time.sleep(self.linger)  # sleeping, the writer thread holds neither the GIL nor the archive
         batch = []
         while self.queued and len(batch) < BATCH_ITEMS:
             batch.append(self.queued.popleft())
         if not batch:
             return
         if self.disk_full:  # the crawl is closing: nothing more can be stored
-            for _, stored in batch:
-                loop.call_soon_threadsafe(_settle, stored, DropItem("the archive's disk is full", log_level="DEBUG"))
+            full = DropItem("the archive's disk is full", log_level="DEBUG")
+            loop.call_soon_threadsafe(_settle_all, [(stored, full) for _, stored in batch])
             return
         failures: dict[int, BaseException] = {}
         try:
@@ -198,9 +206,9 @@ class StoragePipeline:
         if any(is_disk_full(error) for error in failures.values()):
             self._stop_for_disk_full(loop, next(iter(failures.values())))
             failures = dict.fromkeys(failures, DropItem("the archive's disk is full", log_level="DEBUG"))
-        for number, (_, stored) in enumerate(batch):
-            error = failures.get(number)
-            loop.call_soon_threadsafe(_settle, stored, error)
+        # one wake-up of the event loop for the whole batch: each call_soon_threadsafe writes to its self-pipe
+        loop.call_soon_threadsafe(_settle_all, [(stored, failures.get(number))
+                                                for number, (_, stored) in enumerate(batch)])
 
     def _stop_for_disk_full(self, loop: asyncio.AbstractEventLoop, error: BaseException) -> None:
         """Stop fetching: every further page would be lost too. Said once, not once an item."""
@@ -230,22 +238,23 @@ class StoragePipeline:
     def _admit(self, held: Held) -> None:
         """Learn templates from an article and hold it back; store the articles that are due."""
         if self.templates is None:
-            self._store(held.item, held.raw)
+            self._store(held)
             return
-        due, learned = self.templates.admit(held.item, held.raw, now_iso())
+        due, learned = self.templates.admit(held.item, held.raw)
         self.stats.inc_value("crawler/templates/blocks_learned", len(learned))
         if learned:
             self.crawler.signals.send_catch_log(blocks_learned, source=held.item.source,
                                                 blocks=self.templates.blocks(held.item.source))
         for released in due:
-            self._store(released.item, released.raw)
+            self._store(released)
 
-    def _store(self, item: ArticleItem, raw: RawPage | None) -> None:
+    def _store(self, held: Held) -> None:
         """Record an article with its source's template taken out of its text."""
+        item, raw = held.item, held.raw
         if self.site_pages.is_site_page(item):  # proven one while the article was held back
             return
         if self.templates is not None:
-            article, blocks = self.templates.prepare(item, self.min_chars)
+            article, blocks = self.templates.prepare(item, self.min_chars, held.lines)
         else:
             article, blocks = item.article, frozenset()
         if article is None:
@@ -264,7 +273,8 @@ class StoragePipeline:
                                       etag=item.etag, last_modified=item.last_modified, dedup=self.dedup,
                                       body_hash=item.body_hash, raw=raw, template_blocks=blocks,
                                       fingerprint=item.fingerprint if article is item.article else None,
-                                      shrink_ratio=self.shrink_ratio)
+                                      shrink_ratio=self.shrink_ratio,
+                                      digest=held.digest if article is item.article else None)
         except Exception as error:
             if is_disk_full(error):
                 raise
@@ -280,13 +290,14 @@ class StoragePipeline:
         self.site_pages.note_stored(item, recorded)
 
 
-def _settle(stored: asyncio.Future, error: BaseException | None) -> None:
-    if stored.cancelled():
-        return
-    if error is None:
-        stored.set_result(None)
-    else:
-        stored.set_exception(error)
+def _settle_all(outcomes: list[tuple[asyncio.Future, BaseException | None]]) -> None:
+    for stored, error in outcomes:
+        if stored.cancelled():
+            continue
+        if error is None:
+            stored.set_result(None)
+        else:
+            stored.set_exception(error)
 
 
 def _template_settings(settings: Settings) -> TemplateSettings | None:

@@ -41,17 +41,20 @@ from sqlite_utils import Database
 
 from crawler.extract import Article
 from crawler.fingerprint import BANDS, Fingerprint, estimate_jaccard
-from crawler.items import ArticleItem
+from crawler.items import ArticleItem, now_iso
 from crawler.page_blocks import block_hash, measure_own_text, text_units
 from crawler.template import TemplateLearner
 from storage.raw_pages import RawPage
 from storage.templates import (
     add_blocks,
+    block_lines,
+    folded_digest,
     load_blocks,
     load_learner_state,
     normalize_block,
     page_identity,
     save_learner_state,
+    strip_block_lines,
     strip_blocks,
 )
 
@@ -75,11 +78,15 @@ class Held:
 
     item: ArticleItem
     raw: RawPage | None
+    lines: list[tuple[str, str]] | None = None  # storage.templates.block_lines of its text, once learned from
+    digest: str | None = None  # storage.articles.text_hash of its text, when learning computed it
 
 
-def apply_blocks(article: Article, blocks: frozenset[str], min_chars: int) -> Article | None:
-    """`article` without its template blocks, or None when too little text is left."""
-    text = strip_blocks(article.text, blocks)
+def apply_blocks(article: Article, blocks: frozenset[str], min_chars: int,
+                 lines: list[tuple[str, str]] | None = None) -> Article | None:
+    """`article` without its template blocks, or None when too little text is left
+    (`lines`: block_lines of its text, when known)."""
+    text = strip_blocks(article.text, blocks) if lines is None else strip_block_lines(article.text, lines, blocks)
     if len(text) < min_chars:
         return None
     return article if text == article.text else replace(article, text=text)
@@ -110,9 +117,14 @@ class SourceTemplate:
         self.held: deque[Held] = deque()
         self.is_open = False  # set once the source had enough pages and its counts were scanned
 
-    def learn(self, page: str, text: str, page_blocks: frozenset[int]) -> frozenset[str]:
-        """Count one page's paragraphs and DOM blocks; return the blocks that made known."""
-        paragraphs = {normalize_block(line) for line in text.split("\n")}
+    def learn(self, page: str, text: str, page_blocks: frozenset[int],
+              paragraphs: set[str] | None = None) -> frozenset[str]:
+        """Count one page's paragraphs and DOM blocks; return the blocks that made known.
+
+        `paragraphs`: the normalised lines of `text`, when the caller has them.
+        """
+        if paragraphs is None:
+            paragraphs = {normalize_block(line) for line in text.split("\n")}
         self.learner.add_page(page, paragraphs, page_blocks)
         if len(self.learner.pages) < self.learner.min_pages:
             return frozenset()
@@ -150,7 +162,8 @@ class StoryKeys:
 
     def key(self, page: str, fingerprint: Fingerprint) -> str:
         story = page
-        candidates = {self.by_band[band] for band in fingerprint.bands() if band in self.by_band}
+        bands = fingerprint.bands()
+        candidates = {self.by_band[band] for band in bands if band in self.by_band}
         best = 0.0
         for other in candidates:
             other_story, signature = self.signatures.get(other, (None, None))
@@ -161,7 +174,7 @@ class StoryKeys:
                 story, best = other_story, similarity
         self.signatures[page] = (story, fingerprint.signature)
         self.signatures.move_to_end(page)
-        for band in fingerprint.bands():
+        for band in bands:
             self.by_band[band] = page
             self.by_band.move_to_end(band)
         while len(self.signatures) > self.limit:
@@ -189,32 +202,41 @@ class TemplateLearning:
         template = self.sources.get(source)
         return template.blocks if template else self.persisted.get(source, frozenset())
 
-    def admit(self, item: ArticleItem, raw: RawPage | None, at: str) -> tuple[list[Held], frozenset[str]]:
-        """Learn from `item` and hold it; return the articles now due for storing and new blocks."""
+    def admit(self, item: ArticleItem, raw: RawPage | None,
+              at: str | None = None) -> tuple[list[Held], frozenset[str]]:
+        """Learn from `item` and hold it; return the articles now due for storing and new blocks
+        (learned `at`, by default now)."""
         template = self._template(item.source)
         article = item.article
-        text = strip_blocks(article.text, template.blocks)
-        page = page_identity(self.db, article.canonical_url or article.url, text)
+        # each line is normalised once here, and reused to learn from and to strip at storing time
+        lines = block_lines(article.text)
+        kept = [pair for pair in lines if pair[1] not in template.blocks] if template.blocks else lines
+        text = article.text if len(kept) == len(lines) else "\n".join(line for line, _ in kept)
+        digest = folded_digest(kept)
+        page = page_identity(self.db, article.canonical_url or article.url, digest)
         if item.fingerprint is not None:  # duplicate detection on: the worker fingerprinted the text
             page = self.stories.setdefault(item.source, StoryKeys()).key(page, item.fingerprint)
-        new = template.learn(page, text, article.page_blocks)
+        # an all-template text is "" to learn from, one empty paragraph, as when it was split itself
+        new = template.learn(page, text, article.page_blocks, {normal for _, normal in kept} if kept else {""})
         if new:
-            add_blocks(self.db, item.source, new, learned_at=at, run_id=self.run_id)
+            add_blocks(self.db, item.source, new, learned_at=at or now_iso(), run_id=self.run_id)
             logger.info("%s: %d template blocks learned, e.g. %r", item.source, len(new), min(new))
-        template.held.append(Held(item, raw))
+        template.held.append(Held(item, raw, lines, digest if len(kept) == len(lines) else None))
         due = []
         while len(template.held) > self.hold:
             due.append(template.held.popleft())
         return due, new
 
-    def prepare(self, item: ArticleItem, min_chars: int) -> tuple[Article | None, frozenset[str]]:
+    def prepare(self, item: ArticleItem, min_chars: int,
+                lines: list[tuple[str, str]] | None = None) -> tuple[Article | None, frozenset[str]]:
         """The article as stored, None if only template is left; and the lines it is compared without.
 
         Template blocks are stripped; recurring DOM blocks at its text's edges are cut; a text
-        with too little of its own left (see the module's docstring) is None.
+        with too little of its own left (see the module's docstring) is None. `lines`: the
+        block_lines of the article's text, when known (Held.lines).
         """
         blocks = self.blocks(item.source)
-        article = apply_blocks(item.article, blocks, min_chars)
+        article = apply_blocks(item.article, blocks, min_chars, lines)
         template = self.sources.get(item.source)
         if article is None or template is None:
             return article, blocks

@@ -79,6 +79,7 @@ def record_article(
     is_fetch: bool = True,
     fingerprint: Fingerprint | None = None,
     shrink_ratio: float = 0.0,
+    digest: str | None = None,
 ) -> Recorded:
     """Store `article`; add a version only when its text, title or date changed.
 
@@ -93,9 +94,10 @@ def record_article(
     logged as `quarantined` until a later run sees it again (storage/quarantine.py); the page
     still answered with a text, so the article is seen (not missing, not on its way to a tombstone).
     A text that differs only in volatile lines (clocks, counters: storage/volatile_lines.py) is no change.
+    `digest`, when given, is `text_hash(article.text)`, computed by the caller already.
     """
     canonical_url = article.canonical_url or article.url
-    digest = text_hash(article.text)
+    digest = digest or text_hash(article.text)
     verdict = Verdict(is_edit=True)  # the text's hash decides, unless it differs from the version's
     with write_transaction(db):
         current = _current_version(db, canonical_url)
@@ -133,7 +135,7 @@ def record_article(
         if current is not None and kind == "changed" and _is_date_from_new_text(current, article):
             published_at, published_raw = current["published_at"], current["published_raw"]
         if kind != "unchanged":
-            db.execute(
+            db.conn.execute(
                 "INSERT INTO versions (article_id, version, run_id, fetched_at, change_kind, title, "
                 "text, published_at, published_raw, author, language, language_probability, "
                 "text_hash, words_added, words_removed, raw_page_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -142,7 +144,7 @@ def record_article(
                  article.language_probability, digest, added, removed, raw_page_id],
             )
         if is_fetch:
-            db.execute(
+            db.conn.execute(
                 "UPDATE articles SET url = ?, current_version = ?, text_hash = ?, etag = ?, last_modified = ?, "
                 f"body_hash = ?, {SEEN_SQL} WHERE id = ?",
                 [article.url, number, digest, etag, last_modified, body_hash, *seen_params(fetched_at), article_id],
@@ -151,7 +153,8 @@ def record_article(
             db.execute("UPDATE articles SET current_version = ?, text_hash = ? WHERE id = ?",
                        [number, digest, article_id])
         if dedup is not None and kind in ("new", "changed"):
-            link_duplicates(db, article_id, article.text, version=number, thresholds=dedup, fingerprint=fingerprint)
+            link_duplicates(db, article_id, article.text, version=number, thresholds=dedup,
+                            fingerprint=fingerprint, source=source if current is None else current["source"])
         was_gone = is_fetch and current is not None and current["gone_at"] is not None
         outcome = "revived" if was_gone and kind == "unchanged" else kind
         detail = "revived" if was_gone and kind != "unchanged" else None if is_fetch else "reextract"
@@ -208,9 +211,9 @@ def record_fetch(
 
 
 def _current_version(db: Database, canonical_url: str) -> dict | None:
-    cursor = db.execute(
-        "SELECT a.id AS article_id, a.url, a.last_seen_at, a.etag, a.last_modified, a.body_hash, a.gone_streak, "
-        "a.gone_at, v.version, v.title, coalesce(src.text, v.text) AS text, "
+    cursor = db.conn.execute(
+        "SELECT a.id AS article_id, a.source, a.url, a.last_seen_at, a.etag, a.last_modified, a.body_hash, "
+        "a.gone_streak, a.gone_at, v.version, v.title, coalesce(src.text, v.text) AS text, "
         "v.published_at, v.published_raw, v.text_hash "
         "FROM articles a JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
         "LEFT JOIN versions src ON src.id = v.text_version_id "  # an exact duplicate's text lives there
@@ -228,7 +231,7 @@ def _head(current: dict | None) -> dict | None:
 def _insert_article(
     db: Database, article: ArticleLike, canonical_url: str, source: str, fetched_at: str, digest: str
 ) -> int:
-    cursor = db.execute(
+    cursor = db.conn.execute(
         "INSERT INTO articles (canonical_url, source, url, first_seen_at, last_seen_at, "
         "current_version, text_hash) VALUES (?, ?, ?, ?, ?, 1, ?)",
         [canonical_url, source, article.url, fetched_at, fetched_at, digest],
@@ -285,7 +288,7 @@ def _insert_fetch(
     detail: str | None,
     raw_page_id: int | None = None,
 ) -> None:
-    db.execute(
+    db.conn.execute(
         "INSERT INTO fetches (run_id, source, url, article_id, fetched_at, http_status, outcome, detail, "
         "raw_page_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [run_id, source, url, article_id, fetched_at, http_status, outcome, detail, raw_page_id],

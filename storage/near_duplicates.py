@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from sqlite_utils import Database
@@ -67,30 +68,34 @@ class Linked:
 
 
 def link_duplicates(db: Database, article_id: int, text: str, *, version: int,
-                    thresholds: DedupThresholds, fingerprint: Fingerprint | None = None) -> Linked:
+                    thresholds: DedupThresholds, fingerprint: Fingerprint | None = None,
+                    source: str | None = None) -> Linked:
     """Index `text` as article `article_id`'s current text and link it to the stories it repeats.
 
     Call inside the write transaction that stored the version, after `articles` points at it.
     The article's own earlier text is dropped from the index first: an update is never its own duplicate.
+    `source`: the article's source, when the caller knows it.
     """
     new = fingerprint or fingerprint_of(text)
     _drop_from_index(db, article_id)
-    source = db.execute("SELECT source FROM articles WHERE id = ?", [article_id]).fetchone()[0]
+    if source is None:
+        source = db.execute("SELECT source FROM articles WHERE id = ?", [article_id]).fetchone()[0]
+    bands = new.bands()  # looked up and indexed: computed once
     postings = _passage_postings(db, new)
-    matches = _near_matches(db, article_id, new, thresholds)
+    matches = _near_matches(db, article_id, new, bands, thresholds)
     for other, link in _passage_matches(db, article_id, source, text, new, postings, thresholds).items():
         matches.setdefault(other, link)
     text_version_id = _store_text_once(db, article_id, version)
     if text_version_id is not None:
         source_article = db.execute("SELECT article_id FROM versions WHERE id = ?", [text_version_id]).fetchone()[0]
         matches[source_article] = Link("exact", new.words)
-    _add_to_index(db, article_id, new, postings, thresholds.boilerplate_articles)
+    _add_to_index(db, article_id, new, bands, postings, thresholds.boilerplate_articles)
     cluster_id = join_story(db, article_id, matches)
     return Linked(cluster_id, matches, text_version_id)
 
 
 def _drop_from_index(db: Database, article_id: int) -> None:
-    row = db.execute("SELECT signature, passages FROM minhash_signatures WHERE article_id = ?",
+    row = db.conn.execute("SELECT signature, passages FROM minhash_signatures WHERE article_id = ?",
                      [article_id]).fetchone()
     if row is None:
         return
@@ -101,16 +106,16 @@ def _drop_from_index(db: Database, article_id: int) -> None:
     db.execute("DELETE FROM minhash_signatures WHERE article_id = ?", [article_id])
 
 
-def _near_matches(db: Database, article_id: int, new: Fingerprint, thresholds: DedupThresholds) -> dict[int, Link]:
-    return {other: Link("near", 0) for other, signature in _band_candidates(db, article_id, new)
+def _near_matches(db: Database, article_id: int, new: Fingerprint, bands: list[tuple[int, int]],
+                  thresholds: DedupThresholds) -> dict[int, Link]:
+    return {other: Link("near", 0) for other, signature in _band_candidates(db, article_id, bands)
             if estimate_jaccard(new.signature, signature) >= thresholds.jaccard}
 
 
-def _band_candidates(db: Database, article_id: int, new: Fingerprint) -> list[tuple[int, np.ndarray]]:
-    """Articles sharing at least one LSH band with `new`, with their stored signatures."""
-    keys = new.bands()
+def _band_candidates(db: Database, article_id: int, keys: list[tuple[int, int]]) -> list[tuple[int, np.ndarray]]:
+    """Articles sharing at least one of the LSH band `keys`, with their stored signatures."""
     values = ", ".join("(?, ?)" for _ in keys)  # always BANDS pairs: 64 variables
-    rows = db.execute(
+    rows = db.conn.execute(
         f"WITH q(band, hash) AS (VALUES {values}) "  # noqa: S608 (only placeholders are interpolated)
         "SELECT s.article_id, s.signature FROM minhash_signatures s WHERE s.article_id IN "
         "(SELECT b.article_id FROM q JOIN minhash_bands b ON b.band = q.band AND b.hash = q.hash) "
@@ -120,8 +125,7 @@ def _band_candidates(db: Database, article_id: int, new: Fingerprint) -> list[tu
     return [(other, signature_from_bytes(blob)) for other, blob in rows]
 
 
-@dataclass(frozen=True)
-class _Posting:
+class _Posting(NamedTuple):  # a tuple: one is made per stored sentence a new text shares
     article_id: int
     source: str
     words: int  # of that article's whole text
@@ -132,7 +136,7 @@ def _passage_postings(db: Database, new: Fingerprint) -> dict[int, list[_Posting
     if not new.passages:
         return {}
     postings: dict[int, list[_Posting]] = {}
-    rows = db.execute(
+    rows = db.conn.execute(
         "SELECT p.hash, p.article_id, a.source, s.words FROM json_each(?) j "
         "JOIN passages p ON p.hash = j.value JOIN articles a ON a.id = p.article_id "
         "JOIN minhash_signatures s ON s.article_id = p.article_id",
@@ -201,7 +205,7 @@ def _is_stock(found: list[_Posting], source: str) -> bool:
 
 def _store_text_once(db: Database, article_id: int, version: int) -> int | None:
     """If another article already stores this exact text, point this version at it and blank its copy."""
-    row = db.execute(
+    row = db.conn.execute(
         "SELECT src.id FROM versions v JOIN versions src ON src.text_hash = v.text_hash "
         "AND src.article_id != v.article_id AND src.text_version_id IS NULL "
         "WHERE v.article_id = ? AND v.version = ? ORDER BY src.id LIMIT 1",
@@ -214,15 +218,15 @@ def _store_text_once(db: Database, article_id: int, version: int) -> int | None:
     return int(row[0])
 
 
-def _add_to_index(db: Database, article_id: int, new: Fingerprint, postings: dict[int, list[_Posting]],
-                  cap: int) -> None:
+def _add_to_index(db: Database, article_id: int, new: Fingerprint, bands: list[tuple[int, int]],
+                  postings: dict[int, list[_Posting]], cap: int) -> None:
     db.conn.executemany("INSERT INTO minhash_bands (band, hash, article_id) VALUES (?, ?, ?)",
-                        [(band, key, article_id) for band, key in new.bands()])
+                        [(band, key, article_id) for band, key in bands])
     # A sentence at the boilerplate cap is not indexed again, so no posting list outgrows the cap.
     indexed = [key for key, _ in new.passages if len(postings.get(key, ())) < cap]
     db.conn.executemany("INSERT INTO passages (hash, article_id) VALUES (?, ?)",
                         [(key, article_id) for key in indexed])
-    db.execute(
+    db.conn.execute(
         "INSERT INTO minhash_signatures (article_id, signature, shingles, passages, words) VALUES (?, ?, ?, ?, ?)",
         [article_id, signature_to_bytes(new.signature), new.shingles, np.array(indexed, dtype="<i8").tobytes(),
          new.words],

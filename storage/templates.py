@@ -30,6 +30,25 @@ def strip_blocks(text: str, blocks: frozenset[str]) -> str:
     return "\n".join(line for line in text.split("\n") if normalize_block(line) not in blocks)
 
 
+def block_lines(text: str) -> list[tuple[str, str]]:
+    """Each line of `text` with its normal form (normalize_block): computed once per article, as
+    the writer strips and learns from the same lines several times."""
+    return [(line, " ".join(line.split())) for line in text.split("\n")]
+
+
+def strip_block_lines(text: str, lines: list[tuple[str, str]], blocks: frozenset[str]) -> str:
+    """strip_blocks(text, blocks), from `lines` = block_lines(text)."""
+    if not blocks:
+        return text
+    kept = [line for line, normal in lines if normal not in blocks]
+    return text if len(kept) == len(lines) else "\n".join(kept)
+
+
+def folded_digest(lines: list[tuple[str, str]]) -> str:
+    """storage.articles.text_hash of the text made of `lines` (whitespace folded, SHA-256)."""
+    return hashlib.sha256(" ".join(normal for _, normal in lines if normal).encode("utf-8")).hexdigest()
+
+
 def load_blocks(db: Database, source: str | None = None) -> dict[str, frozenset[str]]:
     """Learned blocks per source (only `source`'s when given)."""
     sql = "SELECT source, block FROM template_blocks" + (" WHERE source = ?" if source else "")
@@ -66,18 +85,19 @@ def save_learner_state(db: Database, source: str, state: str, *, pages: int, upd
         )
 
 
-def page_identity(db: Database, canonical_url: str, text: str) -> str:
-    """What the learner counts a page as: the article's first stored text, else this text.
+def page_identity(db: Database, canonical_url: str, digest: str) -> str:
+    """What the learner counts a page as: the article's first stored text, else this text (its
+    text_hash `digest`, which is how versions store theirs).
 
     A mirror copy, an exact republication and a later edit of one article are one page to the
     learner, so the article's own paragraphs never add up to a "repeated" block.
     """
-    row = db.execute(
+    row = db.conn.execute(
         "SELECT v.text_hash FROM articles a JOIN versions v ON v.article_id = a.id AND v.version = 1 "
         "WHERE a.canonical_url = ?",
         [canonical_url],
     ).fetchone()
-    return row[0] if row else hashlib.sha256(normalize_block(text).encode("utf-8")).hexdigest()
+    return row[0] if row else digest
 
 
 def read_blocks(path: Path) -> dict[str, frozenset[str]]:

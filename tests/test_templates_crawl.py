@@ -12,9 +12,9 @@ from change_site import Site, article_text, crawl_site, serve
 from conftest import run_crawl
 from test_storage import Art
 
-from storage.articles import ensure_source, record_article
+from storage.articles import ensure_source, record_article, text_hash
 from storage.db import open_db
-from storage.templates import load_blocks, strip_blocks
+from storage.templates import block_lines, folded_digest, load_blocks, strip_block_lines, strip_blocks
 
 ARTICLES = 10
 REPUBLISHED = (20, 21, 22)  # one press release published three times, under three URLs
@@ -111,3 +111,23 @@ def test_berlins_corona_banner_is_kept_out_only_by_template_learning(replica, tm
                   CRAWLER_TEMPLATE_ENABLED=enabled)
         carrying[enabled] = sum(banner in text for text in stored_texts(db_path).values())
     assert carrying[False] >= 3 and carrying[True] == 0, carrying
+
+
+def test_lines_normalised_once_strip_and_hash_exactly_as_the_text_itself():
+    """The writer normalises an article's lines once (block_lines) to learn from, strip and hash:
+    every way of spacing a text must give what strip_blocks and text_hash give on the text."""
+    texts = [
+        article_text(3),
+        "Erste Zeile\n\nZweite\tZeile  mit  Lücken \n" + SIDEBAR_V1 + "\n",
+        f"  {SIDEBAR_V1}  \r\nText mit\xa0geschütztem Leerzeichen\u2028und Zeilentrenner\n\n",
+        "\n".join([SIDEBAR_V1, SIDEBAR_V2]),  # nothing but blocks
+        "",
+        "ein Wort",
+    ]
+    block_sets = [frozenset(), frozenset({SIDEBAR_V1}),
+                  frozenset({SIDEBAR_V1, SIDEBAR_V2, "Zweite Zeile mit Lücken"})]
+    for text in texts:
+        lines = block_lines(text)
+        assert folded_digest(lines) == text_hash(text)
+        for blocks in block_sets:
+            assert strip_block_lines(text, lines, blocks) == strip_blocks(text, blocks)

@@ -1,0 +1,160 @@
+"""Benchmark: the archive writer's CPU per stored article, with no crawl around it.
+
+    .venv/bin/python bench/writer_cost.py [--articles 1000] [--kind press] [--batch 8] [--repeats 3]
+                                          [--keep PATH]
+
+Reads the article pages of a generated bench site (bench/throughput.py's, in
+/tmp/partnerwatch-bench) from disk, extracts them once the way the crawl's extraction workers do
+(`extract_for_archive`, fingerprint and page blocks included, template blocks learned so far
+stripped) and caches the items in
+/tmp/writer-items-*.pickle. Each repeat then opens a fresh archive and hands the same items, in
+the same order, to the crawl's own storage step (`StoragePipeline`: raw page, site-page watch,
+template learning, versions, duplicate index, fetch rows) in batches of `--batch` items, each
+batch written by the writer thread as in a crawl (`_write_queued`, one commit), then closes the
+spider (held-back articles stored, run concluded, WAL checkpointed). Prints the process's CPU
+(process_time: the writer thread plus this thread's waiting) per article, median of the repeats.
+In a crawl the writer usually finds few items queued: the default batch of 8 is nearer a crawl
+than the cap of 64. `--keep PATH` keeps the last repeat's archive (to compare contents).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import pickle
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+from types import SimpleNamespace
+
+from scrapy.utils.test import get_crawler
+
+from crawler import settings as crawler_settings
+from crawler.archive_pipeline import StoragePipeline
+from crawler.conditional import body_hash
+from crawler.items import ArticleItem
+from crawler.pipelines import extract_for_archive
+from spiders.sources import load_sources
+
+SITE_DIR = Path(tempfile.gettempdir()) / "partnerwatch-bench"
+ORIGIN = "http://127.0.0.1:8000"  # nothing is fetched: the pages are read from the site's files
+CONTENT_TYPE = "text/html; charset=utf-8"
+
+
+def site_source(site: Path, work: Path):
+    """The generated site's sources entry, under ORIGIN."""
+    sources = work / "sources.toml"
+    sources.write_text((site / "source.toml").read_text().replace("{origin}", ORIGIN))
+    loaded, errors = load_sources(sources, [ORIGIN.removeprefix("http://")])
+    assert not errors and len(loaded) == 1, errors
+    return loaded[0]
+
+
+def build_items(site: Path, source, count: int, work: Path) -> list[ArticleItem]:
+    """The site's first `count` article pages as the extraction step hands them to storage.
+
+    As in a crawl, each page is extracted without the template blocks learned so far (the
+    workers strip them): the pages go through a throwaway StoragePipeline one by one, whose
+    learned blocks the next page is extracted with.
+    """
+    identity = source.url_identity()
+    options = {"content_type": CONTENT_TYPE, "min_chars": crawler_settings.CRAWLER_EXTRACT_MIN_CHARS,
+               "with_page_blocks": True}
+    paths = (site / "urls.txt").read_text().split()[:count]
+    learner = open_pipeline(source, work / "learner.db", {ORIGIN + path for path in paths})
+    loop = asyncio.new_event_loop()
+    items = []
+    for number, path in enumerate(paths):
+        file = site / path.lstrip("/")
+        body = (file / "index.html" if path.endswith("/") else file).read_bytes()
+        url = ORIGIN + path
+        learned = learner.templates.blocks(source.name) if learner.templates else frozenset()
+        extracted = extract_for_archive(body, url, with_fingerprint=True, boilerplate=learned, **options)
+        if extracted.article is None:
+            continue
+        article = extracted.article
+        article = replace(article, canonical_url=identity.of_article(url, article.canonical_url))
+        items.append(ArticleItem(source=source.name, fetched_at=f"2026-01-01T00:00:00.{number:06d}+00:00",
+                                 http_status=200, article=article, etag=None, last_modified=None,
+                                 body_hash=body_hash(body), body=body, content_type=CONTENT_TYPE,
+                                 fingerprint=extracted.fingerprint, site_key=extracted.site_key))
+        store(learner, loop, [copy.copy(items[-1])])  # the writer empties the body of what it stores
+    learner.spider_closed("finished")
+    loop.close()
+    return items
+
+
+def open_pipeline(source, db_path: Path, linked: set[str]) -> StoragePipeline:
+    """The crawl's storage step on a fresh archive at `db_path`, for a spider crawling `source`."""
+    settings = {name: getattr(crawler_settings, name) for name in dir(crawler_settings) if name.isupper()}
+    crawler = get_crawler(settings_dict={**settings, "CRAWLER_STORAGE_PATH": str(db_path)})
+    crawler.spider = SimpleNamespace(name="municipal", sources=[source], linked_articles={source.name: linked})
+    pipeline = StoragePipeline.from_crawler(crawler)
+    pipeline.linger = 0  # the batches are given: a lone item need not wait for company
+    pipeline.open_spider()
+    return pipeline
+
+
+def store(pipeline: StoragePipeline, loop: asyncio.AbstractEventLoop, batch: list[ArticleItem]) -> None:
+    """Hand `batch` to the writer thread as one queued batch (one commit), as the crawl does."""
+    for item in batch:
+        pipeline.queued.append((item, loop.create_future()))  # settled on `loop`; nothing runs it here
+    pipeline._in_writer(partial(pipeline._write_queued, loop))  # noqa: SLF001 (the writer's own step)
+
+
+def cached_items(site: Path, source, count: int, work: Path) -> bytes:
+    cache = Path(tempfile.gettempdir()) / f"writer-items-{site.name}-{count}.pickle"
+    if not cache.exists():
+        print(f"extracting {count} pages of {site.name} once (cached in {cache}) …", flush=True)
+        cache.write_bytes(pickle.dumps(build_items(site, source, count, work)))
+    return cache.read_bytes()
+
+
+def one_repeat(items: list[ArticleItem], source, db_path: Path, batch: int) -> float:
+    """CPU seconds to store `items` through a fresh StoragePipeline and close it."""
+    pipeline = open_pipeline(source, db_path, {item.article.url for item in items})
+    loop = asyncio.new_event_loop()
+    started = time.process_time()
+    for start in range(0, len(items), batch):
+        store(pipeline, loop, items[start:start + batch])
+    pipeline.spider_closed("finished")
+    spent = time.process_time() - started
+    loop.close()
+    return spent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--kind", choices=("press", "site"), default="press")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=8, help="items per writer commit (a crawl caps it at 64)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--keep", type=Path, help="keep the last repeat's archive here")
+    options = parser.parse_args()
+    site = SITE_DIR / f"{options.kind}-{options.articles}-{options.seed}"
+    if not (site / "urls.txt").exists():
+        sys.exit(f"{site}: no generated site (bench/throughput.py --articles {options.articles} generates it)")
+    with tempfile.TemporaryDirectory(prefix="writer-cost-") as work:
+        source = site_source(site, Path(work))
+        pickled = cached_items(site, source, options.articles, Path(work))
+        spent = []
+        for repeat in range(options.repeats):
+            items = pickle.loads(pickled)  # the writer empties each item's body: a fresh copy each time
+            is_last = repeat == options.repeats - 1
+            db_path = options.keep if options.keep and is_last else Path(work) / f"{repeat}.db"
+            for stale in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+                stale.unlink(missing_ok=True)
+            spent.append(one_repeat(items, source, db_path, options.batch))
+            print(f"repeat {repeat + 1}: {1000 * spent[-1] / len(items):.2f} ms CPU per article", flush=True)
+    print(f"{len(items)} articles, batches of {options.batch}: "
+          f"median {1000 * statistics.median(spent) / len(items):.2f} ms CPU per article")
+
+
+if __name__ == "__main__":
+    main()
