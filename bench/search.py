@@ -12,6 +12,8 @@ the archive as a real one does. Then, for each index design over `versions`:
 - unicode61: the shipped `versions_fts` (words; the search box asks for prefixes);
 - prefix23: unicode61 with `prefix='2 3'` (prefix indexes: faster short prefixes, bigger);
 - trigram: `tokenize='trigram'` (any substring of 3+ characters, the middle of a compound too);
+- trigram_none: the same with `detail=none` (no positions: smaller, but no phrases, no MATCH on
+  substrings, no rank; searched with `text LIKE '%word%'`, which the index narrows down);
 
 it reports the size on disk (dbstat), the build time (`rebuild`), the writer's cost per article
 (new articles stored in batches of 64 per commit, as the archive writer does, with that index's
@@ -49,6 +51,7 @@ DESIGNS = {
     "unicode61": None,  # the shipped versions_fts
     "prefix23": "prefix='2 3'",
     "trigram": "tokenize='trigram'",
+    "trigram_none": "tokenize='trigram', detail=none",  # no positions: only LIKE '%word%' (text only)
 }
 # single words, compounds, the middle and end of compounds, hyphens, phrases, rare and frequent words
 QUERIES = (
@@ -160,18 +163,24 @@ def match_for(design: str, query: str) -> str:
 
 def time_query(conn, design: str, query: str, rounds: int) -> tuple[float, int]:
     """Median ms of the search (ranked, first 100, as the canned query) and the articles matched."""
-    table, match = table_name(design), match_for(design, query)
-    if not match:
-        return 0.0, 0
-    sql = (f"SELECT v.title, snippet({table}, 1, '[', ']', '…', 12) FROM {table} "
-           f"JOIN versions v ON v.id = {table}.rowid WHERE {table} MATCH ? ORDER BY rank LIMIT 100")
+    table = table_name(design)
+    if design == "trigram_none":
+        words = [w.strip('"') for w in re.findall(r'"[^"]*"|\S+', query)]
+        where = " AND ".join(f"{table}.text LIKE ?" for _ in words)
+        params = [f"%{w}%" for w in words]
+        sql = f"SELECT v.title FROM {table} JOIN versions v ON v.id = {table}.rowid WHERE {where} LIMIT 100"
+        count_sql = f"SELECT count(*) FROM {table} WHERE {where}"
+    else:
+        params = [match_for(design, query)]
+        sql = (f"SELECT v.title, snippet({table}, 1, '[', ']', '…', 12) FROM {table} "
+               f"JOIN versions v ON v.id = {table}.rowid WHERE {table} MATCH ? ORDER BY rank LIMIT 100")
+        count_sql = f"SELECT count(*) FROM {table} WHERE {table} MATCH ?"
     times = []
     for _ in range(rounds):
         started = time.perf_counter()
-        conn.execute(sql, (match,)).fetchall()
+        conn.execute(sql, params).fetchall()
         times.append((time.perf_counter() - started) * 1000)
-    found = conn.execute(f"SELECT count(*) FROM {table} WHERE {table} MATCH ?", (match,)).fetchone()[0]
-    return statistics.median(times), found
+    return statistics.median(times), conn.execute(count_sql, params).fetchone()[0]
 
 
 def truth(haystacks: list[str], query: str) -> int:
