@@ -1,7 +1,11 @@
 """Search at archive scale: index size, build time, insert cost and query time of FTS5 designs.
 
-    .venv/bin/python bench/search.py                         # 100,000 articles, 5 rounds (~5 min)
-    .venv/bin/python bench/search.py --articles 5000 --rounds 3                      # smoke run
+    .venv/bin/python bench/search.py                # 100,000 articles, unicode61 and trigram, 5 rounds
+    .venv/bin/python bench/search.py --articles 20000 --designs unicode61,trigram_none --expand
+    .venv/bin/python bench/search.py --articles 2000 --rounds 1 --inserts 64          # smoke run, ~1 min
+
+The default run takes ~10 minutes on the quiet 2-core machine, 30 at load 10 (the trigram build
+is most of it); docs/benchmarks.md "Search at 100,000 articles" has the figures and the decision.
 
 Builds an archive with the project's own migrations (storage.db.open_db on a fresh file) and
 fills `articles` and `versions` in bulk, without crawling. Text is German from the word-bigram
@@ -21,7 +25,7 @@ trigger against none) and per query the median time over the rounds and the arti
 `truth` is what a plain case-insensitive substring scan of title + text finds (every word of the
 query somewhere): recall is measured against it. Last, the other way to find the middle of a compound:
 expanding each word into the OR of the unicode61 index's terms that hold it (the vocabulary read
-once through fts5vocab, as a search server would cache it), with that read's time.
+once through fts5vocab, as a search server would cache it), with that read's time (`--expand`).
 """
 
 from __future__ import annotations
@@ -236,7 +240,8 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=600, help="mean words per article")
     parser.add_argument("--rounds", type=int, default=5, help="timings per query")
     parser.add_argument("--inserts", type=int, default=1024, help="articles stored to time the writer's cost")
-    parser.add_argument("--designs", default=",".join(DESIGNS))
+    parser.add_argument("--designs", default="unicode61,trigram", help=f"of {','.join(DESIGNS)}")
+    parser.add_argument("--expand", action="store_true", help="also time the vocabulary expansion")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--db", type=Path, help="archive file (default: a temporary one, removed)")
     args = parser.parse_args()
@@ -268,7 +273,7 @@ def main() -> None:
             cells = [time_query(conn, design, query, args.rounds) for design in designs]
             print(f"| `{query}` | {truth(haystacks, query):,} | "
                   + " | ".join(f"{found:,} / {ms:.1f}" for ms, found in cells) + " |")
-        if "unicode61" in designs:
+        if args.expand and "unicode61" in designs:
             terms, seconds = vocabulary(conn)
             print(f"\nvocabulary expansion over unicode61: {len(terms):,} terms read in {seconds:.1f} s (fts5vocab)\n")
             print("| query | truth | expanded found / ms | terms |\n| --- | --- | --- | --- |")
