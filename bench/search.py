@@ -4,8 +4,9 @@
     .venv/bin/python bench/search.py --articles 20000 --designs unicode61,trigram_none --expand
     .venv/bin/python bench/search.py --articles 2000 --rounds 1 --inserts 64          # smoke run, ~1 min
 
-The default run takes ~10 minutes on the quiet 2-core machine, 30 at load 10 (the trigram build
-is most of it); docs/benchmarks.md "Search at 100,000 articles" has the figures and the decision.
+The default run is long: 32 minutes at load 10-14 with prefix23 as well, when the bench got about
+a third of a core (the trigram build and its queries are most of it); --articles scales it down.
+docs/benchmarks.md "Search at 100,000 articles" has the figures and the decision.
 
 Builds an archive with the project's own migrations (storage.db.open_db on a fresh file) and
 fills `articles` and `versions` in bulk, without crawling. Text is German from the word-bigram
