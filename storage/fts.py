@@ -47,11 +47,8 @@ def fts_query(words: str) -> str:
 
 
 def search(db: Database, words: str) -> list[dict]:
-    """Current articles containing every word of `words` (taken literally, not FTS syntax)."""
-    query = " ".join('"' + word.replace('"', '""') + '"' for word in words.split())
-    if not query:
-        return []
-    return list(db.query(SEARCH_SQL.format(match=":q"), {"q": query}))
+    """Current articles matching `words` as Datasette's search box matches them (`fts_query`)."""
+    return list(db.query(SEARCH_SQL.format(match=":q"), {"q": fts_query(words)}))
 
 
 def indexed_version_ids(db: Database) -> set[int]:
