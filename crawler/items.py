@@ -52,6 +52,7 @@ META_ARTICLE = "partnerwatch_article"  # an article request: may be made conditi
 META_OUTCOME = "partnerwatch_outcome"  # not_modified (a 304) or unchanged (same bytes): skip extraction
 META_BODY_HASH = "partnerwatch_body_hash"  # SHA-256 of the response body
 META_IDENTITY = "partnerwatch_identity"  # the source's UrlIdentity: how the article is filed
+META_LISTED_MODIFIED = "partnerwatch_listed_modified"  # a sitemap lastmod / feed updated for the link
 
 
 def now_iso() -> str:
