@@ -4,7 +4,7 @@ not due tonight (the policy: crawler/revisit_policy.py)."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, Self
 
@@ -12,7 +12,7 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from crawler.items import META_ARTICLE, META_IDENTITY, META_LISTED_MODIFIED
+from crawler.items import META_ARTICLE, META_IDENTITY, META_LISTED_MODIFIED, now_iso
 from crawler.revisit_policy import RevisitPolicy, is_due
 from storage.db import open_db
 from storage.revisits import RevisitState, revisit_states
@@ -57,9 +57,10 @@ class RevisitSchedule:
 
 
 def revisit_night(settings: Any) -> date:
-    """Tonight, as the policy sees it: CRAWLER_REVISIT_TODAY (an ISO date, for simulations) or today in UTC."""
+    """Tonight, as the policy sees it: CRAWLER_REVISIT_TODAY (an ISO date, for tests) or today in UTC
+    (on the archive's clock, crawler.items.now_iso)."""
     today = settings.get("CRAWLER_REVISIT_TODAY")
-    return date.fromisoformat(str(today)[:10]) if today else datetime.now(UTC).date()
+    return date.fromisoformat(str(today)[:10] if today else now_iso()[:10])
 
 
 class AdaptiveRevisits:
