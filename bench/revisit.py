@@ -212,7 +212,9 @@ def delays(articles: list[Article], found: dict[int, list[int]], nights: int) ->
                 continue
             delay = caught[0] - edit
             out["all"].append(delay)
-            if edit - article.last_change(edit - 1) < RECENT_DAYS:
+            # recent as the archive knows it: first stored or last changed within recent_days
+            stored_before = [n for n in found.get(article.number, []) if n < edit]
+            if stored_before and edit - stored_before[-1] < RECENT_DAYS:
                 out["recent"].append(delay)
             if article.in_sitemap:
                 out["sitemap"].append(delay)
