@@ -224,7 +224,9 @@ def status(db_path: str | None, sources_path: str | None, per_source: int, stale
 
     settings, config = load_settings(db_path, sources_path, ())
     days = stale_days if stale_days is not None else settings.getint("CRAWLER_STATUS_STALE_DAYS")
-    sys.exit(print_status(config.db_path, config.sources_path, per_source, days))
+    from crawler.adaptive_revisits import revisit_night
+
+    sys.exit(print_status(config.db_path, config.sources_path, per_source, days, revisit_night(settings)))
 
 
 @main.command()

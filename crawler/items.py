@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ META_ARTICLE = "partnerwatch_article"  # an article request: may be made conditi
 META_OUTCOME = "partnerwatch_outcome"  # not_modified (a 304) or unchanged (same bytes): skip extraction
 META_BODY_HASH = "partnerwatch_body_hash"  # SHA-256 of the response body
 META_IDENTITY = "partnerwatch_identity"  # the source's UrlIdentity: how the article is filed
+META_LISTED_MODIFIED = "partnerwatch_listed_modified"  # a sitemap lastmod / feed updated for the link
 
 
 def now_iso() -> str:
@@ -60,4 +62,9 @@ def now_iso() -> str:
     To the second, a run that ended and the next that started in the same second could not be
     told apart by their times, and "since run N" took in the end of run N-1.
     """
-    return datetime.now(UTC).isoformat(timespec="microseconds")
+    return (datetime.now(UTC) + CLOCK_SHIFT).isoformat(timespec="microseconds")
+
+
+# A simulation's clock (bench/revisit.py runs sixty nights in minutes): every time the archive
+# writes, and the night the revisit policy sees, moved by this many days. Never set in production.
+CLOCK_SHIFT = timedelta(days=int(os.environ.get("PARTNERWATCH_CLOCK_SHIFT_DAYS") or 0))

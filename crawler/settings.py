@@ -111,8 +111,9 @@ DOWNLOADER_MIDDLEWARES |= {  # |=: the safety middlewares above stay
     "crawler.conditional.ConditionalRequestsMiddleware": 560,
 }
 # SettingsCheck first: a bad CRAWLER_* value stops the crawl, naming the setting, before any other part reads it
+CRAWLER_REVISIT_TODAY = None  # ISO date the adaptive revisit policy takes as tonight (simulations); None: today (UTC)
 EXTENSIONS = {"crawler.settings_check.SettingsCheck": -100, "crawler.ownership.ArchiveOwnership": -90,
-              "crawler.revisit.RevisitExtension": 500,
+              "crawler.revisit.RevisitExtension": 500, "crawler.adaptive_revisits.AdaptiveRevisits": 400,
               "crawler.gc_tuning.GarbageCollectorTuning": 0}
 CRAWLER_GC_THRESHOLD = [10_000, 20, 20]  # gc.set_threshold in the crawl process; [] keeps Python's 700, 10, 10
 # --- the crawl job, its schedule and its reports (schedules/, docs/scheduling.md) -------

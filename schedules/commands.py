@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,7 @@ from scrapy.settings import Settings
 
 from crawler.cli_errors import open_archive
 from crawler.progress import Progress, describe
+from crawler.revisit_policy import RevisitPolicy, revisit_outlook
 from crawler.settings_check import InvalidSettings, validate_settings
 from schedules.job import JobConfig, Stop, config_from_settings, run_job
 from storage.lock import JobLock, JobLocked, lock_path_for
@@ -85,8 +86,10 @@ def serve_schedule(settings: Settings, config: JobConfig) -> None:
     scheduler.start()
 
 
-def print_status(db_path: Path, sources_path: Path | None, per_source: int, stale_days: int) -> int:
-    """Last runs per source and stale sources; exit status 1 when a source is stale."""
+def print_status(db_path: Path, sources_path: Path | None, per_source: int, stale_days: int,
+                 night: date | None = None) -> int:
+    """Last runs per source, stale sources and the revisits due on `night` (default: tonight);
+    exit status 1 when a source is stale."""
     db = open_archive(db_path)  # a typo in --db is an error, not a new empty archive
     try:
         rows = recent_source_runs(db, per_source)
@@ -112,7 +115,24 @@ def print_status(db_path: Path, sources_path: Path | None, per_source: int, stal
             click.echo(f"  {name:<28} last success: {successes.get(name, 'never')}")
     if untried:
         click.echo(f"\nNot crawled into this archive yet ({len(untried)}): {', '.join(untried)}")
+    _print_revisits(db_path, {s.name: s.revisit_policy for s in known}, night or datetime.now(UTC).date())
     return 1 if stale else 0
+
+
+def _print_revisits(db_path: Path, policies: dict[str, RevisitPolicy], night: date) -> None:
+    """Per source: the archived articles tonight's crawl asks about, of all, and the oldest check."""
+    db = open_archive(db_path)
+    try:
+        outlook = revisit_outlook(db, policies, night)
+    finally:
+        db.close()
+    if not outlook:
+        return
+    click.echo(f"\nRevisits on {night} (articles due / archived, oldest check):")
+    for source, seen in outlook.items():
+        policy = "adaptive" if policies[source].adaptive else "nightly"
+        oldest = seen.oldest_check[:16].replace("T", " ") if seen.oldest_check else "never"
+        click.echo(f"  {source:<28} {policy:<8} {seen.due:>6} / {seen.articles:<6} {oldest}")
 
 
 def _stop_on_signals(stop: Stop) -> None:

@@ -26,7 +26,8 @@ from twisted.python.failure import Failure
 
 from crawler.compression import RejectedBody
 from crawler.identity import UrlIdentity
-from crawler.items import META_ARTICLE, META_BODY_HASH, META_IDENTITY, META_OUTCOME, PageItem, now_iso
+from crawler.items import (META_ARTICLE, META_BODY_HASH, META_IDENTITY, META_LISTED_MODIFIED, META_OUTCOME, PageItem,
+                           now_iso)
 from crawler.middlewares import ALLOWED_HOSTS_META, HostDeferred, RefusedRequest, RobotsRefused
 from crawler.netguard import is_loopback_url, private_allowance
 from crawler.redirects import RedirectFailed
@@ -187,7 +188,7 @@ class NewsSpider(scrapy.Spider):
             entries = []
         self.crawler.stats.inc_value(f"crawler/discovery/feed_links/{source.name}", len(entries))
         for entry in entries[: self.max_links]:
-            yield from self._follow(source, entry.url, depth=1)
+            yield from self._follow(source, entry.url, depth=1, modified=entry.modified)
         yield from self._feed_done(source)
 
     def parse_sitemap(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
@@ -203,7 +204,7 @@ class NewsSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"crawler/discovery/sitemap_links/{source.name}", len(fresh))
         self.crawler.stats.inc_value(f"crawler/discovery/sitemap_skipped_old/{source.name}", len(pages) - len(fresh))
         for entry in fresh[: self.max_links]:
-            yield from self._follow(source, entry.url, depth=1, sitemap=True)
+            yield from self._follow(source, entry.url, depth=1, sitemap=True, modified=entry.modified)
         for child in children[: self.max_links]:
             if is_newer(child, self.since) and netloc(child.url) in source.allowed_hosts:
                 url = self.identities[source.name].request_url(child.url)
@@ -360,7 +361,8 @@ class NewsSpider(scrapy.Spider):
             if request := self._request(source, url, self.parse_listing, priority=10):
                 yield request
 
-    def _follow(self, source: Source, url: str, depth: int, sitemap: bool = False) -> Iterator[scrapy.Request]:
+    def _follow(self, source: Source, url: str, depth: int, sitemap: bool = False,
+                modified: str | None = None) -> Iterator[scrapy.Request]:
         link = (source.name, url)
         if link in self.settled:
             return
@@ -378,7 +380,7 @@ class NewsSpider(scrapy.Spider):
         if source.is_article(path):
             # the URL as served (the archive's `url`) and its identity (`canonical_url`)
             self.linked_articles[source.name].update((url, identity.of(url)))
-            request = self.article_request(source, url, depth)
+            request = self.article_request(source, url, depth, modified)
         elif source.is_listing(path) and not sitemap:
             if depth > (source.depth_limit or self.depth_limit):
                 self._stop(source, "depth_limit", url)
@@ -394,13 +396,26 @@ class NewsSpider(scrapy.Spider):
             self.settled.add(link)
             yield request
 
-    def article_request(self, source: Source, url: str, depth: int = 0) -> scrapy.Request | None:
-        """The request for an article page, conditional when the archive knows it."""
+    def article_request(self, source: Source, url: str, depth: int = 0,
+                        modified: str | None = None) -> scrapy.Request | None:
+        """The request for an article page, conditional when the archive knows it; None when
+        already requested, over budget, or an archived article its source's revisit policy does
+        not ask about tonight (crawler/adaptive_revisits.py)."""
         request = self._request(source, url, self.parse_article, errback=self.article_failed, depth=depth)
-        if request is not None:
-            request.meta[META_ARTICLE] = True
-            # crawler.conditional looks the article up by its identity
-            request.meta[META_IDENTITY] = self.identities[source.name]
+        if request is None:
+            return None
+        request.meta[META_ARTICLE] = True
+        # crawler.conditional looks the article up by its identity
+        request.meta[META_IDENTITY] = self.identities[source.name]
+        if modified:
+            request.meta[META_LISTED_MODIFIED] = modified  # the site says when it last changed
+        schedule = getattr(self, "revisit_schedule", None)
+        if schedule is not None and not schedule.admits(request):
+            # not asked: it spends none of the page budget, and a sitemap or feed entry saying it
+            # changed (META_LISTED_MODIFIED) may still ask for it later in this crawl
+            self.pages_requested[source.name] -= 1
+            self.requested.discard(url)
+            return None
         return request
 
     def _request(self, source: Source, url: str, callback: Any, priority: int = 0,

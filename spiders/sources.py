@@ -17,6 +17,7 @@ from cssselect import GenericTranslator, SelectorError
 
 from crawler.identity import UrlIdentity, matches
 from crawler.netguard import Refused, check_host_entry, is_allowed_endpoint
+from crawler.revisit_policy import RevisitPolicy
 
 BUNDLED_SOURCES = Path(__file__).with_name("sources.toml")
 SPIDERS = ("skew", "lag21", "municipal")
@@ -53,6 +54,13 @@ class Source:
     listing_fallback: bool = False  # True: listings only when every feed failed or was empty
     session_params: frozenset[str] = frozenset()  # lower case: query parameters that are session ids here
     real_origins: dict[str, str] = field(default_factory=dict)  # served origin -> real origin (rebased)
+    revisit: str = "nightly"  # nightly | adaptive: how often known articles are asked (crawler/revisit_policy.py)
+    recent_days: int = 60  # adaptive: first seen or changed this recently, checked every night
+    max_interval_days: int = 7  # adaptive: every article is checked at least this often
+
+    @property
+    def revisit_policy(self) -> RevisitPolicy:
+        return RevisitPolicy(self.revisit == "adaptive", self.recent_days, self.max_interval_days)
 
     def is_article(self, path_and_query: str) -> bool:
         return matches(self.article_patterns, path_and_query)
@@ -177,6 +185,9 @@ def parse_source(name: str, entry: Any, private_allowed: Iterable[str] | None = 
         depth_limit=_positive(entry, "depth_limit", fail),
         listing_fallback=_flag(entry, "listing_fallback", fail),
         session_params=_session_params(entry, fail),
+        revisit=_choice(entry, "revisit", ("nightly", "adaptive"), fail),
+        recent_days=_positive(entry, "recent_days", fail) or RevisitPolicy.recent_days,
+        max_interval_days=_positive(entry, "max_interval_days", fail) or RevisitPolicy.max_interval_days,
     )
 
 
@@ -230,6 +241,13 @@ def _positive(entry: dict, key: str, fail) -> int | None:
     value = entry.get(key)
     if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
         raise fail(key, "must be a positive integer")
+    return value
+
+
+def _choice(entry: dict, key: str, choices: tuple[str, ...], fail) -> str:
+    value = entry.get(key, choices[0])
+    if value not in choices:
+        raise fail(key, f"must be one of {', '.join(choices)}")
     return value
 
 

@@ -183,7 +183,10 @@ def test_status_shows_last_runs_and_stale_sources_and_lists_sources_never_crawle
     assert any("every request failed" in line for line in lines)
     stale = lines[lines.index("Stale (no successful run in 3 days):") + 1:]
     assert [line.split()[0] for line in stale[:stale.index("")]] == ["down"]
-    assert lines[-1] == "Not crawled into this archive yet (1): later"
+    assert "Not crawled into this archive yet (1): later" in lines
+    # tonight's revisits: the nightly source asks both its archived articles
+    revisits = lines[lines.index(next(line for line in lines if line.startswith("Revisits on "))) + 1:]
+    assert [line.split()[:5] for line in revisits] == [["town", "nightly", "2", "/", "2"]]
 
 
 def test_plan_runs_a_whole_spider_once_or_each_chosen_source_alone():
