@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -188,8 +189,12 @@ def run_job(config: JobConfig, selected: list[str], *, trigger: str, run_date: s
         parallel = max(1, min(config.parallel, len(crawls)))
         workers = workers_per_crawl(config.extract_workers, parallel)
 
+        started: dict[int, tuple[str, float]] = {}  # id(crawl): Crawl holds a dict, so no hash
+        processes = []  # for the report: which process crawled what, when, how long
+
         def launch(crawl: Crawl) -> subprocess.Popen:
             progress.started(crawl.spider, crawl.sources)
+            started[id(crawl)] = (now_iso(), time.monotonic())
             return _launch(crawl, config, run_id, log_path, workers, lock)
 
         def show(running: list[Crawl]) -> None:
@@ -198,6 +203,9 @@ def run_job(config: JobConfig, selected: list[str], *, trigger: str, run_date: s
         for crawl, code in run_side_by_side(crawls, launch, parallel=parallel, stop=stop,
                                             timeout=config.spider_timeout, on_progress=show):
             record_exit(db, run_id, spider=crawl.spider, sources=list(crawl.sources), exit_code=code)
+            processes.append({"label": crawl.label, "sources": list(crawl.sources), "exit_code": code,
+                              "started_at": started[id(crawl)][0], "finished_at": now_iso(),
+                              "seconds": round(time.monotonic() - started[id(crawl)][1], 3)})
             progress.finished(crawl.spider, crawl.sources, source_counts(db, run_id), code)
         if stop.is_set():
             failures.append(stop.reason)
@@ -205,6 +213,7 @@ def run_job(config: JobConfig, selected: list[str], *, trigger: str, run_date: s
                             outcome="aborted" if stop.is_set() else None)
         report = run_report(db, run_id)
         report["log_path"] = str(log_path)
+        report["processes"] = processes
         report_path = write_report(report, config.reports / f"{report_stem(config.db_path, run_id)}.json")
         db.execute("UPDATE runs SET report_path = ? WHERE id = ?", [str(report_path), run_id])
         db.conn.commit()
