@@ -28,11 +28,13 @@ from crawler.progress import Progress
 from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
 from crawler.settings_check import parse_dict
 from schedules.report import notify, report_stem, should_notify, write_report
-from schedules.side_by_side import host_key, job_parallel, kill_group, run_side_by_side, workers_per_crawl
+from schedules.side_by_side import (host_key, job_parallel, kill_group, longest_first, run_side_by_side,
+                                    workers_per_crawl)
 from spiders.sources import BUNDLED_SOURCES, SPIDERS, Source, load_sources
 from storage.db import open_db
 from storage.lock import ArchiveLock
-from storage.runs import abort_unfinished_runs, close_run, record_exit, run_report, source_counts, start_run
+from storage.runs import (abort_unfinished_runs, close_run, last_crawl_seconds, record_exit, run_report, source_counts,
+                          start_run)
 
 logger = logging.getLogger(__name__)
 
@@ -188,6 +190,8 @@ def run_job(config: JobConfig, selected: list[str], *, trigger: str, run_date: s
         log_path = config.reports / f"{report_stem(config.db_path, run_id)}.log"
         parallel = max(1, min(config.parallel, len(crawls)))
         workers = workers_per_crawl(config.extract_workers, parallel)
+        if parallel > 1:  # one at a time, the order changes nothing: the plan's stays
+            crawls = longest_first(crawls, last_crawl_seconds(db))
 
         started: dict[int, tuple[str, float]] = {}  # id(crawl): Crawl holds a dict, so no hash
         processes = []  # for the report: which process crawled what, when, how long

@@ -20,9 +20,10 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T", bound="Planned")
 
 TICK_SECONDS = 0.2  # how soon an ended crawl frees its slot
 PROGRESS_SECONDS = 1.0
@@ -35,6 +36,9 @@ STOP_GRACE_SECONDS = 8.0
 class Planned(Protocol):
     @property
     def hosts(self) -> frozenset[str]: ...
+
+    @property
+    def sources(self) -> tuple[str, ...]: ...
 
     @property
     def label(self) -> str: ...
@@ -64,11 +68,24 @@ def workers_per_crawl(configured: int, at_once: int, cores: int | None = None) -
 
     Two crawl processes forking two workers each on two cores would make four extractors fight
     for two cores and each night slower; one each keeps extraction off the downloading thread.
-    `configured` 0 (extract inside the crawl process) stays 0.
+    A process running alone, and `configured` 0 (extract inside the crawl process), keep the setting.
     """
-    if configured <= 0:
+    if configured <= 0 or at_once <= 1:
         return configured
     return max(1, min(configured, (cores or os.cpu_count() or 1) // max(1, at_once)))
+
+
+def longest_first(crawls: Sequence[T], last_seconds: dict[str, float]) -> list[T]:
+    """The crawls expected to take longest first, so that none of them starts last and ends the night late.
+
+    A crawl is expected to last as long as the slowest of its sources did the last time (a
+    process crawls its hosts side by side); a source never crawled counts as 0, and among equals
+    the crawl with more sources goes first. The classic longest-processing-time-first rule.
+    """
+    def expected(crawl: T) -> tuple[float, int]:
+        return max((last_seconds.get(name, 0.0) for name in crawl.sources), default=0.0), len(crawl.sources)
+
+    return sorted(crawls, key=expected, reverse=True)  # stable: the plan's order among equals
 
 
 @dataclass

@@ -16,14 +16,18 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hostile_server import FAST, HostileServer, write_sources
 from test_job_processes import children_of, wait_for
+from test_schedule import Night
 
 from schedules.job import Crawl, plan_crawls
-from schedules.side_by_side import job_parallel, workers_per_crawl
+from schedules.side_by_side import job_parallel, longest_first, workers_per_crawl
 from spiders.sources import parse_source
+from storage.db import open_db
+from storage.runs import last_crawl_seconds, record_run_source, start_run
 
 PARTNERWATCH = Path(sys.executable).with_name("partnerwatch")
 ARTICLE_SECONDS = 0.7
@@ -99,6 +103,38 @@ def test_two_sources_on_two_hosts_are_crawled_at_the_same_time(tmp_path, servers
     assert overlap(span(one), span(two)) > 0
     log = next((tmp_path / "reports").glob("*.log")).read_text("utf-8")
     assert " municipal [" in log and " lag21 [" in log  # each process's lines say whose they are
+
+
+def test_the_nightly_scheduler_crawls_two_sources_side_by_side_each_at_its_own_delay(tmp_path, servers):
+    one, two, _ = servers
+    town(one, delay=0)
+    town(two, "/presse/", delay=0)
+    delays = {"alpha": 1.0, "beta": 1.6}
+    entries = {"alpha": {**entry("municipal", one), "delay": delays["alpha"]},
+               "beta": {**entry("lag21", two, "/presse/"), "delay": delays["beta"]}}
+    sources = write_sources(tmp_path, entries)
+    night = Night(tmp_path, seconds=4)
+    # politeness on: each source's own delay, exactly (no randomising), no AutoThrottle on top
+    settings = {**FAST, "CRAWLER_SOURCE_DELAYS_ENABLED": True, "RANDOMIZE_DOWNLOAD_DELAY": False,
+                "CRAWLER_JOB_PARALLEL": 2, "CRAWLER_SCHEDULE_TIMEZONE": night.zone,
+                "CRAWLER_SCHEDULE_TIME": f"{night.at.astimezone(ZoneInfo(night.zone)):%H:%M:%S}",
+                "CRAWLER_SCHEDULE_CHECK_INTERVAL": 0,
+                "CRAWLER_NETGUARD_ALLOWED_PRIVATE": f"{one.netloc},{two.netloc}"}
+    command = [str(PARTNERWATCH), "schedule", "--db", str(night.db_path), "--sources", str(sources),
+               *[part for name, value in settings.items() for part in ("-s", f"{name}={value}")]]
+    with open(tmp_path / "scheduler.log", "w") as log:
+        scheduler = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    try:
+        night.wait_for_finished_run(timeout=120)
+    finally:
+        scheduler.send_signal(signal.SIGTERM)
+        scheduler.wait(timeout=60)
+    assert [outcome for _, _, outcome in night.runs_tonight()] == ["ok"], (tmp_path / "scheduler.log").read_text()
+    assert overlap(span(one), span(two)) > 0
+    for server, name in ((one, "alpha"), (two, "beta")):
+        times = sorted(hit.at for hit in server.hits)
+        assert len(times) >= 5  # robots.txt, the listing, three articles
+        assert min(b - a for a, b in zip(times, times[1:])) >= delays[name] - 0.1
 
 
 def test_one_process_at_a_time_crawls_the_sources_one_after_another(tmp_path, servers):
@@ -185,10 +221,27 @@ def test_named_sources_sharing_a_host_go_to_one_process_and_others_each_to_their
 
 
 @pytest.mark.parametrize(("configured", "at_once", "cores", "expected"),
-                         [(2, 1, 2, 2), (2, 2, 2, 1), (4, 2, 8, 4), (3, 4, 8, 2), (2, 3, 2, 1), (0, 2, 2, 0)])
+                         [(2, 1, 2, 2), (4, 1, 2, 4), (2, 2, 2, 1), (4, 2, 8, 4), (3, 4, 8, 2), (2, 3, 2, 1), (0, 2, 2, 0)])
 def test_extraction_workers_are_cut_so_all_crawls_together_fit_the_cores(configured, at_once, cores, expected):
     assert workers_per_crawl(configured, at_once, cores) == expected
 
 
 def test_the_default_is_one_crawl_process_per_core():
     assert job_parallel(0, cores=6) == 6 and job_parallel(3, cores=6) == 3 and job_parallel(0, cores=1) == 1
+
+
+def test_the_crawls_expected_to_take_longest_start_first(tmp_path):
+    db = open_db(tmp_path / "archive.db")
+    took = {1: {"town": 100, "skew": 10}, 2: {"town": 20, "skew": 50}}  # run 2 is the latest
+    for run_id, seconds in took.items():
+        start_run(db, "municipal", "2026-12-01T02:00:00+00:00")
+        for source, n in seconds.items():
+            record_run_source(db, run_id, source=source, spider="municipal", started_at="2026-12-01T02:00:00+00:00",
+                              finished_at=f"2026-12-01T02:{n // 60:02d}:{n % 60:02d}+00:00", finish_reason="finished",
+                              requests=1, responses_ok=1, exceptions={})
+    last = last_crawl_seconds(db)
+    assert last == pytest.approx({"town": 20, "skew": 50}, abs=0.01)
+    skew, fresh, towns = (Crawl("skew", ("skew",), {}), Crawl("lag21", ("fresh",), {}),
+                          Crawl("municipal", ("town", "dorf", "stadt"), {}))
+    assert longest_first([fresh, towns, skew], last) == [skew, towns, fresh]
+    assert longest_first([fresh, Crawl("municipal", ("dorf", "stadt"), {})], {})[0].spider == "municipal"
