@@ -121,7 +121,7 @@ def run_side_by_side(crawls: Sequence[Planned], launch: Callable[[Planned], subp
                 stop_seen = float("inf")  # killed once; now wait for them to be reaped
         busy = {h for r in running for h in r.crawl.hosts}
         for crawl in list(pending):
-            if len(running) >= parallel:
+            if len(running) >= parallel or stop.is_set():  # a stop may come in while one starts
                 break
             if crawl.hosts & busy:
                 continue  # another process is on one of its hosts: politeness is per process
