@@ -3,7 +3,7 @@
     .venv/bin/python bench/night.py [--rounds 1] [--sites 14] [--parallel 0]
 
 The sources: the replica's (state v1, its rate limits on) plus `--sites` generated town sites
-(bench/site_generator.py, 8 to 32 articles each, seeded), each on a port of its own and answering
+(bench/site_generator.py, 12 to 32 articles each, seeded), each on a port of its own and answering
 after a latency of its own (50 to 400 ms, seeded): about 20 sources on 20 hosts. Politeness is on
 (the project's DOWNLOAD_DELAY, AutoThrottle, the sources' own delays), so each site's crawl is
 bound by the crawler's throttling, not by the machine, as a real night is.
@@ -47,7 +47,7 @@ from crawler.runner import PROJECT_ROOT
 from spiders.sources import BUNDLED_SOURCES
 
 GOAL = 1.3  # issue 14: a night at most 1.3x its slowest crawl process run alone
-ARTICLES = (8, 32)
+ARTICLES = (12, 32)  # the generator shows 12 teasers a page: never fewer articles
 LATENCY = (0.05, 0.4)
 PARTNERWATCH = Path(sys.executable).with_name("partnerwatch")
 
