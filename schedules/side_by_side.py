@@ -20,7 +20,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T", bound="Planned")
@@ -89,24 +89,25 @@ def longest_first(crawls: Sequence[T], last_seconds: dict[str, float]) -> list[T
 
 
 @dataclass
-class _Running:
-    crawl: Planned
+class _Running(Generic[T]):
+    crawl: T
     process: subprocess.Popen
     started: float
     terminated_at: float | None = None  # when it was asked to stop for running too long
 
 
-def run_side_by_side(crawls: Sequence[Planned], launch: Callable[[Planned], subprocess.Popen], *,
+def run_side_by_side(crawls: Sequence[T], launch: Callable[[T], subprocess.Popen], *,
                      parallel: int, stop: Stoppable, timeout: float | None = None,
-                     on_progress: Callable[[list[Planned]], None] = lambda running: None
-                     ) -> Iterator[tuple[Planned, int]]:
+                     on_progress: Callable[[list[T]], None] = lambda running: None
+                     ) -> Iterator[tuple[T, int]]:
     """Start `crawls` (in order, as slots and hosts free up); yield each with its exit status as it ends.
 
     A crawl that runs longer than `timeout` seconds is stopped (SIGTERM, then its process group
     is killed) and fails with it. After a stop request no crawl starts; the running ones are
     killed STOP_GRACE_SECONDS later unless they ended by then.
     """
-    pending, running = list(crawls), []
+    pending: list[T] = list(crawls)
+    running: list[_Running[T]] = []
     stop_seen: float | None = None
     shown = 0.0
     while pending or running:

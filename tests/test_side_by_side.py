@@ -7,7 +7,9 @@ on its host for a while, and a second crawl running meanwhile has hits inside th
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -23,6 +25,8 @@ from hostile_server import FAST, HostileServer, write_sources
 from test_job_processes import children_of, wait_for
 from test_schedule import Night
 
+from crawler.progress import Progress
+from crawler.runner import PROJECT_ROOT
 from schedules.job import Crawl, plan_crawls
 from schedules.side_by_side import job_parallel, longest_first, workers_per_crawl
 from spiders.sources import parse_source
@@ -245,3 +249,31 @@ def test_the_crawls_expected_to_take_longest_start_first(tmp_path):
                           Crawl("municipal", ("town", "dorf", "stadt"), {}))
     assert longest_first([fresh, towns, skew], last) == [skew, towns, fresh]
     assert longest_first([fresh, Crawl("municipal", ("dorf", "stadt"), {})], {})[0].spider == "municipal"
+
+
+def test_a_writer_waits_for_another_crawl_process_holding_the_write_lock_and_loses_nothing(tmp_path):
+    path = tmp_path / "archive.db"
+    open_db(path).close()
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from storage.db import open_db, write_transaction\n"
+        f"db = open_db({str(path)!r})\n"
+        "with write_transaction(db):\n"
+        "    db.execute(\"INSERT INTO runs (spider, started_at) VALUES ('other', 'x')\")\n"
+        "    print('holding', flush=True); time.sleep(3)\n")], stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
+    assert holder.stdout.readline().strip() == "holding"
+    started = time.monotonic()
+    db = open_db(path)  # its migration check and the run's insert: BEGIN IMMEDIATE, each waits its turn
+    run_id = start_run(db, "municipal", "2026-12-03T02:00:00+00:00")
+    assert time.monotonic() - started > 1.5 and holder.wait(timeout=30) == 0
+    assert [row[0] for row in db.execute("SELECT spider FROM runs ORDER BY id")] == ["other", "municipal"]
+    assert run_id == 2
+
+
+def test_the_live_line_shows_every_running_crawls_sources_and_fits_the_terminal():
+    stream = io.StringIO()
+    progress = Progress(stream, is_tty=True)
+    progress.update([("municipal", ("bonn", "koeln")), ("skew", ("skew",))],
+                    {"bonn": {"new": 3, "unchanged": 2}, "skew": {"not_modified": 7}})
+    line = stream.getvalue()
+    assert line.startswith("\r\x1b[K2 crawling: ") and "bonn 5 | koeln 0 | skew 7" in line
+    assert "\n" not in line and len(line) <= shutil.get_terminal_size((120, 24)).columns + 3
