@@ -17,7 +17,9 @@ first, so a drift in load does not favour one side.
 
 Prints the provenance (commit, load, versions), per round both nights' wall times and each
 process's time alone, then the ratios: the night against the slowest process run alone (goal at
-most 1.3x) and against the processes' sum one after another.
+most 1.3x) and against the processes' sum one after another. `--named` keeps every bundled source in the sources file and names the served
+ones on the command line (`partnerwatch crawl skew lag21 …`, as the issue's 161 s re-crawl did):
+one process per source instead of one per spider.
 """
 
 from __future__ import annotations
@@ -75,23 +77,27 @@ def toml_value(value: object) -> str:
     return json.dumps(value)  # strings, numbers, booleans: JSON's spelling is TOML's too
 
 
-def write_sources(path: Path, origin_map: dict[str, str], generated: dict[str, str]) -> list[str]:
-    """The bundled sources the replica serves, plus one entry per generated site; all their names."""
-    entries = {}
+def write_sources(path: Path, origin_map: dict[str, str], generated: dict[str, str], *, every: bool = False
+                  ) -> list[str]:
+    """The bundled sources the replica serves (`every`: all of them), plus one entry per generated
+    site; the names of those that are served."""
+    entries, served = {}, []
     for name, entry in tomllib.loads(BUNDLED_SOURCES.read_text("utf-8")).items():
-        if any(f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" in origin_map for u in entry["start_urls"]):
+        is_served = any(f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" in origin_map for u in entry["start_urls"])
+        if is_served or every:
             entries[name] = f"[{json.dumps(name)}]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in entry.items())
+        served += [name] if is_served else []
     for name, origin in generated.items():
         entry = SOURCE_ENTRY.format(town=name, budget=500).replace("[bench]", f"[{name}]")
         entries[name] = entry.replace("{origin}", origin)
     path.write_text("\n".join(entries.values()), "utf-8")
-    return list(entries)
+    return served + list(generated)
 
 
-def run_night(db_path: Path, sources: Path, settings: dict[str, object]) -> tuple[float, dict]:
-    """One `partnerwatch crawl` of every source: its wall seconds and its run report."""
+def run_night(db_path: Path, sources: Path, settings: dict[str, object], named: list[str] = ()) -> tuple[float, dict]:
+    """One `partnerwatch crawl` of every source (`named`: naming them): its wall seconds and its run report."""
     command = [str(PARTNERWATCH), "crawl", "--db", str(db_path), "--sources", str(sources),
-               *[part for name, value in settings.items() for part in ("-s", f"{name}={value}")]]
+               *[part for name, value in settings.items() for part in ("-s", f"{name}={value}")], *named]
     started = time.perf_counter()
     subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1800)
     wall = time.perf_counter() - started
@@ -117,6 +123,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--sites", type=int, default=14, help="generated sites besides the replica's")
     parser.add_argument("--parallel", type=int, default=0, help="CRAWLER_JOB_PARALLEL of the night (0: cores)")
+    parser.add_argument("--named", action="store_true",
+                        help="name every source on the command line: one crawl process per source")
     options = parser.parse_args()
     print(conditions(PROJECT_ROOT), flush=True)
     rng = random.Random(14)
@@ -131,13 +139,14 @@ def main() -> None:
         served = serve_sites(roots, latencies, stack)
         generated = {name: f"https://www.{name}.example" for name in names}
         origin_map = {**replica.origin_map(), **dict(zip(generated.values(), served, strict=True))}
-        sources = write_sources(work / "sources.toml", origin_map, generated)
+        sources = write_sources(work / "sources.toml", origin_map, generated, every=options.named)
         print(f"{len(sources)} sources: the replica's {len(sources) - len(names)} and {len(names)} generated "
               f"(latency {min(latencies)}-{max(latencies)} s); politeness on", flush=True)
+        named = sources if options.named else []  # else the sources file holds the served ones only
         settings = {"CRAWLER_ORIGIN_MAP": json.dumps(origin_map), "LOG_LEVEL": "INFO",
                     "CRAWLER_NETGUARD_ALLOWED_PRIVATE": ",".join(urlsplit(u).netloc for u in origin_map.values())}
         first, report = run_night(work / "first.db", work / "sources.toml",
-                                  {**settings, "CRAWLER_JOB_PARALLEL": options.parallel})
+                                  {**settings, "CRAWLER_JOB_PARALLEL": options.parallel}, named)
         print(f"first crawl (side by side): {first:.1f} s; {summary(report)}", flush=True)
         ratios = []
         for n in range(options.rounds):
@@ -146,7 +155,8 @@ def main() -> None:
             for kind in kinds:
                 parallel = options.parallel if kind == "night" else 1
                 db_path = copy_archive(work / "first.db", work / f"{kind}{n}.db")
-                results[kind] = run_night(db_path, work / "sources.toml", {**settings, "CRAWLER_JOB_PARALLEL": parallel})
+                results[kind] = run_night(db_path, work / "sources.toml", {**settings, "CRAWLER_JOB_PARALLEL": parallel},
+                                          named)
             (night, night_report), (sequential, alone_report) = results["night"], results["sequential"]
             alone = {p["label"]: p["seconds"] for p in alone_report["processes"]}
             slowest = max(alone.values())
