@@ -49,8 +49,8 @@ def etag_of(body: bytes) -> str:
 
 
 async def handle(files: dict[bytes, tuple[bytes, bytes, bytes]], reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter) -> None:
-    """Answer requests on one connection until the client closes it or asks to."""
+                 writer: asyncio.StreamWriter, delay: float = 0.0) -> None:
+    """Answer requests on one connection until the client closes it or asks to, each `delay` s late."""
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -63,6 +63,8 @@ async def handle(files: dict[bytes, tuple[bytes, bytes, bytes]], reader: asyncio
             if found and match and match.group(1).strip() == etag:
                 status, body = b"304 Not Modified", b""
             closing = b"connection: close" in head.lower()
+            if delay:  # a real site's time to answer (bench/night.py)
+                await asyncio.sleep(delay)
             writer.write(b"HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s%s\r\n" % (
                 status, content_type, len(body), b"ETag: %s\r\n" % etag if etag else b"",
                 b"Connection: close\r\n" if closing else b""))

@@ -7,6 +7,7 @@ was stored.
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 from typing import TextIO
 
@@ -33,10 +34,13 @@ class Progress:
     def started(self, spider: str, sources: tuple[str, ...]) -> None:
         self._line(f"{spider}: crawling {', '.join(sources)}")
 
-    def update(self, spider: str, sources: tuple[str, ...], counts: dict[str, dict[str, int]]) -> None:
+    def update(self, running: list[tuple[str, tuple[str, ...]]], counts: dict[str, dict[str, int]]) -> None:
+        """One live line for the crawls running side by side: each source with its pages so far."""
         if self.is_tty:  # a log line every second would bury the summary
-            shown = " | ".join(f"{name} {describe(counts.get(name, {}))}" for name in sources)
-            self.stream.write(f"\r\x1b[K{spider}: {shown}"[: 400])
+            shown = " | ".join(f"{name} {sum(counts.get(name, {}).values())}"
+                               for _, sources in running for name in sources)
+            width = shutil.get_terminal_size((120, 24)).columns - 1  # a wrapped line is not redrawn
+            self.stream.write(f"\r\x1b[K{len(running)} crawling: {shown}"[:width])
             self.stream.flush()
 
     def finished(self, spider: str, sources: tuple[str, ...], counts: dict[str, dict[str, int]],

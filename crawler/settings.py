@@ -119,6 +119,9 @@ CRAWLER_GC_THRESHOLD = [10_000, 20, 20]  # gc.set_threshold in the crawl process
 # --- the crawl job, its schedule and its reports (schedules/, docs/scheduling.md) -------
 CRAWLER_RUN_ID = None  # set by the crawl job on each spider process: write under the job's run
 CRAWLER_JOB_SPIDER_TIMEOUT = 4 * 3600  # seconds one spider process may run before it is stopped
+# crawl processes of a job at once (never two on one host); 0: one per core, as each forks
+# CRAWLER_EXTRACT_WORKERS extraction workers, cut so all of them together fit the cores
+CRAWLER_JOB_PARALLEL = 0
 CRAWLER_SCHEDULE_TIME = "02:00"  # local time of the nightly run, HH:MM or HH:MM:SS
 CRAWLER_SCHEDULE_TIMEZONE = "Europe/Berlin"
 CRAWLER_SCHEDULE_MISFIRE_GRACE = 6 * 3600  # seconds a late firing still runs (APScheduler's default: 1)

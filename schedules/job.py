@@ -1,19 +1,20 @@
-"""The crawl job: every source (or some), one `scrapy crawl` subprocess per spider, one run.
+"""The crawl job: every source (or some), `scrapy crawl` subprocesses side by side, one run.
 
 The Twisted reactor cannot restart, so each spider runs in its own process; one process
-failing does not stop the next. All processes write under one run id (CRAWLER_RUN_ID); the
-job then judges every source from the archive, writes the run report and notifies.
+failing does not stop the others. Up to CRAWLER_JOB_PARALLEL of them run at once, never two on
+one host (schedules/side_by_side.py). All write under one run id (CRAWLER_RUN_ID); the job
+then judges every source from the archive, writes the run report and notifies.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
-import sys
 import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -25,19 +26,17 @@ from crawler.lifeline import PARENT_ENV
 from crawler.netguard import private_allowance
 from crawler.progress import Progress
 from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
+from crawler.settings_check import parse_dict
 from schedules.report import notify, report_stem, should_notify, write_report
+from schedules.side_by_side import (host_key, job_parallel, kill_group, longest_first, run_side_by_side,
+                                    workers_per_crawl)
 from spiders.sources import BUNDLED_SOURCES, SPIDERS, Source, load_sources
 from storage.db import open_db
 from storage.lock import ArchiveLock
-from storage.runs import abort_unfinished_runs, close_run, record_exit, run_report, source_counts, start_run
+from storage.runs import (abort_unfinished_runs, close_run, last_crawl_seconds, record_exit, run_report, source_counts,
+                          start_run)
 
 logger = logging.getLogger(__name__)
-
-POLL_SECONDS = 1.0
-TERMINATE_GRACE_SECONDS = 60  # Scrapy closes cleanly on SIGTERM; a second signal would force it
-# after a stop request the crawl gets this long to store what it has and close its run; then its
-# process group is killed (the archive stays consistent: each item is one transaction)
-STOP_GRACE_SECONDS = 8.0
 
 
 class UnknownSource(ValueError):
@@ -53,9 +52,12 @@ class JobConfig:
     report_dir: Path | None = None  # None: `reports/` next to the archive
     crawl_settings: dict[str, str] = field(default_factory=dict)  # passed to every crawl process
     spider_timeout: float | None = None
+    parallel: int = 1  # crawl processes at once (CRAWLER_JOB_PARALLEL, resolved)
+    extract_workers: int = 0  # CRAWLER_EXTRACT_WORKERS of one crawl process run alone
     notify_command: str | None = None
     notify_url: str | None = None
     private_allowed: tuple[str, ...] = ()  # CRAWLER_NETGUARD_ALLOWED_PRIVATE: may the sources file name them
+    origin_map: dict[str, str] = field(default_factory=dict)  # CRAWLER_ORIGIN_MAP: where crawls really go
 
     @property
     def reports(self) -> Path:
@@ -64,11 +66,17 @@ class JobConfig:
 
 @dataclass(frozen=True)
 class Crawl:
-    """One crawl process: a spider and the sources it will crawl."""
+    """One crawl process: a spider, the sources it will crawl and their hosts (no two processes share one)."""
 
     spider: str
     sources: tuple[str, ...]
     args: dict[str, str]
+    hosts: frozenset[str] = field(default=frozenset(), compare=False)
+
+    @property
+    def label(self) -> str:
+        """What its log lines and progress say: the spider, or the spider and its named sources."""
+        return f"{self.spider}:{'+'.join(self.sources)}" if self.args.get("source") else self.spider
 
 
 @dataclass(frozen=True)
@@ -80,16 +88,16 @@ class JobResult:
 
 
 class Stop:
-    """A stop request (SIGTERM, Ctrl-C) for the job, passed on to the running crawl process.
+    """A stop request (SIGTERM, Ctrl-C) for the job, passed on to every running crawl process.
 
-    The first request asks the crawl to finish the pages in flight (SIGTERM, which Scrapy takes as
-    a graceful stop); a second one, or STOP_GRACE_SECONDS without an end, kills the crawl's whole
-    process group (the crawl process and its extraction workers) at once.
+    The first request asks the crawls to finish the pages in flight (SIGTERM, which Scrapy takes
+    as a graceful stop); a second one, or STOP_GRACE_SECONDS without an end, kills each crawl's
+    whole process group (the crawl process and its extraction workers) at once.
     """
 
     def __init__(self, announce: bool = False) -> None:
         self.event = threading.Event()
-        self.process: subprocess.Popen | None = None
+        self.processes: list[subprocess.Popen] = []  # the running crawl processes
         self.signum: int | None = None
         self.requests = 0
         self.announce = announce  # say so on stderr (an interactive `partnerwatch crawl`)
@@ -102,19 +110,19 @@ class Stop:
             if self.announce:
                 print("stopping after the pages in flight… (press Ctrl-C again to stop at once)",
                       file=sys.stderr, flush=True)
-            self.signal_crawl(signal.SIGTERM)
+            self.signal_crawls(signal.SIGTERM)
         else:
-            self.kill_crawl()
+            self.kill_crawls()
 
-    def signal_crawl(self, sig: int) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(sig)
+    def signal_crawls(self, sig: int) -> None:
+        for process in list(self.processes):
+            if process.poll() is None:
+                process.send_signal(sig)
 
-    def kill_crawl(self) -> None:
-        """SIGKILL the crawl's process group (it runs in a session of its own)."""
-        if self.process is not None and self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
+    def kill_crawls(self) -> None:
+        """SIGKILL every crawl's process group (each runs in a session of its own)."""
+        for process in list(self.processes):
+            kill_group(process)
 
     @property
     def reason(self) -> str:
@@ -126,19 +134,40 @@ class Stop:
 
 
 def plan_crawls(sources: list[Source], selected: list[str]) -> list[Crawl]:
-    """One process per spider; only some of a spider's sources chosen: one process per source."""
+    """One process per spider; only some of a spider's sources chosen: one process per source, or
+    per group of chosen sources sharing a host (politeness is kept inside one process)."""
     names = {s.name for s in sources}
     if unknown := [name for name in selected if name not in names]:
         raise UnknownSource(f"no such source: {', '.join(unknown)} (known: {', '.join(sorted(names))})")
     crawls = []
     for spider in SPIDERS:
-        own = [s.name for s in sources if s.spider == spider]
-        chosen = [name for name in own if not selected or name in selected]
-        if chosen and chosen == own:
-            crawls.append(Crawl(spider, tuple(own), {}))
-        else:
-            crawls += [Crawl(spider, (name,), {"source": name}) for name in chosen]
+        own = [s for s in sources if s.spider == spider]
+        chosen = [s for s in own if not selected or s.name in selected]
+        if chosen and len(chosen) == len(own):
+            crawls.append(Crawl(spider, tuple(s.name for s in own), {}, _hosts(own)))
+            continue
+        for group in _sharing_hosts(chosen):
+            group_names = tuple(s.name for s in group)
+            crawls.append(Crawl(spider, group_names, {"source": ",".join(group_names)}, _hosts(group)))
     return crawls
+
+
+def _hosts(sources: list[Source]) -> frozenset[str]:
+    return frozenset(host_key(host) for source in sources for host in source.allowed_hosts)
+
+
+def _sharing_hosts(sources: list[Source]) -> list[list[Source]]:
+    """`sources` in groups linked by shared hosts (directly or through another source), in order."""
+    groups: list[list[Source]] = []
+    for source in sources:
+        touching = [i for i, group in enumerate(groups) if _hosts(group) & _hosts([source])]
+        if not touching:
+            groups.append([source])
+            continue
+        for i in reversed(touching[1:]):
+            groups[touching[0]] += groups.pop(i)
+        groups[touching[0]].append(source)
+    return groups
 
 
 def run_job(config: JobConfig, selected: list[str], *, trigger: str, run_date: str | None = None,
@@ -146,6 +175,8 @@ def run_job(config: JobConfig, selected: list[str], *, trigger: str, run_date: s
             lock: ArchiveLock | None = None) -> JobResult:
     """Crawl `selected` sources (all when empty) as one run; the caller holds the job lock."""
     sources, errors = load_sources(config.sources_path or BUNDLED_SOURCES, config.private_allowed)
+    if config.origin_map:  # the hosts the crawls will really reach (the replica's ports, a staging copy)
+        sources = [source.rebased(config.origin_map) for source in sources]
     crawls = plan_crawls(sources, selected)
     progress, stop = progress or Progress(), stop or Stop()
     config.reports.mkdir(parents=True, exist_ok=True)
@@ -157,11 +188,28 @@ def run_job(config: JobConfig, selected: list[str], *, trigger: str, run_date: s
         # a broken sources entry is a failure of the run, not a silently smaller crawl
         failures = [f"sources file: {error}" for error in errors]
         log_path = config.reports / f"{report_stem(config.db_path, run_id)}.log"
-        for crawl in crawls:
-            if stop.is_set():
-                break
-            code = _run_crawl(crawl, config, run_id, log_path, progress, stop, db, lock)
+        parallel = max(1, min(config.parallel, len(crawls)))
+        workers = workers_per_crawl(config.extract_workers, parallel)
+        if parallel > 1:  # one at a time, the order changes nothing: the plan's stays
+            crawls = longest_first(crawls, last_crawl_seconds(db))
+
+        started: dict[int, tuple[str, float]] = {}  # id(crawl): Crawl holds a dict, so no hash
+        processes = []  # for the report: which process crawled what, when, how long
+
+        def launch(crawl: Crawl) -> subprocess.Popen:
+            progress.started(crawl.spider, crawl.sources)
+            started[id(crawl)] = (now_iso(), time.monotonic())
+            return _launch(crawl, config, run_id, log_path, workers, lock)
+
+        def show(running: list[Crawl]) -> None:
+            progress.update([(c.label, c.sources) for c in running], source_counts(db, run_id))
+
+        for crawl, code in run_side_by_side(crawls, launch, parallel=parallel, stop=stop,
+                                            timeout=config.spider_timeout, on_progress=show):
             record_exit(db, run_id, spider=crawl.spider, sources=list(crawl.sources), exit_code=code)
+            processes.append({"label": crawl.label, "sources": list(crawl.sources), "exit_code": code,
+                              "started_at": started[id(crawl)][0], "finished_at": now_iso(),
+                              "seconds": round(time.monotonic() - started[id(crawl)][1], 3)})
             progress.finished(crawl.spider, crawl.sources, source_counts(db, run_id), code)
         if stop.is_set():
             failures.append(stop.reason)
@@ -169,6 +217,7 @@ def run_job(config: JobConfig, selected: list[str], *, trigger: str, run_date: s
                             outcome="aborted" if stop.is_set() else None)
         report = run_report(db, run_id)
         report["log_path"] = str(log_path)
+        report["processes"] = processes
         report_path = write_report(report, config.reports / f"{report_stem(config.db_path, run_id)}.json")
         db.execute("UPDATE runs SET report_path = ? WHERE id = ?", [str(report_path), run_id])
         db.conn.commit()
@@ -182,47 +231,24 @@ def run_job(config: JobConfig, selected: list[str], *, trigger: str, run_date: s
     return JobResult(run_id, outcome, report_path, tuple(dict.fromkeys(failures)))
 
 
-def _run_crawl(crawl: Crawl, config: JobConfig, run_id: int, log_path: Path, progress: Progress,
-               stop: Stop, db, lock: ArchiveLock | None) -> int:
-    """Run one crawl process to its end, showing progress; its exit status."""
-    settings = {**config.crawl_settings, "CRAWLER_STORAGE_PATH": str(config.db_path.resolve()),
+def _launch(crawl: Crawl, config: JobConfig, run_id: int, log_path: Path, workers: int,
+            lock: ArchiveLock | None) -> subprocess.Popen:
+    """Start one crawl process, its output appended to the run's log, each line tagged with its crawl."""
+    tag = crawl.label.replace("%", "%%")
+    settings = {"LOG_FORMAT": f"%(asctime)s {tag} [%(name)s] %(levelname)s: %(message)s",
+                **config.crawl_settings, "CRAWLER_STORAGE_PATH": str(config.db_path.resolve()),
                 "CRAWLER_RUN_ID": str(run_id)}
+    if config.extract_workers > 0:  # bounded by the cores shared with the other crawls
+        settings["CRAWLER_EXTRACT_WORKERS"] = str(workers)
     if config.sources_path:
         settings["CRAWLER_SOURCES_PATH"] = str(config.sources_path.resolve())
     command = crawl_command(crawl.spider, crawl.args, **settings)
-    progress.started(crawl.spider, crawl.sources)
     # the crawl holds the job's archive lock through the inherited descriptor, and ends if the job dies
     env = {**crawl_env(), PARENT_ENV: str(os.getpid()), **(lock.child_env() if lock else {})}
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
-                                   stdout=log, stderr=subprocess.STDOUT, pass_fds=(lock.fd,) if lock else (),
-                                   start_new_session=True)  # Ctrl-C reaches it once, through Stop
-        stop.process = process
-        waited, stopping = 0.0, 0.0
-        while True:
-            try:
-                return process.wait(timeout=POLL_SECONDS)
-            except subprocess.TimeoutExpired:
-                waited += POLL_SECONDS
-            progress.update(crawl.spider, crawl.sources, source_counts(db, run_id))
-            if stop.is_set():
-                stopping += POLL_SECONDS
-                if stopping >= STOP_GRACE_SECONDS:
-                    logger.warning("%s did not stop within %.0f s: killing it", crawl.spider, STOP_GRACE_SECONDS)
-                    stop.kill_crawl()
-            if config.spider_timeout and waited >= config.spider_timeout:
-                logger.error("%s ran longer than %s s: stopping it", crawl.spider, config.spider_timeout)
-                return _terminate(process)
-
-
-def _terminate(process: subprocess.Popen) -> int:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=TERMINATE_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    return process.returncode or 1
+    with open(log_path, "ab") as log:  # O_APPEND: lines of processes side by side do not overwrite
+        return subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
+                                stdout=log, stderr=subprocess.STDOUT, pass_fds=(lock.fd,) if lock else (),
+                                start_new_session=True)  # Ctrl-C reaches it once, through Stop
 
 
 def config_from_settings(settings: Settings, db_path: Path, crawl_settings: dict[str, str]) -> JobConfig:
@@ -235,6 +261,9 @@ def config_from_settings(settings: Settings, db_path: Path, crawl_settings: dict
         report_dir=Path(report_dir) if report_dir else None,
         crawl_settings=crawl_settings,
         spider_timeout=settings.getfloat("CRAWLER_JOB_SPIDER_TIMEOUT") or None,
+        parallel=job_parallel(settings.getint("CRAWLER_JOB_PARALLEL")),
+        extract_workers=settings.getint("CRAWLER_EXTRACT_WORKERS"),
+        origin_map=parse_dict(settings.get("CRAWLER_ORIGIN_MAP")),
         notify_command=settings.get("CRAWLER_NOTIFY_COMMAND") or None,
         notify_url=settings.get("CRAWLER_NOTIFY_URL") or None,
         private_allowed=tuple(private_allowance(settings.get("CRAWLER_NETGUARD_ALLOWED_PRIVATE"))),

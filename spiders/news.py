@@ -69,7 +69,7 @@ BARREN_LISTINGS = 2  # listing pages in a row without an article new to this run
 class NewsSpider(scrapy.Spider):
     """Crawl every source of the sources file whose `spider` is this spider's name.
 
-    Arguments (`-a`): `source=NAME` one source only; `sources=PATH` another sources
+    Arguments (`-a`): `source=NAME` (or `NAME,NAME`) only those sources; `sources=PATH` another sources
     file; `base_url=URL` serve the (single) source from another origin, e.g. the replica.
     """
 
@@ -79,7 +79,7 @@ class NewsSpider(scrapy.Spider):
     def __init__(self, *args: Any, source: str | None = None, sources: str | None = None,
                  base_url: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.only_source = source
+        self.only_sources = tuple(name for name in (source or "").split(",") if name)
         self.sources_path = Path(sources) if sources else None
         self.base_url = base_url.rstrip("/") if base_url else None
         self.sources: list[Source] = []
@@ -142,11 +142,11 @@ class NewsSpider(scrapy.Spider):
         for error in errors if log_errors else ():
             logger.error("%s", error)
         self.invalid_sources = len(errors)  # counted in start(): stats do not exist yet in from_crawler
-        chosen = [s for s in sources if s.spider == self.name or s.name == self.only_source]
-        if self.only_source:
-            chosen = [s for s in chosen if s.name == self.only_source]
-            if not chosen:
-                raise ValueError(f"no valid source named {self.only_source!r} in {path}")
+        chosen = [s for s in sources if s.spider == self.name or s.name in self.only_sources]
+        if self.only_sources:
+            chosen = [s for s in chosen if s.name in self.only_sources]
+            if missing := [name for name in self.only_sources if name not in {s.name for s in chosen}]:
+                raise ValueError(f"no valid source named {missing[0]!r} in {path}")
         if self.base_url:
             if len(chosen) != 1:
                 raise ValueError("base_url needs exactly one source: add -a source=NAME")

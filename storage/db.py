@@ -12,7 +12,9 @@ from sqlite_utils import Database
 
 from storage.migrations import migrations
 
-BUSY_TIMEOUT_MS = 10_000
+# a job's crawl processes write side by side: one's end of run (gone/unlinked judgement, a
+# checkpoint) may hold the write lock for seconds, and a batch waiting behind it must not fail
+BUSY_TIMEOUT_MS = 60_000
 
 
 def open_db(path: str | Path, max_mb: float = 0) -> Database:

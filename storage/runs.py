@@ -230,6 +230,14 @@ def recent_source_runs(db: Database, per_source: int = 3) -> list[dict[str, Any]
     return rows
 
 
+def last_crawl_seconds(db: Database) -> dict[str, float]:
+    """{source: seconds the crawl process of its latest reported crawl took, spider open to close}."""
+    # SQLite takes the bare columns from the row holding max(run_id): the latest run per source
+    rows = db.execute("SELECT source, max(run_id), (julianday(finished_at) - julianday(started_at)) * 86400 "
+                      "FROM run_sources WHERE started_at IS NOT NULL AND finished_at IS NOT NULL GROUP BY source")
+    return {source: seconds for source, _, seconds in rows.fetchall()}
+
+
 def last_success_per_source(db: Database) -> dict[str, str]:
     """{source: start of its newest successful run}."""
     rows = db.execute("SELECT rs.source, max(r.started_at) FROM run_sources rs JOIN runs r ON r.id = rs.run_id "
