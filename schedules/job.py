@@ -134,8 +134,10 @@ class Stop:
 
 
 def plan_crawls(sources: list[Source], selected: list[str]) -> list[Crawl]:
-    """One process per spider; only some of a spider's sources chosen: one process per source, or
-    per group of chosen sources sharing a host (politeness is kept inside one process)."""
+    """One process per spider, with all its chosen sources (`-a source=a,b` when not all of them):
+    a process per named source would start Scrapy, the archive and the workers once per source,
+    which on small sites is most of a night. Politeness is per host inside a process, and the job
+    never runs two processes on one host (schedules/side_by_side.py)."""
     names = {s.name for s in sources}
     if unknown := [name for name in selected if name not in names]:
         raise UnknownSource(f"no such source: {', '.join(unknown)} (known: {', '.join(sorted(names))})")
@@ -143,31 +145,15 @@ def plan_crawls(sources: list[Source], selected: list[str]) -> list[Crawl]:
     for spider in SPIDERS:
         own = [s for s in sources if s.spider == spider]
         chosen = [s for s in own if not selected or s.name in selected]
-        if chosen and len(chosen) == len(own):
-            crawls.append(Crawl(spider, tuple(s.name for s in own), {}, _hosts(own)))
+        if not chosen:
             continue
-        for group in _sharing_hosts(chosen):
-            group_names = tuple(s.name for s in group)
-            crawls.append(Crawl(spider, group_names, {"source": ",".join(group_names)}, _hosts(group)))
+        arguments = {} if len(chosen) == len(own) else {"source": ",".join(s.name for s in chosen)}
+        crawls.append(Crawl(spider, tuple(s.name for s in chosen), arguments, _hosts(chosen)))
     return crawls
 
 
 def _hosts(sources: list[Source]) -> frozenset[str]:
     return frozenset(host_key(host) for source in sources for host in source.allowed_hosts)
-
-
-def _sharing_hosts(sources: list[Source]) -> list[list[Source]]:
-    """`sources` in groups linked by shared hosts (directly or through another source), in order."""
-    groups: list[list[Source]] = []
-    for source in sources:
-        touching = [i for i, group in enumerate(groups) if _hosts(group) & _hosts([source])]
-        if not touching:
-            groups.append([source])
-            continue
-        for i in reversed(touching[1:]):
-            groups[touching[0]] += groups.pop(i)
-        groups[touching[0]].append(source)
-    return groups
 
 
 def run_job(config: JobConfig, selected: list[str], *, trigger: str, run_date: str | None = None,

@@ -189,10 +189,12 @@ def test_status_shows_last_runs_and_stale_sources_and_lists_sources_never_crawle
     assert [line.split()[:5] for line in revisits] == [["town", "nightly", "2", "/", "2"]]
 
 
-def test_plan_runs_a_whole_spider_once_or_each_chosen_source_alone():
+def test_plan_runs_a_whole_spider_once_or_its_chosen_sources_in_one_process():
     sources, _ = load_sources()
     assert plan_crawls(sources, ["skew"]) == [Crawl("skew", ("skew",), {})]
     assert plan_crawls(sources, ["wolfsburg"]) == [Crawl("municipal", ("wolfsburg",), {"source": "wolfsburg"})]
+    assert plan_crawls(sources, ["wolfsburg", "skew", "pforzheim"]) == [
+        Crawl("skew", ("skew",), {}), Crawl("municipal", ("wolfsburg", "pforzheim"), {"source": "wolfsburg,pforzheim"})]
     everything = plan_crawls(sources, [])
     assert [c.spider for c in everything] == ["skew", "lag21", "municipal"]
     assert sorted(everything[2].sources) == sorted(s.name for s in sources if s.spider == "municipal")
