@@ -100,7 +100,7 @@ class Article:
 
 def extract_article(
     body: bytes,
-    url: str | None,
+    url: str | None = None,
     *,
     content_type: str | None = None,
     min_chars: int = 200,
@@ -175,7 +175,7 @@ def read_metadata(tree: HtmlElement) -> Document:
 
 def extract_text(
     tree: HtmlElement,
-    url: str | None,
+    url: str | None = None,
     boilerplate: frozenset[str] = frozenset(),
     title: str | None = None,
 ) -> str:

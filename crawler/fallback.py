@@ -16,7 +16,7 @@ from lxml.html import HtmlElement
 FALLBACK_BELOW_CHARS = 1000
 FALLBACK_SHORT_LINES = 0.5  # share of lines under SHORT_LINE_CHARS or ending like a teaser
 FALLBACK_LINK_SHARE = 0.25
-FALLBACK_COVERAGE = 0.3  # of the text of the page's largest <article>/<main> block
+FALLBACK_COVERAGE = 0.4  # of the text of the page's largest <article>/<main> block
 SHORT_LINE_CHARS = 40
 
 _MAIN_BLOCKS = etree.XPath("//article|//main|//*[@role='main']")

@@ -46,7 +46,7 @@ def join_lead(tree: HtmlElement, lines: list[str]) -> list[str]:
     block = _block_before(anchor)
     if block is None:
         return lines
-    lead = _lead_lines(block)
+    lead = _lead_lines(block) or _lead_lines(_last_text_block(block))
     squeezed = squash(" ".join(lines))
     if not lead or any(line in squeezed for line in lead):
         return lines
@@ -82,6 +82,16 @@ def _block_before(anchor: HtmlElement) -> HtmlElement | None:
     return None
 
 
+def _last_text_block(block: HtmlElement) -> HtmlElement:
+    """The innermost last block with text: a lead content element after the title's one (TYPO3)."""
+    for _ in range(LEAD_MAX_LEVELS):
+        children = [c for c in block if isinstance(c.tag, str) and squash(c.text_content())]
+        if not children or (block.text or "").strip() or (children[-1].tail or "").strip():
+            return block
+        block = children[-1]
+    return block
+
+
 def _lead_lines(block: HtmlElement) -> list[str]:
     """The block's paragraphs if it reads as a lead: sentences, few links, no heading or list."""
     for node in block.iter():
@@ -94,7 +104,7 @@ def _lead_lines(block: HtmlElement) -> list[str]:
     text = squash(block.text_content())
     if not LEAD_MIN_CHARS <= len(text) <= LEAD_MAX_CHARS or not _SENTENCE_END.search(text):
         return []
-    paragraphs = [block] if block.tag == "p" else list(block.iter("p"))
+    paragraphs = list(block.iter("p")) or [block]  # a CMS field may hold its text bare
     lines = [line for line in (squash(p.text_content()) for p in paragraphs) if line]
     if not lines or len(lines) > LEAD_MAX_PARAGRAPHS or sum(map(len, lines)) < 0.9 * len(text):
         return []
