@@ -10,7 +10,7 @@ share of pages on which ours ran trafilatura's fallback comparison, and a verdic
     # a change against another checkout or a saved run: per-fold deltas, refused if one is < 0
     .venv/bin/python bench/extraction.py --against /work/main
     # thresholds chosen on 4 folds, scored on the 5th, rotated (crawler.extract constants)
-    .venv/bin/python bench/extraction.py --tune FALLBACK_MIN_COVERAGE=0.4,0.5,0.6
+    .venv/bin/python bench/extraction.py --tune FALLBACK_COVERAGE=0.3,0.4,0.5 --tune FALLBACK_SHORT_LINES=0.5,0.6
     # fallback share and CPU per page on a generated bench site
     .venv/bin/python bench/extraction.py --site /tmp/partnerwatch-bench/press-1000-1
     # the harness's own full tables (evaluate.py, every group)

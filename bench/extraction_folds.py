@@ -85,10 +85,12 @@ def choose_out_of_fold(
     scorer: Scorer,
     folds: int,
     admissible: Callable[[str, set[int]], bool] = lambda value, indices: True,
+    cost: Callable[[str, set[int]], float] = lambda value, indices: 0.0,
 ) -> list[tuple[str, dict[str, float]]]:
     """Per fold: the value best on the other folds (mean of both sets' F1), scored on this one.
 
-    `admissible(value, indices)` may refuse a value on the tuning pages (e.g. too slow there).
+    `admissible(value, indices)` may refuse a value on the tuning pages (e.g. too slow there);
+    among equally good values the one of least `cost` there wins.
     """
 
     def quality(value: str, indices: set[int]) -> dict[str, float]:
@@ -101,6 +103,9 @@ def choose_out_of_fold(
     for held in range(folds):
         tuning = {i for i, p in enumerate(pages) if p.fold != held}
         candidates = [v for v in scores_by_value if admissible(v, tuning)] or list(scores_by_value)
-        best = max(candidates, key=lambda v: statistics.mean(quality(v, tuning).values()))
+        best = max(
+            candidates,
+            key=lambda v: (statistics.mean(quality(v, tuning).values()), -cost(v, tuning)),
+        )
         chosen.append((best, quality(best, {i for i, p in enumerate(pages) if p.fold == held})))
     return chosen

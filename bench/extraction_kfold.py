@@ -21,6 +21,7 @@ from extraction import BENCH_DIR, HERE
 from extraction_folds import SETS, Page, Scorer, assign_folds, choose_out_of_fold, spread
 
 Extractor = Callable[[bytes, str | None], str | None]
+TUNABLE_MODULES = ("crawler.fallback", "crawler.lead", "crawler.extract")
 OURS, DEFAULTS, NO_COMMENTS = "ours", "trafilatura defaults", "trafilatura include_comments=False"
 
 
@@ -142,14 +143,15 @@ def tune(args, module, docs, pages, bodies, scorer: Scorer, harness, counter) ->
         name, _, values = spec.partition("=")
         names.append(name)
         grids.append([ast.literal_eval(v) for v in values.split(",")])
-    defaults = tuple(getattr(module, name) for name in names)
+    homes = [_home_of(name) for name in names]
+    defaults = tuple(getattr(home, name) for home, name in zip(homes, names))
     combos = list(itertools.product(*grids))
     if defaults not in combos:
         combos.insert(0, defaults)
     scores, flags = {}, {}
     for combo in combos:
-        for name, value in zip(names, combo):
-            setattr(module, name, value)
+        for home, name, value in zip(homes, names, combo):
+            setattr(home, name, value)
         texts, _, fell_back = run_pages({OURS: our_extractor(module)}, docs, bodies, 1, counter)
         label = ", ".join(f"{n}={v}" for n, v in zip(names, combo))
         scores[label] = [harness.SCORERS[d.dataset](d, t) for d, t in zip(docs, texts[OURS])]
@@ -157,13 +159,16 @@ def tune(args, module, docs, pages, bodies, scorer: Scorer, harness, counter) ->
         per_set = [scorer.per_fold(pages, scores[label], s, args.folds) for s in SETS]
         print(f"{label}: " + "; ".join(f"{s} {spread(v)}" for s, v in zip(SETS, per_set))
               + f"; fallback {statistics.mean(fell_back):.2f}")  # fmt: skip
-    for name, value in zip(names, defaults):
-        setattr(module, name, value)
+    for home, name, value in zip(homes, names, defaults):
+        setattr(home, name, value)
 
     def admissible(label: str, indices: set[int]) -> bool:
-        return statistics.mean(flags[label][i] for i in indices) <= args.max_fallback
+        return share(label, indices) <= args.max_fallback
 
-    chosen = choose_out_of_fold(pages, scores, scorer, args.folds, admissible)
+    def share(label: str, indices: set[int]) -> float:
+        return statistics.mean(flags[label][i] for i in indices)
+
+    chosen = choose_out_of_fold(pages, scores, scorer, args.folds, admissible, share)
     current = ", ".join(f"{n}={v}" for n, v in zip(names, defaults))
     print(f"\nChosen on the other {args.folds - 1} folds, scored on the held-out one "
           f"(fallback share <= {args.max_fallback:.2f} on the tuning folds):\n")  # fmt: skip
@@ -176,6 +181,15 @@ def tune(args, module, docs, pages, bodies, scorer: Scorer, harness, counter) ->
             base = scorer.f1(pages, scores[current], [i for i in sorted(held) if _in_set(pages[i], s)])
             cells.append(f"{result[s]:.3f} ({result[s] - base:+.3f})")
         print(f"| {k + 1} | {label} | " + " | ".join(cells) + " |")
+
+
+def _home_of(name: str):
+    """The crawler module whose constant `name` is (the extractor reads it from there)."""
+    for module_name in TUNABLE_MODULES:
+        module = importlib.import_module(module_name)
+        if hasattr(module, name):
+            return module
+    raise SystemExit(f"--tune: no constant {name} in {', '.join(TUNABLE_MODULES)}")
 
 
 def _in_set(page: Page, name: str) -> bool:

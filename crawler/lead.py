@@ -3,8 +3,9 @@
 Liferay puts a lead in its own portlet, TYPO3 in a content element outside the news column,
 Drupal in a field of its own: trafilatura takes the body block and drops the lead, so an edit of
 the lead never makes a new version. The rule is structural, not keyed to any CMS's class names:
-the nearest block with text before the body's first paragraph (at any wrapper level) is joined
-in front when it reads like a paragraph (sentences, few links, no heading, no list).
+the nearest block with text before the body's first paragraph (at any wrapper level, but outside
+the body's <article>) is joined in front when it reads like a paragraph (sentences, few links, no
+heading, no list).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ _NOT_LEAD_WORDS = re.compile(
     r"|caption|promo|banner|cookie|footer|header|subtitle|tags",
     re.IGNORECASE,
 )
-_SENTENCE_END = re.compile(r"[.!?…:“”\"»«)]\s*$")
+_SENTENCE_END = re.compile(r"[.!?…:“”\"»«]\s*$")  # not ")": a caption's photo credit
 
 
 def join_lead(tree: HtmlElement, lines: list[str]) -> list[str]:
@@ -77,7 +78,10 @@ def _block_before(anchor: HtmlElement) -> HtmlElement | None:
             if (sibling.tail or "").strip():
                 return None
             if squash(sibling.text_content()):
-                return sibling
+                # inside the body's own <article>, trafilatura already judged the block and
+                # dropped it (an abstract, a caption, a notice): only units outside count
+                is_inside = any(a.tag == "article" for a in sibling.iterancestors())
+                return None if is_inside else sibling
         node = parent
     return None
 
@@ -104,6 +108,8 @@ def _lead_lines(block: HtmlElement) -> list[str]:
     text = squash(block.text_content())
     if not LEAD_MIN_CHARS <= len(text) <= LEAD_MAX_CHARS or not _SENTENCE_END.search(text):
         return []
+    if text.endswith(("...", "…")):
+        return []  # a teaser cut off mid-sentence
     paragraphs = list(block.iter("p")) or [block]  # a CMS field may hold its text bare
     lines = [line for line in (squash(p.text_content()) for p in paragraphs) if line]
     if not lines or len(lines) > LEAD_MAX_PARAGRAPHS or sum(map(len, lines)) < 0.9 * len(text):
