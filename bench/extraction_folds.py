@@ -95,7 +95,9 @@ def choose_out_of_fold(
 
     def quality(value: str, indices: set[int]) -> dict[str, float]:
         return {
-            name: scorer.f1(pages, scores_by_value[value], [i for i in set_members(pages, name) if i in indices])
+            name: scorer.f1(
+                pages, scores_by_value[value], [i for i in set_members(pages, name) if i in indices]
+            )
             for name in SETS
         }
 

@@ -1,4 +1,4 @@
-"""The k-fold run of bench/extraction.py: extract every dev page, score per fold, print a verdict."""
+"""The k-fold run of bench/extraction.py: extract each dev page, score per fold, give a verdict."""
 
 from __future__ import annotations
 
@@ -172,13 +172,15 @@ def tune(args, module, docs, pages, bodies, scorer: Scorer, harness, counter) ->
     current = ", ".join(f"{n}={v}" for n, v in zip(names, defaults))
     print(f"\nChosen on the other {args.folds - 1} folds, scored on the held-out one "
           f"(fallback share <= {args.max_fallback:.2f} on the tuning folds):\n")  # fmt: skip
-    print("| held-out fold | chosen | " + " | ".join(f"{s} F1 (Δ vs {current})" for s in SETS) + " |")
+    header = " | ".join(f"{s} F1 (Δ vs {current})" for s in SETS)
+    print(f"| held-out fold | chosen | {header} |")
     print("|---|---|" + "---|" * len(SETS))
     for k, (label, result) in enumerate(chosen):
         held = {i for i, p in enumerate(pages) if p.fold == k}
         cells = []
         for s in SETS:
-            base = scorer.f1(pages, scores[current], [i for i in sorted(held) if _in_set(pages[i], s)])
+            members = [i for i in sorted(held) if _in_set(pages[i], s)]
+            base = scorer.f1(pages, scores[current], members)
             cells.append(f"{result[s]:.3f} ({result[s] - base:+.3f})")
         print(f"| {k + 1} | {label} | " + " | ".join(cells) + " |")
 
@@ -203,7 +205,7 @@ def site_share(site: Path, limit: int, module, counter: FallbackCounter) -> None
     import trafilatura
 
     paths = (site / "urls.txt").read_text(encoding="utf8").split()[:limit]
-    files = [site / p.strip("/") / "index.html" if p.endswith("/") else site / p.strip("/") for p in paths]
+    files = [site / p.strip("/") / ("index.html" if p.endswith("/") else "") for p in paths]
     bodies = [f.read_bytes() for f in files]
     docs = [argparse.Namespace(url=f"http://127.0.0.1{p}") for p in paths]
     extractors = {OURS: our_extractor(module), DEFAULTS: lambda b, u: trafilatura.extract(b, url=u)}
@@ -246,9 +248,13 @@ def run_kfold(args: argparse.Namespace) -> int:
     if args.ours_only:
         return 0
     scores = {
-        name: [harness.SCORERS[d.dataset](d, t) for d, t in zip(docs, texts[name])] for name in texts
+        name: [harness.SCORERS[d.dataset](d, t) for d, t in zip(docs, texts[name])]
+        for name in texts
     }
-    counts = {s: [sum(_in_set(p, s) and p.fold == k for p in pages) for k in range(args.folds)] for s in SETS}
+    counts = {
+        s: [sum(_in_set(p, s) and p.fold == k for p in pages) for k in range(args.folds)]
+        for s in SETS
+    }
     print(f"{args.folds} folds over {len(docs)} dev pages; pages per fold: "
           + "; ".join(f"{s} {counts[s]}" for s in SETS))  # fmt: skip
     per_fold = {}
