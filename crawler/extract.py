@@ -6,7 +6,6 @@ import codecs
 import logging
 import re
 import unicodedata
-from collections import Counter
 from copy import deepcopy
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
@@ -25,6 +24,8 @@ from trafilatura import bare_extraction
 from trafilatura.metadata import examine_meta, extract_meta_json
 from trafilatura.settings import Document
 
+from crawler.fallback import link_share, needs_fallback, squash
+from crawler.lead import join_lead
 from crawler.page_date import read_page_dates
 from crawler.language import detect_language, primary_subtag
 from crawler.page_blocks import page_block_hashes
@@ -37,11 +38,6 @@ logger = logging.getLogger(__name__)
 MAX_DOM_DEPTH = 250
 # trafilatura needs ~0.1 ms per element (200k paragraphs: 15 s); real pages stay under ~10k
 MAX_DOM_ELEMENTS = 60_000
-# trafilatura's fallback comparison (readability, jusText) costs a fifth of an extraction and
-# rescues short or failed texts; one of at least this many characters is kept as found. On
-# shared/extraction-bench: German F1 0.945 (0.949 always comparing), ScrapingHub 0.968 (same),
-# CPU per page 0.96x trafilatura's defaults (1.08x); 800: 0.942 at 0.87x; never comparing 0.938.
-FAST_ENOUGH_CHARS = 2000
 MAX_LINK_SHARE = 0.8  # a link round-up blog post has 0.75, menus and listings above 0.9
 _PARSER = HTMLParser(
     remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False
@@ -104,7 +100,7 @@ class Article:
 
 def extract_article(
     body: bytes,
-    url: str | None,
+    url: str | None = None,
     *,
     content_type: str | None = None,
     min_chars: int = 200,
@@ -179,7 +175,7 @@ def read_metadata(tree: HtmlElement) -> Document:
 
 def extract_text(
     tree: HtmlElement,
-    url: str | None,
+    url: str | None = None,
     boilerplate: frozenset[str] = frozenset(),
     title: str | None = None,
 ) -> str:
@@ -187,7 +183,7 @@ def extract_text(
     document = bare_extraction(
         tree, url=url, include_comments=False, with_metadata=False, include_tables=True, fast=True
     )
-    if not isinstance(document, Document) or len(document.text or "") < FAST_ENOUGH_CHARS:
+    if not isinstance(document, Document) or needs_fallback(tree, document.text or ""):
         document = bare_extraction(
             tree, url=url, include_comments=False, with_metadata=False, include_tables=True
         )
@@ -196,6 +192,7 @@ def extract_text(
     lines = add_sibling_chunks(tree, normalize_text(document.text).split("\n"))
     if title and lines[0].casefold() == title.casefold():
         lines = lines[1:]
+    lines = join_lead(tree, lines)
     lines = [line for line in lines if line not in boilerplate and not is_boilerplate_line(line)]
     return "\n".join(cut_related(lines))
 
@@ -219,7 +216,7 @@ def add_sibling_chunks(tree: HtmlElement, lines: list[str]) -> list[str]:
     paragraphs = []
     for paragraph in tree.iter("p"):
         parent = paragraph.getparent()
-        text = _squash(" ".join(paragraph.itertext()))
+        text = squash(" ".join(paragraph.itertext()))
         if parent is None or not parent.get("class") or not text:
             continue
         key = (parent.tag, parent.get("class", ""))
@@ -363,19 +360,6 @@ def parse_html(html: str) -> HtmlElement | None:
 def is_oversized(tree: HtmlElement) -> bool:
     """Deeper than MAX_DOM_DEPTH or more than MAX_DOM_ELEMENTS elements."""
     return bool(_TOO_DEEP(tree)) or _COUNT_ELEMENTS(tree) > MAX_DOM_ELEMENTS
-
-
-def link_share(tree: HtmlElement, text: str) -> float:
-    """Share of the text's characters that are link texts of the page (listings, menus)."""
-    flat = _squash(text)
-    anchors = Counter(_squash(a.text_content()) for a in tree.iter("a"))
-    linked = sum(len(a) * min(n, flat.count(a)) for a, n in anchors.items() if len(a) > 2)
-    return min(1.0, linked / len(flat)) if flat else 1.0
-
-
-def _squash(value: str) -> str:
-    """Whitespace collapsed to single spaces: cheap, for comparing texts within one page."""
-    return " ".join(value.split())
 
 
 def find_canonical_url(tree: HtmlElement, url: str | None) -> str | None:

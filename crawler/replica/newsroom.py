@@ -108,18 +108,35 @@ def _article(state: str, host: str, a: Article, items: list[Article]) -> Page:
     switch = "".join(f'<li><a hreflang="{x.lang}" href="{x.path.replace("/en-us/", "/en/", 1)}">{x.lang.upper()}</a></li>'
                      for x in group if x.key != a.key)
     header = date_header(a)
-    main = f"""<article class="newsroom-article">
+    main = _portlets(a, header) if a.get("layout") == "portlets" else f"""<article class="newsroom-article">
 {f'<p class="news-date">{esc(header)}</p>' if header else ""}
 <h1>{esc(a.title)}</h1>
 <p class="subtitle">{esc(a.get("subtitle", ""))}</p>
 <div class="text">
 {paragraphs_html(text_of(a))}
 </div>
-</article>
+</article>"""
+    main += f"""
 <ul class="language-switch">{switch}</ul>
 <div class="share"><span>Diese Seite teilen</span></div>
 <section class="comments"><h2>Kommentare (0)</h2><p>Schreiben Sie den ersten Kommentar</p><form action="/kommentar" method="post"><textarea name="text"></textarea></form></section>"""
     return Page(_layout(state, host, a.title, main, a.declared_lang, head), last_modified=a.modified, is_article=True)
+
+
+def _portlets(a: Article, header: str) -> str:
+    """Liferay's own layout: heading, lead and body each in a portlet of its own; the body
+    portlet holds the <article>, so the lead sits outside the main block."""
+    lead, *body = text_of(a)
+
+    def portlet(instance: str, inner: str) -> str:
+        return (f'<section class="portlet" id="portlet_com_liferay_journal_content_web_portlet_'
+                f'JournalContentPortlet_INSTANCE_{instance}"><div class="portlet-content">{inner}</div></section>')
+
+    return f"""<div class="portlet-layout row"><div class="col-md-8 portlet-column" id="column-1">
+{portlet("kopf", f'<div class="journal-content-article"><p class="news-date">{esc(header)}</p><h1>{esc(a.title)}</h1></div>')}
+{portlet("vorspann", f'<div class="journal-content-article"><p><strong>{esc(lead)}</strong></p></div>')}
+{portlet("text", f'<article class="newsroom-article"><div class="text">{paragraphs_html(body)}</div></article>')}
+</div></div>"""
 
 
 def _list(state: str, host: str, german: list[Article]) -> Page:
