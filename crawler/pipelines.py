@@ -14,6 +14,8 @@ from functools import partial
 from pathlib import Path
 from typing import Self
 
+import trafilatura.external as trafilatura_external
+from justext.core import define_stoplist
 from scrapy.crawler import Crawler
 from scrapy.settings import Settings
 from scrapy.statscollectors import StatsCollector
@@ -204,7 +206,16 @@ def _warm_up() -> None:
     inherited objects, which would copy their pages into every worker (bench/throughput.py).
     """
     extract_for_archive(_WARM_UP_PAGE, "http://127.0.0.1/warm-up.html", with_fingerprint=True)
+    _load_justext_stoplists()
     gc.freeze()
+
+
+def _load_justext_stoplists() -> None:
+    """trafilatura's jusText rescue of a page of unknown language reads every stoplist at once
+    (154,000 words, ~30 MB with jusText's lower-cased copy). Loaded lazily, each worker held its
+    own copy from the first such page on; loaded here, one copy is shared."""
+    stoplist = trafilatura_external.JT_STOPLIST or trafilatura_external.jt_stoplist_init()
+    define_stoplist(stoplist)  # lru-cached: classify_paragraphs finds this set
 
 
 def _templates_path(settings: Settings) -> Path | None:

@@ -33,14 +33,14 @@ hours. How, within the design constraints of issue 4:
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict, deque
+from collections import deque
 from dataclasses import dataclass, replace
 
 import numpy as np
 from sqlite_utils import Database
 
 from crawler.extract import Article
-from crawler.fingerprint import BANDS, Fingerprint, estimate_jaccard
+from crawler.fingerprint import BANDS, PERMUTATIONS, Fingerprint
 from crawler.items import ArticleItem, now_iso
 from crawler.page_blocks import block_hash, measure_own_text, text_units
 from crawler.template import TemplateLearner
@@ -154,34 +154,43 @@ class StoryKeys:
     """
 
     STORY_JACCARD = 0.7
+    FIRST_ROWS = 64  # rows allocated at first; doubled as pages come, up to `limit`
 
     def __init__(self, limit: int = 2000) -> None:
-        self.by_band: OrderedDict[tuple[int, int], str] = OrderedDict()
-        self.signatures: OrderedDict[str, tuple[str, np.ndarray]] = OrderedDict()  # page -> (story, signature)
+        # one row per remembered page, a ring of `limit`: arrays, not a dict entry per band
+        # (64,000 band entries as tuples took 17 MB of the crawl process; these take 1.3 MB)
         self.limit = limit
+        self.band_keys = np.zeros((BANDS, min(limit, self.FIRST_ROWS)), dtype=np.int64)  # a column a page
+        self.signatures = np.zeros((self.band_keys.shape[1], PERMUTATIONS), dtype=np.uint32)
+        self.stories: list[str] = []  # the story key of each row's page
+        self.next_row = 0
 
     def key(self, page: str, fingerprint: Fingerprint) -> str:
+        keys = np.fromiter((key for _, key in fingerprint.bands()), dtype=np.int64, count=BANDS)
         story = page
-        bands = fingerprint.bands()
-        candidates = {self.by_band[band] for band in bands if band in self.by_band}
-        best = 0.0
-        for other in candidates:
-            other_story, signature = self.signatures.get(other, (None, None))
-            if signature is None:
-                continue
-            similarity = estimate_jaccard(fingerprint.signature, signature)
-            if similarity >= self.STORY_JACCARD and similarity > best:
-                story, best = other_story, similarity
-        self.signatures[page] = (story, fingerprint.signature)
-        self.signatures.move_to_end(page)
-        for band in bands:
-            self.by_band[band] = page
-            self.by_band.move_to_end(band)
-        while len(self.signatures) > self.limit:
-            self.signatures.popitem(last=False)
-        while len(self.by_band) > self.limit * BANDS:
-            self.by_band.popitem(last=False)
+        rows = len(self.stories)
+        candidates = np.flatnonzero((self.band_keys[:, :rows] == keys[:, None]).any(axis=0))
+        if candidates.size:
+            similarity = np.count_nonzero(self.signatures[candidates] == fingerprint.signature, axis=1)
+            best = int(similarity.argmax())
+            if similarity[best] >= self.STORY_JACCARD * PERMUTATIONS:
+                story = self.stories[candidates[best]]
+        self._remember(keys, fingerprint.signature, story)
         return story
+
+    def _remember(self, keys: np.ndarray, signature: np.ndarray, story: str) -> None:
+        row = self.next_row
+        if row == self.band_keys.shape[1]:  # full but below the limit: grow
+            size = min(2 * row, self.limit)
+            self.band_keys = np.pad(self.band_keys, ((0, 0), (0, size - row)))
+            self.signatures = np.pad(self.signatures, ((0, size - row), (0, 0)))
+        self.band_keys[:, row] = keys
+        self.signatures[row] = signature
+        if row == len(self.stories):
+            self.stories.append(story)
+        else:
+            self.stories[row] = story
+        self.next_row = (row + 1) % self.limit
 
 
 class TemplateLearning:

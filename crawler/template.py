@@ -6,9 +6,14 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
+from array import array
 from typing import Self
 
+import xxhash
+
 from crawler.page_blocks import PageBlockCounter
+from crawler.page_blocks import _pack as pack
+from crawler.page_blocks import _unpack as unpack
 
 SHORT_LINE = 250
 COOKIE_LINE = 400
@@ -139,7 +144,12 @@ def cut_related(lines: list[str]) -> list[str]:
 
 
 class TemplateLearner:
-    """Learn the paragraphs one source repeats on many of its pages (its site template)."""
+    """Learn the paragraphs one source repeats on many of its pages (its site template).
+
+    Most paragraphs are an article's own and are seen on one page only: those are counted by a
+    64-bit hash of their text (`seen_once`), a tenth of the memory of the text and a set; a
+    paragraph enters `seen_on`, text and page keys, when a second page shows it.
+    """
 
     def __init__(self, min_pages_per_paragraph: int = 5, min_pages: int = 10,
                  max_paragraph_chars: int = 600, max_entries: int = 100_000) -> None:  # fmt: skip
@@ -148,8 +158,10 @@ class TemplateLearner:
         self.max_paragraph_chars = max_paragraph_chars
         self.max_entries = max_entries
         self.pages: set[str] = set()
-        # paragraph -> keys of the pages it was seen on, capped at the threshold
+        # paragraph -> keys of the pages it was seen on (two or more), capped at the threshold
         self.seen_on: dict[str, set[str]] = {}
+        # paragraph_hash(paragraph) -> key of the one page it was seen on
+        self.seen_once: dict[int, str] = {}
         # the same for the text blocks of the pages' DOM, extracted or not (crawler.page_blocks)
         self.page_blocks = PageBlockCounter(cap=min_pages_per_paragraph)
 
@@ -161,11 +173,24 @@ class TemplateLearner:
         for paragraph in {" ".join(p.split()) for p in paragraphs}:
             if not paragraph or len(paragraph) > self.max_paragraph_chars:
                 continue
-            pages = self.seen_on.setdefault(paragraph, set())
-            if len(pages) < self.min_pages_per_paragraph:
-                pages.add(key)
-        if len(self.seen_on) > self.max_entries:
-            self.seen_on = {p: keys for p, keys in self.seen_on.items() if len(keys) > 1}
+            self._count(paragraph, key)
+        if len(self.seen_on) + len(self.seen_once) > self.max_entries:
+            self.seen_once = {}  # paragraphs seen on one page only are forgotten first
+
+    def _count(self, paragraph: str, key: str) -> None:
+        pages = self.seen_on.get(paragraph)
+        if pages is None:
+            if self.min_pages_per_paragraph > 1:
+                digest = paragraph_hash(paragraph)
+                first = self.seen_once.setdefault(digest, key)
+                if first == key:
+                    return
+                del self.seen_once[digest]
+                pages = self.seen_on[paragraph] = {first}
+            else:
+                pages = self.seen_on[paragraph] = set()
+        if len(pages) < self.min_pages_per_paragraph:
+            pages.add(key)
 
     def boilerplate(self) -> frozenset[str]:
         """Paragraphs seen on enough distinct pages, once the source has enough pages."""
@@ -183,6 +208,8 @@ class TemplateLearner:
                 "max_entries": self.max_entries,
                 "pages": sorted(self.pages),
                 "seen_on": {p: sorted(keys) for p, keys in sorted(self.seen_on.items())},
+                "seen_once": {"hashes": pack(array("Q", self.seen_once)),
+                              "pages": pack(array("Q", (int(key, 16) for key in self.seen_once.values())))},
                 "page_blocks": self.page_blocks.to_state(),
             },
             ensure_ascii=False,
@@ -194,7 +221,19 @@ class TemplateLearner:
         learner = cls(state["min_pages_per_paragraph"], state["min_pages"],
                       state["max_paragraph_chars"], state["max_entries"])  # fmt: skip
         learner.pages = set(state["pages"])
-        learner.seen_on = {p: set(keys) for p, keys in state["seen_on"].items()}
+        keys = {key: key for key in learner.pages}  # one string object per page key
+        for paragraph, seen in state["seen_on"].items():
+            if len(seen) == 1 and learner.min_pages_per_paragraph > 1:  # saved before seen_once existed
+                learner.seen_once[paragraph_hash(paragraph)] = keys.get(seen[0], seen[0])
+            else:
+                learner.seen_on[paragraph] = {keys.get(key, key) for key in seen}
+        if "seen_once" in state:
+            pages = (keys.get(key, key) for key in (f"{page:016x}" for page in unpack("Q", state["seen_once"]["pages"])))
+            learner.seen_once.update(zip(unpack("Q", state["seen_once"]["hashes"]), pages, strict=True))
         if "page_blocks" in state:  # saved before DOM blocks were counted: start counting now
             learner.page_blocks = PageBlockCounter.from_state(state["page_blocks"])
         return learner
+
+
+def paragraph_hash(paragraph: str) -> int:
+    return xxhash.xxh64_intdigest(paragraph.encode("utf-8", "replace"))

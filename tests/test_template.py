@@ -114,3 +114,31 @@ def test_page_furniture_lines_are_boilerplate(line: str) -> None:
 )
 def test_article_sentences_are_not_boilerplate(line: str) -> None:
     assert not is_boilerplate_line(line)
+
+
+def test_paragraphs_seen_once_are_kept_as_hashes_until_a_second_page_shows_them() -> None:
+    learner = TemplateLearner(min_pages_per_paragraph=3, min_pages=2)
+    feed(learner, 200)
+    # the 200 own paragraphs are hashed; only the footer, on every page, is kept as text
+    assert set(learner.seen_on) == {FOOTER} and len(learner.seen_once) == 200
+    learner.add_page("https://skew.example/news/copy", ["Meldung Nummer 7 mit eigenem Text."])
+    learner.add_page("https://skew.example/news/other", ["Meldung  Nummer 7 mit eigenem Text."])
+    assert learner.boilerplate() == frozenset({FOOTER, "Meldung Nummer 7 mit eigenem Text."})
+    restored = TemplateLearner.from_json(learner.to_json())
+    assert restored.seen_once == learner.seen_once and restored.seen_on == learner.seen_on
+    restored.add_page("https://skew.example/news/a", ["Meldung Nummer 9 mit eigenem Text."])
+    restored.add_page("https://skew.example/news/b", ["Meldung Nummer 9 mit eigenem Text."])
+    assert "Meldung Nummer 9 mit eigenem Text." in restored.boilerplate()
+
+
+def test_a_learner_saved_with_single_page_paragraphs_as_text_loads_them_as_hashes() -> None:
+    learner = TemplateLearner(min_pages_per_paragraph=2, min_pages=1)
+    feed(learner, 3)
+    state = json.loads(learner.to_json())
+    state["seen_on"].update({f"Meldung Nummer {i} mit eigenem Text.": [key] for i, key in
+                             zip(range(3), sorted(learner.seen_once.values()), strict=True)})
+    del state["seen_once"]
+    restored = TemplateLearner.from_json(json.dumps(state))
+    assert set(restored.seen_on) == {FOOTER} and len(restored.seen_once) == 3
+    restored.add_page("https://skew.example/news/x", ["Meldung Nummer 1 mit eigenem Text."])
+    assert "Meldung Nummer 1 mit eigenem Text." in restored.boilerplate()

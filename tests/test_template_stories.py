@@ -41,3 +41,21 @@ def test_a_core_repeated_on_three_pages_stays_in_their_texts_and_the_sidebar_is_
     assert not any("Sprechzeiten" in text or "Zimmer 214" in text for text in texts.values())
     for number in range(12, 15):
         assert all(line in texts[f"{number}.html"] for line in core.splitlines()), texts[f"{number}.html"]
+
+
+def test_story_keys_name_a_near_copy_by_its_first_page_and_forget_pages_past_the_limit():
+    from crawler.fingerprint import fingerprint
+    from crawler.site_templates import StoryKeys
+
+    rng = random.Random(5)
+    core = prose(rng, 12)
+    keys = StoryKeys(limit=100)
+    assert keys.key("release", fingerprint(core)) == "release"
+    # other wording, lengths and sizes than the crawl test: a copy with a new first sentence
+    assert keys.key("copy", fingerprint("Die Kreisverwaltung teilt mit:\n" + core)) == "release"
+    others = [prose(rng, rng.randint(3, 20)) for _ in range(300)]
+    assert all(keys.key(f"other {n}", fingerprint(text)) == f"other {n}" for n, text in enumerate(others))
+    # 300 pages later the release is out of the window of 100; memory is that window's, not the crawl's
+    assert keys.key("late copy", fingerprint(core + "\nEin Nachsatz.")) == "late copy"
+    assert keys.signatures.shape[0] == keys.band_keys.shape[1] == len(keys.stories) == 100
+    assert keys.key("later copy", fingerprint(core)) == "late copy"
