@@ -27,7 +27,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Self
 from weakref import WeakKeyDictionary
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
@@ -253,8 +253,12 @@ class RetryAfterMiddleware:
         s = crawler.settings
         if not s.getbool("CRAWLER_RETRY_AFTER_ENABLED"):
             raise NotConfigured("CRAWLER_RETRY_AFTER_ENABLED is off")
-        return cls(crawler, s.getfloat("CRAWLER_RETRY_AFTER_MAX"), s.getfloat("CRAWLER_RETRY_AFTER_DEFAULT"),
-                   s.getfloat("CRAWLER_RETRY_AFTER_MIN_DELAY"))
+        middleware = cls(crawler, s.getfloat("CRAWLER_RETRY_AFTER_MAX"), s.getfloat("CRAWLER_RETRY_AFTER_DEFAULT"),
+                         s.getfloat("CRAWLER_RETRY_AFTER_MIN_DELAY"))
+        # sent as the response arrives, before the slot sends its next request; process_response
+        # runs later, when the next one (on loopback, several) may have left already
+        crawler.signals.connect(middleware.response_downloaded, signal=signals.response_downloaded)
+        return middleware
 
     def process_request(self, request: Request) -> None:
         key = self.crawler.engine.downloader.get_slot_key(request)
@@ -264,24 +268,49 @@ class RetryAfterMiddleware:
         if has_delay_floor(self.crawler, request):
             request.meta["autothrottle_dont_adjust_delay"] = True  # AutoThrottle would go below the floor
 
+    def response_downloaded(self, response: Response, request: Request) -> None:
+        asked = self._asked_pause(response)
+        if asked is not None and asked > self.max_wait:
+            self._defer(self.crawler.engine.downloader.get_slot_key(request), asked)
+
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status not in (429, 503):
             return response
-        header = response.headers.get(b"Retry-After")
-        asked = parse_retry_after(header.decode("latin-1")) if header else None
+        asked = self._asked_pause(response)
         if asked is None and response.status == 503:
             return response  # a plain 503 is an outage, not a request to slow down
         if asked is not None and asked > self.max_wait:
-            # waiting would hold the host's slot for most of the night, and retrying at the cap
-            # would ignore what the site asked: leave the host alone until the next run
             key = self.crawler.engine.downloader.get_slot_key(request)
-            self.deferred[key] = f"Retry-After {asked:.0f} s exceeds CRAWLER_RETRY_AFTER_MAX {self.max_wait:.0f} s"
-            self.crawler.stats.inc_value("crawler/politeness/deferred_hosts")
-            logger.warning("%s asked for a pause of %.0f s: deferred to the next run", key, asked)
-            raise HostDeferred(self.deferred[key])
+            raise HostDeferred(self._defer(key, asked))
         wait = asked if asked is not None else self.default_wait
         self.slow_down(request, wait)
         return response
+
+    @staticmethod
+    def _asked_pause(response: Response) -> float | None:
+        if response.status not in (429, 503):
+            return None
+        header = response.headers.get(b"Retry-After")
+        return parse_retry_after(header.decode("latin-1")) if header else None
+
+    def _defer(self, key: str, asked: float) -> str:
+        """Leave the host alone until the next run: waiting would hold its slot for most of the
+        night, and retrying at the cap would ignore what the site asked. Returns why."""
+        if key not in self.deferred:
+            self.deferred[key] = f"Retry-After {asked:.0f} s exceeds CRAWLER_RETRY_AFTER_MAX {self.max_wait:.0f} s"
+            self.crawler.stats.inc_value("crawler/politeness/deferred_hosts")
+            logger.warning("%s asked for a pause of %.0f s: deferred to the next run", key, asked)
+            self._fail_queued(key)
+        return self.deferred[key]
+
+    def _fail_queued(self, key: str) -> None:
+        """Defer the host's requests already waiting in its download slot: they passed
+        process_request before the pause was asked for, and the slot would send them one by one."""
+        slot = self.crawler.engine.downloader.slots.get(key)
+        while slot is not None and slot.queue:
+            queued, waiting = slot.queue.popleft()  # Scrapy's Slot.queue: (request, Deferred) pairs
+            self.crawler.stats.inc_value("crawler/politeness/deferred_requests")
+            waiting.errback(HostDeferred(self.deferred[key]))
 
     def slow_down(self, request: Request, wait: float) -> None:
         key = hold_delay(self.crawler, request, self.min_delay, concurrency=1)
