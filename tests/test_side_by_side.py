@@ -170,11 +170,11 @@ def test_a_failing_and_a_timed_out_source_leave_the_other_sources_row_exact(tmp_
     one, two, three = servers
     town(one)
     two.status("/presse/", 500)  # answers 500 to every page of its source
-    town(three, "/aktuell/", delay=25)  # hangs past the job's spider timeout
+    town(three, "/aktuell/", delay=20)  # hangs past the job's spider timeout
     entries = {"alpha": entry("municipal", one), "beta": entry("lag21", two, "/presse/"),
                "gamma": entry("skew", three, "/aktuell/")}
     started = time.monotonic()
-    stderr = run_job(tmp_path, entries, servers, CRAWLER_JOB_PARALLEL=3, CRAWLER_JOB_SPIDER_TIMEOUT=15)
+    stderr = run_job(tmp_path, entries, servers, CRAWLER_JOB_PARALLEL=3, CRAWLER_JOB_SPIDER_TIMEOUT=10)
     assert time.monotonic() - started < 80
     rows = source_rows(tmp_path / "archive.db")
     assert rows["beta"]["outcome"] == "failed" and "every request failed" in rows["beta"]["failures"], stderr
