@@ -16,7 +16,7 @@ demo: $(BIN)/.installed
 	$(BIN)/partnerwatch demo
 
 test: $(BIN)/.installed
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile  # two workers, a file's tests on one: most tests wait on crawl processes
 
 clean:
 	rm -rf $(VENV) archive.db archive.db-wal archive.db-shm
