@@ -14,7 +14,7 @@ from scrapy.settings import Settings
 
 from crawler.cli_errors import open_archive
 from crawler.progress import Progress, describe
-from crawler.revisit_policy import RevisitPolicy, revisit_outlook
+from crawler.revisit_policy import Outlook, RevisitPolicy, revisit_outlook
 from crawler.settings_check import InvalidSettings, validate_settings
 from schedules.job import JobConfig, Stop, config_from_settings, run_job
 from storage.lock import JobLock, JobLocked, lock_path_for
@@ -90,10 +90,14 @@ def print_status(db_path: Path, sources_path: Path | None, per_source: int, stal
                  night: date | None = None) -> int:
     """Last runs per source, stale sources and the revisits due on `night` (default: tonight);
     exit status 1 when a source is stale."""
+    known, _ = load_sources(sources_path or BUNDLED_SOURCES, guard=False)  # names only: nothing is fetched
+    policies = {s.name: s.revisit_policy for s in known}
+    night = night or datetime.now(UTC).date()
     db = open_archive(db_path)  # a typo in --db is an error, not a new empty archive
     try:
         rows = recent_source_runs(db, per_source)
         successes = last_success_per_source(db)
+        outlook = revisit_outlook(db, policies, night)
     finally:
         db.close()
     click.echo(f"{'source':<28} {'run':>5}  {'started (UTC)':<25} {'outcome':<8} counts")
@@ -102,7 +106,6 @@ def print_status(db_path: Path, sources_path: Path | None, per_source: int, stal
                    f"{describe(row['counts'])}")
         for why in row["failures"]:
             click.echo(f"{'':<36}! {why}")
-    known, _ = load_sources(sources_path or BUNDLED_SOURCES, guard=False)  # names only: nothing is fetched
     limit = (datetime.now(UTC) - timedelta(days=stale_days)).isoformat(timespec="seconds")
     # a source no run of this archive tried is not failing (the demo crawls only the replica's
     # sources): it is listed, but only a source tried without success for so long is stale
@@ -115,17 +118,12 @@ def print_status(db_path: Path, sources_path: Path | None, per_source: int, stal
             click.echo(f"  {name:<28} last success: {successes.get(name, 'never')}")
     if untried:
         click.echo(f"\nNot crawled into this archive yet ({len(untried)}): {', '.join(untried)}")
-    _print_revisits(db_path, {s.name: s.revisit_policy for s in known}, night or datetime.now(UTC).date())
+    _print_revisits(outlook, policies, night)
     return 1 if stale else 0
 
 
-def _print_revisits(db_path: Path, policies: dict[str, RevisitPolicy], night: date) -> None:
+def _print_revisits(outlook: dict[str, Outlook], policies: dict[str, RevisitPolicy], night: date) -> None:
     """Per source: the archived articles tonight's crawl asks about, of all, and the oldest check."""
-    db = open_archive(db_path)
-    try:
-        outlook = revisit_outlook(db, policies, night)
-    finally:
-        db.close()
     if not outlook:
         return
     click.echo(f"\nRevisits on {night} (articles due / archived, oldest check):")

@@ -2,38 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from crawler.datasette_plugin import prepare_connection
+from crawler.extract import Article
 from storage.articles import ensure_source, record_article
 from storage.db import open_db
 from storage.fts import SEARCH_SQL, head_version_ids, indexed_version_ids, search
 
 
-@dataclass(frozen=True)
-class Art:
-    url: str
-    title: str
-    text: str
-    canonical_url: str | None = None
-    published_at: str | None = None
-    published_raw: str | None = None
-    author: str | None = None
-    language: str = "de"
-    language_probability: float = 0.99
+def art(url: str, title: str, text: str) -> Article:
+    return Article(url, canonical_url=None, title=title, text=text, published_raw=None, published_at=None,
+                   author=None, site_name=None, language="de", language_probability=0.99, declared_language="de")
 
 
 ARTICLES = (
-    Art("https://town.example/1", "Bezirk pflegt Partnerschaft",
+    art("https://town.example/1", "Bezirk pflegt Partnerschaft",
         "Der Bezirk Treptow-Köpenick pflegt seit 1991 eine Städtepartnerschaft mit Cajamarca."),
-    Art("https://town.example/2", "Spree-Ufer",
+    art("https://town.example/2", "Spree-Ufer",
         "Treptow liegt an der Spree. Im Nachbarbezirk, in Köpenick, beginnt der Müggelsee."),
-    Art("https://town.example/3", "Klimapartnerschaften wachsen",
+    art("https://town.example/3", "Klimapartnerschaften wachsen",
         "Zwölf Kommunen aus Baden-Württemberg schlossen Klimapartnerschaften mit Städten in Ghana."),
-    Art("https://town.example/4", "Fairer Handel im Rathaus",
+    art("https://town.example/4", "Fairer Handel im Rathaus",
         "Das Rathaus kauft Kaffee aus fairem Handel; der Handel mit Kakao folgt."),
 )
 
