@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sqlite3
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -75,15 +76,17 @@ def serve_schedule(settings: Settings, config: JobConfig) -> None:
     stop = Stop()
     scheduler = build_scheduler(config, schedule, stop)
 
-    def shut_down(signum: int, frame: object) -> None:
-        stop.request()  # the running crawl stops cleanly and its run is recorded as aborted
-        scheduler.shutdown(wait=False)
-
-    signal.signal(signal.SIGTERM, shut_down)
-    signal.signal(signal.SIGINT, shut_down)
+    # The handler only asks the running crawl to stop (a second signal kills it); the scheduler
+    # is shut down here, outside the handler: shutting a BlockingScheduler down from a handler
+    # sets the Event its loop may be holding the lock of, and hung the process for good.
+    signal.signal(signal.SIGTERM, stop.request)
+    signal.signal(signal.SIGINT, stop.request)
     logging.getLogger(__name__).info("nightly crawl at %s %s into %s", schedule.at, schedule.timezone,
                                      config.db_path)
     scheduler.start()
+    while not stop.event.is_set():  # is_set takes no lock: safe beside the handler
+        time.sleep(0.2)
+    scheduler.shutdown(wait=False)  # a running job finishes its crawl's pages in flight; exit waits for it
 
 
 def print_status(db_path: Path, sources_path: Path | None, per_source: int, stale_days: int,

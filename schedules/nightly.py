@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -91,8 +91,8 @@ def run_due_nights(config: JobConfig, schedule: Schedule, trigger: str, stop: St
     return results
 
 
-def build_scheduler(config: JobConfig, schedule: Schedule, stop: Stop) -> BlockingScheduler:
-    scheduler = BlockingScheduler(
+def build_scheduler(config: JobConfig, schedule: Schedule, stop: Stop) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
         timezone=schedule.timezone,
         job_defaults={"misfire_grace_time": schedule.misfire_grace, "coalesce": True, "max_instances": 1},
     )

@@ -143,7 +143,9 @@ def test_two_schedulers_on_one_archive_run_the_night_once(tmp_path, site):
         time.sleep(2)
     finally:
         stop(*schedulers)
-    assert [(trigger, outcome) for trigger, _, outcome in night.runs_tonight()] == [("schedule", "ok")]
+    # once, whichever fired it: on a loaded machine both start after the night's time, and their
+    # start-up checks race for it instead of their nightly triggers
+    assert [outcome for _, _, outcome in night.runs_tonight()] == ["ok"]
     logs = [(tmp_path / f"{name}.log").read_text() for name in ("one", "two")]
     # the loser found the lock taken, or (had it fired later) tonight's run already there; under
     # load the winner's own start-up check may say so too, so the run table above is the proof
