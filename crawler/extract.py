@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import codecs
 import logging
+import math
 import re
 import unicodedata
+from configparser import ConfigParser
 from copy import deepcopy
 from dataclasses import dataclass, field
+from functools import cache
 from urllib.parse import urljoin
 
 from charset_normalizer import from_bytes
@@ -22,7 +25,7 @@ from lxml.html import (
 )
 from trafilatura import bare_extraction
 from trafilatura.metadata import examine_meta, extract_meta_json
-from trafilatura.settings import Document
+from trafilatura.settings import Document, use_config
 
 from crawler.fallback import link_share, needs_fallback, squash
 from crawler.lead import join_lead
@@ -67,6 +70,10 @@ _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _NO_SPACE = re.compile(r"\s+")
 MIN_CHUNK_CHARS = 200
+# a page that dates its text as an article does is one with a quarter of CRAWLER_EXTRACT_MIN_CHARS
+# (a short notice, a two-line release), given a sentence's worth of words: no date, no exception
+DATED_SHARE = 0.25
+DATED_MIN_WORDS = 8
 CHUNK_MAX_LEVELS = 3
 
 _OUTSIDE_TAGS = frozenset({"nav", "aside", "footer", "header", "form", "li"})
@@ -96,6 +103,13 @@ class Article:
     declared_language: str | None
     # hashes of the whole page's text blocks (crawler.page_blocks), for site-template learning
     page_blocks: frozenset[int] = field(default=frozenset(), compare=False, repr=False)
+    # the page dates it as its own (label, structured data, dateline, <time>): a short text still counts
+    dated: bool = field(default=False, compare=False)
+
+
+def shortest_text(min_chars: int, dated: bool) -> int:
+    """The fewest characters an article's text may have (also after template lines are cut)."""
+    return math.ceil(min_chars * DATED_SHARE) if dated else min_chars
 
 
 def extract_article(
@@ -141,8 +155,17 @@ def extract_article(
         for invisible in _INVISIBLE_ELEMENTS(fallback):
             invisible.drop_tree()
         tree, text = fallback, extract_text(fallback, url, boilerplate, title)
+    dated = False
     if len(text) < min_chars or link_share(tree, text) > MAX_LINK_SHARE:
-        return None
+        if page_dates.own(text) is None:
+            return None
+        # a short notice the page dates as its own: trafilatura swaps a text under its
+        # MIN_EXTRACTED_SIZE for the whole page's (menu and footer), so extract it without that floor
+        text = extract_text(tree, url, boilerplate, title, min_size=shortest_text(min_chars, True))
+        if (len(text) < shortest_text(min_chars, True) or len(text.split()) < DATED_MIN_WORDS
+                or link_share(tree, text) > MAX_LINK_SHARE):
+            return None
+        dated = True
     language, probability = detect_language(text, declared)
     published = page_dates.choose(text)
     author = meta.author if meta.author and " " in meta.author.strip() else None
@@ -159,6 +182,7 @@ def extract_article(
         language_probability=probability,
         declared_language=declared,
         page_blocks=page_blocks,
+        dated=dated,
     )
 
 
@@ -178,14 +202,19 @@ def extract_text(
     url: str | None = None,
     boilerplate: frozenset[str] = frozenset(),
     title: str | None = None,
+    min_size: int | None = None,
 ) -> str:
-    """Main text of a parsed page without its title line and boilerplate lines, normalised."""
+    """Main text of a parsed page without its title line and boilerplate lines, normalised.
+
+    `min_size`: trafilatura's MIN_EXTRACTED_SIZE, below which it takes the whole page instead.
+    """
+    config = {} if min_size is None else {"config": _short_text_config(min_size)}
     document = bare_extraction(
-        tree, url=url, include_comments=False, with_metadata=False, include_tables=True, fast=True
+        tree, url=url, include_comments=False, with_metadata=False, include_tables=True, fast=True, **config
     )
     if not isinstance(document, Document) or needs_fallback(tree, document.text or ""):
         document = bare_extraction(
-            tree, url=url, include_comments=False, with_metadata=False, include_tables=True
+            tree, url=url, include_comments=False, with_metadata=False, include_tables=True, **config
         )
     if not isinstance(document, Document) or not document.text:
         return ""
@@ -195,6 +224,13 @@ def extract_text(
     lines = join_lead(tree, lines)
     lines = [line for line in lines if line not in boilerplate and not is_boilerplate_line(line)]
     return "\n".join(cut_related(lines))
+
+
+@cache
+def _short_text_config(min_size: int) -> ConfigParser:
+    config = use_config()
+    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", str(min_size))
+    return config
 
 
 def add_sibling_chunks(tree: HtmlElement, lines: list[str]) -> list[str]:

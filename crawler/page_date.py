@@ -69,6 +69,12 @@ class PageDates:
     generic: Found | None
     update: Found | None
 
+    def own(self, text: str) -> Found | None:
+        """The date the page prints or declares for this article: a label, structured data, a
+        dateline, a <time> or date element of its own. Not generic metadata nor an update label."""
+        head = text.split("\n", DATELINE_SCAN_LINES)[:DATELINE_SCAN_LINES]
+        return self.labelled or self.structured or find_dateline(head) or self.time or self.near_title or self.element
+
     def choose(self, text: str) -> Found | None:
         """The publication date, given the extracted text (its first lines may hold a dateline)."""
         head = text.split("\n", DATELINE_SCAN_LINES)[:DATELINE_SCAN_LINES]

@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from sqlite_utils import Database
 
-from crawler.extract import Article
+from crawler.extract import Article, shortest_text
 from crawler.fingerprint import BANDS, PERMUTATIONS, Fingerprint
 from crawler.items import ArticleItem, now_iso
 from crawler.page_blocks import block_hash, measure_own_text, text_units
@@ -87,7 +87,7 @@ def apply_blocks(article: Article, blocks: frozenset[str], min_chars: int,
     """`article` without its template blocks, or None when too little text is left
     (`lines`: block_lines of its text, when known)."""
     text = strip_blocks(article.text, blocks) if lines is None else strip_block_lines(article.text, lines, blocks)
-    if len(text) < min_chars:
+    if len(text) < shortest_text(min_chars, article.dated):
         return None
     return article if text == article.text else replace(article, text=text)
 
@@ -103,7 +103,7 @@ def cut_template(article: Article, learner: TemplateLearner, min_chars: int) -> 
     if not recurring:
         return article, frozenset()
     own = measure_own_text(article.text, recurring)
-    if own.is_template_only(min_chars):
+    if own.is_template_only(shortest_text(min_chars, article.dated)):
         return None, frozenset()
     return (replace(article, text=own.text) if own.cut else article), own.cut
 

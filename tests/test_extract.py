@@ -2,6 +2,7 @@ import pickle
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from crawler.extract import (
     parse_html,
 )
 from crawler.language import detect_language
+from crawler.site_templates import apply_blocks
 
 PAGES = Path(__file__).parent / "pages"
 URL = "https://www.lahr.de/aktuelles/meldung.html"
@@ -131,6 +133,36 @@ def test_page_of_links_is_no_article() -> None:
 def test_text_below_min_chars_is_no_article() -> None:
     assert extract_page("english.html", min_chars=200) is not None
     assert extract_page("english.html", min_chars=5000) is None
+
+
+@pytest.mark.parametrize(("page", "opening", "iso"), [
+    # a <time> in the article, German; a JSON-LD datePublished, English, in a bare div layout
+    ("short_dated_notice.html", "Die Bürgersprechstunde des Oberbürgermeisters", "2024-02-14"),
+    ("short_dated_jsonld_en.html", "The delegation from Kumasi will now arrive", "2023-11-08"),
+])
+def test_a_short_notice_the_page_dates_as_its_own_is_an_article_with_its_date(page, opening, iso) -> None:
+    article = extract_page(page, min_chars=200)
+    assert article is not None and article.dated and article.published_at == iso
+    assert len(article.text) < 200 and article.text.startswith(opening)
+    # only the notice: trafilatura's whole-page stand-in for short texts would bring menu and footer
+    for furniture in ("Startseite", "Home", "Impressum", "©"):
+        assert furniture not in article.text
+
+
+def test_a_short_text_dated_only_by_generic_metadata_or_too_few_words_is_no_article() -> None:
+    # <meta name="date"> is the CMS's last edit, not the page dating its text
+    assert extract_page("short_undated_notice.html", min_chars=200) is None
+    two_words = (PAGES / "short_dated_notice.html").read_text("utf-8").replace(
+        "Die Bürgersprechstunde des Oberbürgermeisters am Donnerstag entfällt wegen der Delegationsreise nach "
+        "León. Der nächste Termin wird bekannt gegeben.", "Termin verschoben.")
+    assert extract_article(two_words.encode(), URL, min_chars=200) is None
+
+
+def test_a_dated_short_article_survives_the_template_cut() -> None:
+    article = extract_page("short_dated_notice.html", min_chars=200)
+    assert article is not None
+    assert apply_blocks(article, frozenset({"nothing of it"}), min_chars=200) is article
+    assert apply_blocks(replace(article, dated=False), frozenset({"nothing of it"}), min_chars=200) is None
 
 
 def test_leaking_boilerplate_lines_are_removed() -> None:
