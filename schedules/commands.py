@@ -18,7 +18,7 @@ from crawler.progress import Progress, describe
 from crawler.revisit_policy import Outlook, RevisitPolicy, revisit_outlook
 from crawler.settings_check import InvalidSettings, validate_settings
 from schedules.job import JobConfig, Stop, config_from_settings, run_job
-from storage.lock import JobLock, JobLocked, lock_path_for
+from storage.lock import ArchiveLock, ArchiveLocked, lock_path_for
 from schedules.nightly import Schedule, build_scheduler, parse_time
 from spiders.sources import BUNDLED_SOURCES, load_sources
 from storage.runs import last_success_per_source, recent_source_runs
@@ -50,9 +50,9 @@ def crawl_now(config: JobConfig, selected: list[str]) -> int:
     stop = Stop(announce=True)
     _stop_on_signals(stop)
     try:
-        with JobLock(lock_path_for(config.db_path)) as lock:
+        with ArchiveLock(lock_path_for(config.db_path)) as lock:
             result = run_job(config, selected, trigger="manual", progress=Progress(), stop=stop, lock=lock)
-    except JobLocked as error:
+    except ArchiveLocked as error:
         raise click.ClickException(f"{error}: not starting a second crawl on this archive") from None
     except (OSError, sqlite3.Error) as error:
         raise click.ClickException(f"the archive {config.db_path} cannot be written: {error}") from None

@@ -28,7 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.items import now_iso
 from schedules.job import JobConfig, JobResult, Stop, run_job
-from storage.lock import JobLock, JobLocked, lock_path_for
+from storage.lock import ArchiveLock, ArchiveLocked, lock_path_for
 from storage.db import open_db
 from storage.runs import abort_unfinished_runs, run_for_date
 
@@ -66,7 +66,7 @@ def run_due_nights(config: JobConfig, schedule: Schedule, trigger: str, stop: St
         logger.debug("%s: the crawl job is already running in this process", trigger)
         return results
     try:
-        with JobLock(lock_path_for(config.db_path)) as lock:
+        with ArchiveLock(lock_path_for(config.db_path)) as lock:
             while not stop.is_set():
                 night = due_night(datetime.now(UTC), schedule).isoformat()
                 db = open_db(config.db_path)
@@ -84,7 +84,7 @@ def run_due_nights(config: JobConfig, schedule: Schedule, trigger: str, stop: St
                 result = run_job(config, [], trigger=trigger, run_date=night, stop=stop, lock=lock)
                 logger.info("run %d %s: report %s", result.run_id, result.outcome, result.report_path)
                 results.append(result)
-    except JobLocked as error:
+    except ArchiveLocked as error:
         logger.warning("skipped_locked: %s", error)
     finally:
         _in_this_process.release()

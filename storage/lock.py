@@ -76,10 +76,6 @@ class ArchiveLock:
         return {LOCK_FD_ENV: str(self.fd)}
 
 
-JobLock = ArchiveLock
-JobLocked = ArchiveLocked
-
-
 def lock_path_for(db_path: Path) -> Path:
     """The lock of an archive: next to it, so every process using that archive finds it."""
     return db_path.with_name(db_path.name + ".lock")

@@ -23,7 +23,7 @@ import pytest
 from townsite import FAST, SLOW_SECONDS, TownSite, source_entry
 
 from schedules.job import Crawl, plan_crawls
-from storage.lock import JobLock, lock_path_for
+from storage.lock import ArchiveLock, lock_path_for
 from spiders.sources import load_sources
 
 PARTNERWATCH = Path(sys.executable).with_name("partnerwatch")
@@ -109,7 +109,7 @@ def test_archive_that_cannot_be_opened_fails_the_crawl(tmp_path, site):
 
 
 def test_crawl_refuses_to_start_while_another_job_holds_the_archive(tmp_path, site):
-    with JobLock(lock_path_for(tmp_path / "archive.db")):
+    with ArchiveLock(lock_path_for(tmp_path / "archive.db")):
         result = crawl(tmp_path, source_entry("town", "municipal", f"{site.url}/news/"))
     assert result.returncode == 1
     assert "held by another crawl job" in result.stderr
