@@ -9,9 +9,10 @@ whether a request may go out.
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections.abc import Iterable
 from urllib.parse import urlsplit
+
+from crawler.setting_values import parse_list
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -136,13 +137,13 @@ def check_addresses(host: str, port: int, addresses: Iterable[IPAddress],
 
 def private_allowance(value: object) -> list[str]:
     """CRAWLER_NETGUARD_ALLOWED_PRIVATE as a list: a list, JSON text or comma-separated text."""
-    if not value:
-        return []
-    if isinstance(value, str):  # from the command line
-        value = json.loads(value) if value.lstrip().startswith("[") else value.split(",")
-    if not isinstance(value, (list, tuple)) or not all(isinstance(entry, str) for entry in value):
+    try:
+        entries = parse_list(value)
+    except ValueError:
+        entries = [value]  # refused below, with the value named
+    if not all(isinstance(entry, str) for entry in entries):
         raise Refused(f"CRAWLER_NETGUARD_ALLOWED_PRIVATE must be a list of addresses, not {value!r}")
-    return [normalize_host_entry(entry) for entry in value if entry.strip()]
+    return [normalize_host_entry(entry) for entry in entries if entry.strip()]
 
 
 def check_resolved(host: str, address: IPAddress, private_allowed: Iterable[str] = ()) -> None:

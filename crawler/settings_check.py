@@ -10,10 +10,9 @@ closest known one, since a typo would otherwise leave the default silently in fo
 from __future__ import annotations
 
 import difflib
-import json
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import date
 from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,6 +21,7 @@ from scrapy.crawler import Crawler
 from scrapy.settings import BaseSettings
 
 from crawler import settings as defaults
+from crawler.setting_values import parse_dict, parse_list
 
 logger = logging.getLogger(__name__)
 
@@ -31,35 +31,6 @@ KNOWN: dict[str, Any] = {name: getattr(defaults, name) for name in dir(defaults)
 
 class InvalidSettings(ValueError):
     """One or more settings cannot be used; the message names each with the reason."""
-
-
-def parse_list(value: Any) -> list[Any]:
-    """A list setting: a list, JSON text (`[]`, `["a"]`) or comma-separated text."""
-    if value is None or value == "":
-        return []
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            parsed = json.loads(text)
-            if not isinstance(parsed, list):
-                raise ValueError("is not a JSON list")
-            return parsed
-        return [part.strip() for part in text.split(",") if part.strip()]
-    raise ValueError(f"is not a list: {value!r}")
-
-
-def parse_dict(value: Any) -> dict[str, Any]:
-    if value is None or value == "":
-        return {}
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, str):
-        parsed = json.loads(value)
-        if isinstance(parsed, dict):
-            return parsed
-    raise ValueError(f"is not a table or a JSON object: {value!r}")
 
 
 def _gc_threshold(value: Any) -> None:

@@ -26,7 +26,7 @@ from crawler.lifeline import PARENT_ENV
 from crawler.netguard import private_allowance
 from crawler.progress import Progress
 from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
-from crawler.settings_check import parse_dict
+from crawler.setting_values import parse_dict
 from schedules.report import notify, report_stem, should_notify, write_report
 from schedules.side_by_side import (host_key, job_parallel, kill_group, longest_first, run_side_by_side,
                                     workers_per_crawl)

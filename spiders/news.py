@@ -8,7 +8,6 @@ the rest. Links are taken only where they matter (feeds, sitemaps, listings, an 
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections import Counter, defaultdict
@@ -31,6 +30,7 @@ from crawler.items import (META_ARTICLE, META_BODY_HASH, META_IDENTITY, META_LIS
 from crawler.middlewares import ALLOWED_HOSTS_META, HostDeferred, RefusedRequest, RobotsRefused
 from crawler.netguard import is_loopback_url, private_allowance
 from crawler.redirects import RedirectFailed
+from crawler.setting_values import parse_dict
 from crawler.urls import is_pathological, netloc, path_and_query
 from spiders.feeds import Entry, FeedError, is_newer, parse_feed, parse_sitemap
 from spiders.sources import BUNDLED_SOURCES, Source, load_sources
@@ -105,7 +105,7 @@ class NewsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         path = spider.sources_path or Path(settings.get("CRAWLER_SOURCES_PATH") or BUNDLED_SOURCES)
-        origin_map = _as_dict(settings.get("CRAWLER_ORIGIN_MAP"))
+        origin_map = parse_dict(settings.get("CRAWLER_ORIGIN_MAP"))
         spider.sources = spider._select(path, origin_map,
                                         private_allowance(settings.get("CRAWLER_NETGUARD_ALLOWED_PRIVATE")))
         spider.identities = {source.name: source.url_identity() for source in spider.sources}
@@ -133,7 +133,7 @@ class NewsSpider(scrapy.Spider):
         unreadable sources file), before Scrapy starts it (crawler/scrapy_commands/crawl.py)."""
         spider = cls(**arguments)
         path = spider.sources_path or Path(settings.get("CRAWLER_SOURCES_PATH") or BUNDLED_SOURCES)
-        spider._select(path, _as_dict(settings.get("CRAWLER_ORIGIN_MAP")),
+        spider._select(path, parse_dict(settings.get("CRAWLER_ORIGIN_MAP")),
                        private_allowance(settings.get("CRAWLER_NETGUARD_ALLOWED_PRIVATE")), log_errors=False)
 
     def _select(self, path: Path, origin_map: dict[str, str], private_allowed: list[str],
@@ -463,8 +463,3 @@ def _header(headers: Any, name: bytes) -> str | None:
     value = headers.get(name)
     return value.decode("latin-1") if value else None
 
-
-def _as_dict(value: Any) -> dict[str, str]:
-    if not value:
-        return {}
-    return dict(json.loads(value)) if isinstance(value, str) else dict(value)
