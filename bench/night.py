@@ -19,7 +19,7 @@ Prints the provenance (commit, load, versions), per round both nights' wall time
 process's time alone, then the ratios: the night against the slowest process run alone (goal at
 most 1.3x) and against the processes' sum one after another. `--named` keeps every bundled source in the sources file and names the served
 ones on the command line (`partnerwatch crawl skew lag21 …`, as the issue's 161 s re-crawl did):
-one process per source instead of one per spider.
+the named sources of one spider share its process, as in the night plan.
 """
 
 from __future__ import annotations
