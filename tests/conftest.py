@@ -1,4 +1,4 @@
-"""Shared fixtures: the offline replica on 127.0.0.1 and crawls in real subprocesses."""
+"""Shared fixtures: the replica on 127.0.0.1, crawls in real subprocesses, an archive, a town site."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
+from change_site import Site, serving
 
 from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
+from storage.articles import ensure_source
+from storage.db import open_db
 
 if TYPE_CHECKING:
     from crawler.replica import Replica
@@ -31,6 +34,24 @@ def replica() -> Iterator[Replica]:
     from crawler.replica import Replica
 
     with Replica(state="v1", rate_limit=False) as served:
+        yield served
+
+
+@pytest.fixture
+def db(tmp_path: Path):
+    """An archive with the source skew; a module needing other sources defines its own `db`."""
+    db = open_db(tmp_path / "archive.db")
+    ensure_source(db, "skew", "SKEW", "https://skew.example/")
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """A town site of six articles on 127.0.0.1; a module needing another site defines its own."""
+    served = Site()
+    served.publish(6)
+    with serving(served):
         yield served
 
 

@@ -9,9 +9,9 @@ import gzip
 import sqlite3
 from pathlib import Path
 
+from archive_items import Art
 from hostile_server import ARTICLE_TEXT, HostileServer, Reply, crawl_sources, write_sources
 from test_sniff import FILES, png_file
-from test_storage import Art
 
 from crawler.reextract import reextract
 from storage.articles import ensure_source, record_article
