@@ -12,6 +12,7 @@ import pytest
 from change_site import Site, serving
 
 from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
+from spiders.sources import SPIDERS
 from storage.articles import ensure_source
 from storage.db import open_db
 
@@ -79,3 +80,15 @@ def run_crawl(spider: str, db_path: Path, replica: Replica, args: dict[str, str]
     if check and result.returncode != 0:
         raise AssertionError(f"crawl {spider} exited {result.returncode}:\n{result.stderr[-4000:]}")
     return result
+
+
+def crawl_all(replica: Replica, db_path: Path) -> None:
+    """Every spider at once, as three processes writing one archive (BEGIN IMMEDIATE, no lock errors)."""
+    settings = {"CRAWLER_STORAGE_PATH": db_path, "CRAWLER_ORIGIN_MAP": replica.origin_map(),
+                "CRAWLER_NETGUARD_ALLOWED_PRIVATE": replica_netlocs(replica), **FAST}
+    processes = [subprocess.Popen(crawl_command(spider, **settings), env=crawl_env(), cwd=PROJECT_ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for spider in SPIDERS]
+    for process in processes:
+        _, stderr = process.communicate(timeout=240)
+        assert process.returncode == 0, stderr[-4000:]
+        assert "database is locked" not in stderr
