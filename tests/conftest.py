@@ -1,4 +1,4 @@
-"""Shared fixtures: the offline replica on 127.0.0.1 and crawls in real subprocesses."""
+"""Shared fixtures: the replica on 127.0.0.1, crawls in real subprocesses, an archive, a town site."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
+from change_site import Site, serving
 
 from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
+from spiders.sources import SPIDERS
+from storage.articles import ensure_source
+from storage.db import open_db
 
 if TYPE_CHECKING:
     from crawler.replica import Replica
@@ -31,6 +35,24 @@ def replica() -> Iterator[Replica]:
     from crawler.replica import Replica
 
     with Replica(state="v1", rate_limit=False) as served:
+        yield served
+
+
+@pytest.fixture
+def db(tmp_path: Path):
+    """An archive with the source skew; a module needing other sources defines its own `db`."""
+    db = open_db(tmp_path / "archive.db")
+    ensure_source(db, "skew", "SKEW", "https://skew.example/")
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """A town site of six articles on 127.0.0.1; a module needing another site defines its own."""
+    served = Site()
+    served.publish(6)
+    with serving(served):
         yield served
 
 
@@ -58,3 +80,15 @@ def run_crawl(spider: str, db_path: Path, replica: Replica, args: dict[str, str]
     if check and result.returncode != 0:
         raise AssertionError(f"crawl {spider} exited {result.returncode}:\n{result.stderr[-4000:]}")
     return result
+
+
+def crawl_all(replica: Replica, db_path: Path) -> None:
+    """Every spider at once, as three processes writing one archive (BEGIN IMMEDIATE, no lock errors)."""
+    settings = {"CRAWLER_STORAGE_PATH": db_path, "CRAWLER_ORIGIN_MAP": replica.origin_map(),
+                "CRAWLER_NETGUARD_ALLOWED_PRIVATE": replica_netlocs(replica), **FAST}
+    processes = [subprocess.Popen(crawl_command(spider, **settings), env=crawl_env(), cwd=PROJECT_ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for spider in SPIDERS]
+    for process in processes:
+        _, stderr = process.communicate(timeout=240)
+        assert process.returncode == 0, stderr[-4000:]
+        assert "database is locked" not in stderr

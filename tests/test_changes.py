@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from change_site import Site, article_page, article_text, crawl_site, query_archive as rows, serving
+from archive_items import Art as StorageArt
+from change_site import article_page, article_text, crawl_site, query_archive as rows
 from click.testing import CliRunner
-from test_storage import Art as StorageArt
 
 from crawler.cli import main
 from storage.articles import ensure_source, record_article, record_fetch
@@ -33,14 +32,6 @@ def db(tmp_path: Path):
     ensure_source(db, "town")
     yield db
     db.close()
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    served = Site()
-    served.publish(6)
-    with serving(served):
-        yield served
 
 
 def outcomes(db_path: Path, run_id: int) -> dict[str, str]:

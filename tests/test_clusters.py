@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from stories import INVITATION, UKRAINE, text
-from test_duplicates import THRESHOLDS, Art
+from story_archive import THRESHOLDS, Art
 
 from crawler.fingerprint import MAX_PASSAGES
 from storage.articles import ensure_source, record_article

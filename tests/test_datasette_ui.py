@@ -13,8 +13,8 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from test_datasette import get_json, start_serve
-from test_recrawl_replica import crawl_all
+from conftest import crawl_all
+from serve_process import get_json, start_serve
 
 from crawler.replica import Replica, load_golden
 from crawler.replica.catalog import REAL_ORIGINS

@@ -5,31 +5,15 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from stories import INVITATION, REPORT, REPUBLISHED, SAME_TOPIC, UKRAINE, text
+from story_archive import Art, store
 
 from storage.articles import ensure_source, record_article
 from storage.db import open_db
 from storage.near_duplicates import DedupThresholds
-
-THRESHOLDS = DedupThresholds(jaccard=0.5, shared_words=30, boilerplate_articles=50)
-
-
-@dataclass(frozen=True)
-class Art:
-    url: str
-    text: str
-    published_at: str | None = None
-    canonical_url: str | None = None
-    title: str | None = "Netzwerktreffen in Siegburg"
-    published_raw: str | None = None
-    author: str | None = None
-    language: str = "de"
-    language_probability: float = 0.99
-
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
@@ -43,13 +27,6 @@ def db(db_path: Path):
         ensure_source(db, source)
     yield db
     db.close()
-
-
-def store(db, source: str, url: str, paragraphs: list[str], published_at: str | None = None,
-          fetched_at: str = "2026-01-01T00:00:00+00:00") -> int:
-    article = Art(url=url, text=text(paragraphs), published_at=published_at)
-    return record_article(db, article, source=source, run_id=None, fetched_at=fetched_at,
-                          dedup=THRESHOLDS).article_id
 
 
 def row(db, article_id: int) -> dict:
@@ -174,7 +151,7 @@ def test_clusters_and_index_survive_a_restart(db, db_path):
     # a new process, as the next nightly crawl is: it only has the file
     script = (
         "import sys; sys.path.insert(0, 'tests')\n"
-        "from test_duplicates import store\n"
+        "from story_archive import store\n"
         "from storage.db import open_db\n"
         f"db = open_db({str(db_path)!r})\n"
         "print(store(db, 'lag21', 'https://lag21.example/bericht', __import__('stories').REPORT, '2019-04-03'))\n"

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from process_watch import children_of, wait_for
 
 from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
 from hostile_server import FAST, HostileServer, write_sources
@@ -49,28 +50,6 @@ def start_job(tmp_path: Path, site: HostileServer, *extra: str) -> subprocess.Po
                str(sources(tmp_path, site)), "-s", f"CRAWLER_NETGUARD_ALLOWED_PRIVATE={site.netloc}",
                *[part for setting in settings for part in ("-s", setting)], *extra]
     return subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"not within {timeout} s: {what}")
 
 
 def hanging(site: HostileServer) -> bool:

@@ -1,6 +1,6 @@
 """A crawl meets bodies that are no text page: they are logged as not_html and stored as nothing.
 
-Real crawl subprocesses against HostileServer on 127.0.0.1; the files are those of test_sniff.
+Real crawl subprocesses against HostileServer on 127.0.0.1; the files are those of binary_files.py.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import gzip
 import sqlite3
 from pathlib import Path
 
+from archive_items import Art
+from binary_files import FILES, png_file
 from hostile_server import ARTICLE_TEXT, HostileServer, Reply, crawl_sources, write_sources
-from test_sniff import FILES, png_file
-from test_storage import Art
 
 from crawler.reextract import reextract
 from storage.articles import ensure_source, record_article

@@ -7,8 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from archive_items import Art
 from change_site import Site, article_page, article_text, crawl_site, serving
-from test_storage import Art
 
 from crawler.replica.golden import load_golden
 from crawler.settings import CRAWLER_SHRINK_QUARANTINE_RATIO

@@ -7,9 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from archive_items import Art
 from change_site import article_page, crawl_site
-from test_changes import site  # noqa: F401 (fixture: a town site with six articles)
-from test_storage import Art, db  # noqa: F401 (fixture: an archive with the source skew)
 
 from storage.articles import record_article
 from storage.db import open_db

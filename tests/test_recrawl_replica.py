@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from conftest import FAST, replica_netlocs
+from conftest import crawl_all
 
-from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
-from spiders.sources import SPIDERS
 from storage.db import open_db
-
-
-def crawl_all(replica, db_path: Path) -> None:
-    """Every spider at once, as three processes writing one archive (BEGIN IMMEDIATE, no lock errors)."""
-    settings = {"CRAWLER_STORAGE_PATH": db_path, "CRAWLER_ORIGIN_MAP": replica.origin_map(),
-                "CRAWLER_NETGUARD_ALLOWED_PRIVATE": replica_netlocs(replica), **FAST}
-    processes = [subprocess.Popen(crawl_command(spider, **settings), env=crawl_env(), cwd=PROJECT_ROOT,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for spider in SPIDERS]
-    for process in processes:
-        _, stderr = process.communicate(timeout=240)
-        assert process.returncode == 0, stderr[-4000:]
-        assert "database is locked" not in stderr
 
 
 def fetch_outcomes(db_path: Path, runs: tuple[int, ...]) -> dict[str, str]:

@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from hostile_server import FAST, HostileServer, write_sources
-from test_job_processes import children_of, wait_for
-from test_schedule import Night
+from process_watch import children_of, wait_for
+from scheduled_night import Night
 
 from crawler.progress import Progress
 from crawler.runner import PROJECT_ROOT

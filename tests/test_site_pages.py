@@ -8,9 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from archive_items import Art
 from change_site import Site, article_page, article_text, crawl_site, query_archive as query, serving
 from click.testing import CliRunner
-from test_storage import Art
 
 from crawler.cli import main
 from crawler.site_pages import site_key, site_page_kind, site_page_kind_of_html

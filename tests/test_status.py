@@ -13,11 +13,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from archive_items import Art
 from change_site import Site, article_page, article_text, crawl_site, serving
 from click.testing import CliRunner
 from hostile_server import HostileServer, crawl_sources, write_sources
 from sqlite_utils import Database
-from test_storage import Art
 
 from crawler.cli import main
 from storage.articles import ensure_source, record_article, record_fetch

@@ -3,35 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 
 import pytest
+from archive_items import Art
 
-from storage.articles import ensure_source, record_article, record_fetch, text_hash
+from storage.articles import record_article, record_fetch, text_hash
 from storage.db import open_db, write_transaction
 from storage.runs import finish_run, start_run
-
-
-@dataclass(frozen=True)
-class Art:
-    url: str = "https://example.org/a"
-    canonical_url: str | None = None
-    title: str | None = "Klimapartnerschaft Musterstadt – Ntoro"
-    text: str = "Erster Absatz über die Partnerschaft.\nZweiter Absatz mit Details."
-    published_at: str | None = "2024-02-24"
-    published_raw: str | None = "Bonn, 24. Februar 2024."
-    author: str | None = None
-    language: str = "de"
-    language_probability: float = 0.99
-
-
-@pytest.fixture
-def db(tmp_path: Path):
-    db = open_db(tmp_path / "archive.db")
-    ensure_source(db, "skew", "SKEW", "https://skew.example/")
-    yield db
-    db.close()
 
 
 def versions(db) -> list[tuple]:

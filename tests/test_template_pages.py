@@ -14,21 +14,13 @@ from pathlib import Path
 import pytest
 from change_site import Site, article_text, crawl_site, serve
 from click.testing import CliRunner
+from sidebar_pages import german_sidebar, page, paragraphs
 
 from crawler.cli import main
 from crawler.extract import extract_article
 
 ARTICLES = 10
 TEMPLATE_ONLY = (50, 51)
-
-
-def german_sidebar(hours: str = "Montag bis Donnerstag 8:30 – 12:00 Uhr, Donnerstag auch 14:00 – 17:30 Uhr") -> str:
-    """Contact and office hours in a CMS's marginal column, five lines."""
-    return ("<div class='marginal'><div class='kontaktbox'><h3>Ihr Kontakt</h3>"
-            "<p>Büro für Städtepartnerschaften<br>Rathaus, Zimmer 214 (zweites Obergeschoss)<br>"
-            "Marktplatz 1, 12345 Musterstadt</p>"
-            "<p>Telefon 01234 567-214, E-Mail partnerschaften@musterstadt.example</p></div>"
-            f"<div class='sprechzeiten'><h3>Sprechzeiten</h3><p>{hours}</p></div></div>")
 
 
 def english_box() -> str:
@@ -40,16 +32,6 @@ def english_box() -> str:
             "<li>Town Hall, Market Square 1, Room 12</li><li>Phone +44 1632 960 214</li>"
             "<li>Step-free entrance on the east side of the Town Hall.</li></ul>"
             f"<table class='hours'>{rows}</table></div>")
-
-
-def page(title: str, body: str, box: str, lang: str = "de") -> bytes:
-    return (f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><title>{title}</title></head>"
-            f"<body><nav><a href='/news/'>Aktuelles</a></nav><div id='content'><h1>{title}</h1>{body}</div>"
-            f"{box}<footer>Impressum · Datenschutz</footer></body></html>").encode()
-
-
-def paragraphs(text: str) -> str:
-    return "".join(f"<p>{line}</p>" for line in text.splitlines())
 
 
 def publish_german(site: Site, sidebar: str) -> None:

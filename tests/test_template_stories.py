@@ -7,7 +7,7 @@ import random
 import sqlite3
 
 from change_site import Site, crawl_site, serve
-from test_template_pages import german_sidebar, page, paragraphs
+from sidebar_pages import german_sidebar, page, paragraphs
 
 WORDS = ("Partnerschaft Klimaschutz Stadtrat Delegation Solaranlage Schule Wasserversorgung Radweg Bürgermeisterin "
          "Projekt Austausch Fachkräfte Workshop Förderung Kommune Verwaltung Haushalt Beschluss Vertrag Besuch "

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from archive_items import Art
 from change_site import Site, article_text, crawl_site, serve
 from conftest import run_crawl
-from test_storage import Art
 
 from storage.articles import ensure_source, record_article, text_hash
 from storage.db import open_db

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from archive_items import Art
 from change_site import Site, article_text, crawl_site, serving
 from click.testing import CliRunner
-from test_storage import Art
 
 from crawler.cli import main
 from storage.articles import ensure_source, record_article

@@ -15,10 +15,10 @@ import re
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+from binary_files import FILES, png_file
 from hostile_server import ARTICLE_TEXT, HostileServer, Reply
 from misbehaviours import (HTML, brotli_bomb, drip, endless_chunked, gzip_bomb, head, raw, reset_mid_body,
                            truncated_gzip)
-from test_sniff import FILES, png_file
 
 MiB = 1024 * 1024
 DOWNLOAD_TIMEOUT = 3  # seconds; the hanging endpoints hang longer than the crawl waits
