@@ -74,6 +74,7 @@ MIN_CHUNK_CHARS = 200
 # (a short notice, a two-line release), given a sentence's worth of words: no date, no exception
 DATED_SHARE = 0.25
 DATED_MIN_WORDS = 8
+TRAFILATURA_MIN_EXTRACTED = use_config().getint("DEFAULT", "MIN_EXTRACTED_SIZE")  # 250
 CHUNK_MAX_LEVELS = 3
 
 _OUTSIDE_TAGS = frozenset({"nav", "aside", "footer", "header", "form", "li"})
@@ -159,11 +160,12 @@ def extract_article(
     if len(text) < min_chars or link_share(tree, text) > MAX_LINK_SHARE:
         if page_dates.own(text) is None:
             return None
-        # a short notice the page dates as its own: trafilatura swaps a text under its
-        # MIN_EXTRACTED_SIZE for the whole page's (menu and footer), so extract it without that floor
-        text = extract_text(tree, url, boilerplate, title, min_size=shortest_text(min_chars, True))
-        if (len(text) < shortest_text(min_chars, True) or len(text.split()) < DATED_MIN_WORDS
-                or link_share(tree, text) > MAX_LINK_SHARE):
+        floor = shortest_text(min_chars, True)
+        if len(text) < TRAFILATURA_MIN_EXTRACTED:
+            # a short notice the page dates as its own: trafilatura swaps a text under its
+            # MIN_EXTRACTED_SIZE for the whole page's (menu and footer), so extract it with a lower one
+            text = extract_text(tree, url, boilerplate, title, min_size=min(floor, TRAFILATURA_MIN_EXTRACTED))
+        if len(text) < floor or len(text.split()) < DATED_MIN_WORDS or link_share(tree, text) > MAX_LINK_SHARE:
             return None
         dated = True
     language, probability = detect_language(text, declared)
