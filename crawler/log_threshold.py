@@ -1,11 +1,11 @@
 """No log record built for a message that no handler would emit.
 
-Scrapy sets the root logger to NOTSET and filters by LOG_LEVEL in its handler, so each of its
-DEBUG messages ("Crawled (304) …" for every response, "Scraped from …" for every item) builds a
-LogRecord (the time, the caller's frame, the thread and process names) that the handler then
-drops. In a 304 re-crawl that was 3 % of the event loop (docs/benchmarks.md). While the spider
-runs, the root logger's level is raised to the lowest level of any handler, and put back after:
-what is written stays the same, the records nobody hears are not made.
+Scrapy sets the root logger to NOTSET and `scrapy` to DEBUG, and filters by LOG_LEVEL in its
+handler, so each of its DEBUG messages ("Crawled (304) …" for every response, "Scraped from …"
+for every item) builds a LogRecord (the time, the caller's frame, the thread and process names)
+that the handler then drops: 3 % of a 304 re-crawl's event loop (docs/benchmarks.md). While the
+spider runs, the root logger, and any logger set below it, takes the lowest level of any handler,
+and gets its own back after: what is written stays the same, the records nobody hears are not made.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from scrapy.crawler import Crawler
 
 
 class LogThreshold:
-    """Raise the root logger to the lowest handler level while the spider runs."""
+    """Raise the root logger, and any logger set lower (Scrapy sets `scrapy` to DEBUG), to the
+    lowest handler level while the spider runs."""
 
     def __init__(self) -> None:
-        self.previous: int | None = None
+        self.previous: dict[logging.Logger, int] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -32,16 +33,23 @@ class LogThreshold:
         return extension
 
     def spider_opened(self) -> None:
-        root = logging.getLogger()
         lowest = lowest_handler_level()
-        if lowest is not None and lowest > root.level:
-            self.previous = root.level
-            root.setLevel(lowest)
+        if lowest is None:
+            return
+        for logger in _all_loggers():
+            if logger.level < lowest and (logger.level != logging.NOTSET or logger is logging.root):
+                self.previous[logger] = logger.level
+                logger.setLevel(lowest)
 
     def spider_closed(self) -> None:
-        if self.previous is not None:
-            logging.getLogger().setLevel(self.previous)
-            self.previous = None
+        for logger, level in self.previous.items():
+            logger.setLevel(level)
+        self.previous.clear()
+
+
+def _all_loggers() -> list[logging.Logger]:
+    return [logging.root, *(logger for logger in logging.Logger.manager.loggerDict.values()
+                            if isinstance(logger, logging.Logger))]
 
 
 def lowest_handler_level() -> int | None:
@@ -49,8 +57,6 @@ def lowest_handler_level() -> int | None:
 
     NullHandlers, which libraries add so that nothing is written without a handler, write nothing.
     """
-    loggers = [logging.getLogger(), *(logger for logger in logging.Logger.manager.loggerDict.values()
-                                      if isinstance(logger, logging.Logger))]
-    levels = [handler.level for logger in loggers for handler in logger.handlers
+    levels = [handler.level for logger in _all_loggers() for handler in logger.handlers
               if not isinstance(handler, logging.NullHandler)]
     return min(levels) if levels else None

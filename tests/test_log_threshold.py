@@ -22,6 +22,7 @@ SCRIPT = textwrap.dedent("""
     handler.setLevel(logging.{level})  # as Scrapy installs it: the root logger at NOTSET, the level here
     logging.root.addHandler(handler)
     logging.root.setLevel(logging.NOTSET)
+    logging.getLogger("scrapy").setLevel(logging.DEBUG)
     {extra}
 
     threshold = LogThreshold()
@@ -32,7 +33,7 @@ SCRIPT = textwrap.dedent("""
     log.warning("refused %s", "http://10.0.0.1/")
     during = logging.root.level
     threshold.spider_closed()
-    print(during, logging.root.level, built, repr(out.getvalue()))
+    print(during, logging.root.level, logging.getLogger("scrapy").level, built, repr(out.getvalue()))
 """)
 
 
@@ -46,11 +47,11 @@ WRITTEN = "'Spider opened\\nrefused http://10.0.0.1/\\n'"
 
 def test_debug_records_are_not_built_when_the_only_handler_takes_info_and_up():
     # libraries' NullHandlers (charset_normalizer has one) write nothing and do not count
-    assert run("INFO") == f"20 0 ['Spider opened', 'refused %s'] {WRITTEN}\n"
+    assert run("INFO") == f"20 0 10 ['Spider opened', 'refused %s'] {WRITTEN}\n"
 
 
 def test_debug_messages_still_reach_a_debug_handler_anywhere():
     # a DEBUG handler on another logger (a log file of one component) keeps every record coming
     extra = "logging.getLogger('crawler').addHandler(logging.StreamHandler(io.StringIO()))"  # level NOTSET
-    assert run("INFO", extra) == f"0 0 ['Crawled (304) %s', 'Spider opened', 'refused %s'] {WRITTEN}\n"
+    assert run("INFO", extra) == f"0 0 10 ['Crawled (304) %s', 'Spider opened', 'refused %s'] {WRITTEN}\n"
     assert "Crawled (304) http://127.0.0.1/a" in run("DEBUG")
