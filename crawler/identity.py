@@ -58,7 +58,8 @@ class UrlIdentity:
         if known is None:
             cleaned = clean_url(url, self.session_params)
             primary = self.mirrors.get(origin(cleaned).lower())
-            known = memo[url] = with_origin(cleaned, primary) if primary else cleaned
+            known = with_origin(cleaned, primary) if primary else cleaned
+            memo[url] = known = url if known == url else known  # most are clean: one string, not two
         return known
 
     def of(self, url: str) -> str:
@@ -69,7 +70,8 @@ class UrlIdentity:
             fetched = self.request_url(url)
             real = self.real_origins.get(origin(fetched).lower())
             fetched = with_origin(fetched, real) if real else fetched
-            known = memo[url] = canonical_url(fetched, self.session_params)
+            known = canonical_url(fetched, self.session_params)
+            memo[url] = known = url if known == url else known
         return known
 
     def _memo(self) -> tuple[frozenset[str], dict[str, str], dict[str, str]]:
