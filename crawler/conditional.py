@@ -31,6 +31,9 @@ from storage.lifecycle import Known, load_known
 logger = logging.getLogger(__name__)
 
 _CONDITIONAL_HEADERS = (b"If-None-Match", b"If-Modified-Since")
+# the archived article process_request found for the request, for process_response: looked up
+# once a request (each redirect hop is a request of its own, and looks again)
+_KNOWN_META = "partnerwatch_known"
 
 
 def body_hash(body: bytes) -> str:
@@ -77,7 +80,7 @@ class ConditionalRequestsMiddleware:
             return
         for header in _CONDITIONAL_HEADERS:  # a redirect copies them; they belong to the old URL
             request.headers.pop(header, None)
-        known = self._known(request)
+        known = request.meta[_KNOWN_META] = self._known(request)
         if known is None or not (known.etag or known.last_modified):
             return
         if known.etag:
@@ -96,7 +99,7 @@ class ConditionalRequestsMiddleware:
     def process_response(self, request: Request, response: Response) -> Response:
         if not request.meta.get(META_ARTICLE):
             return response
-        known = self._known(request)
+        known = request.meta[_KNOWN_META] if _KNOWN_META in request.meta else self._known(request)
         if response.status == 304 and known is not None:
             request.meta[META_OUTCOME] = "not_modified"
             self.stats.inc_value("crawler/conditional/not_modified")

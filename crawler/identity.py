@@ -39,6 +39,11 @@ class UrlIdentity:
     _served_origins: dict[str, str] = field(init=False, repr=False)
     _landing: frozenset[str] = field(init=False, repr=False)
     _shared_values: dict[str, str] = field(init=False, repr=False, default_factory=dict)
+    # URL -> request URL / identity: each article URL is asked for ~6 times (discovery, the
+    # conditional request and its answer, extraction, the archive), each time a few clean_url()s.
+    # Kept with the session parameters they were worked out with; the other rules are fixed.
+    _memo_state: tuple[frozenset[str], dict[str, str], dict[str, str]] = field(
+        init=False, repr=False, compare=False, default_factory=lambda: (frozenset(), {}, {}))
 
     def __post_init__(self) -> None:
         self.real_origins = {served.lower(): real for served, real in self.real_origins.items()}
@@ -48,15 +53,37 @@ class UrlIdentity:
 
     def request_url(self, url: str) -> str:
         """The URL to fetch for a link: cleaned, and on the primary host when it names a mirror."""
-        cleaned = clean_url(url, self.session_params)
-        primary = self.mirrors.get(origin(cleaned).lower())
-        return with_origin(cleaned, primary) if primary else cleaned
+        memo = self._memo()[1]
+        known = memo.get(url)
+        if known is None:
+            cleaned = clean_url(url, self.session_params)
+            primary = self.mirrors.get(origin(cleaned).lower())
+            known = with_origin(cleaned, primary) if primary else cleaned
+            memo[url] = known = url if known == url else known  # most are clean: one string, not two
+        return known
 
     def of(self, url: str) -> str:
         """The identity of the page at `url`: its canonical form on the real, primary origin."""
-        url = self.request_url(url)
-        real = self.real_origins.get(origin(url).lower())
-        return canonical_url(with_origin(url, real) if real else url, self.session_params)
+        memo = self._memo()[2]
+        known = memo.get(url)
+        if known is None:
+            fetched = self.request_url(url)
+            real = self.real_origins.get(origin(fetched).lower())
+            fetched = with_origin(fetched, real) if real else fetched
+            known = canonical_url(fetched, self.session_params)
+            memo[url] = known = url if known == url else known
+        return known
+
+    def _memo(self) -> tuple[frozenset[str], dict[str, str], dict[str, str]]:
+        """(session parameters, request URLs, identities), new and empty once the parameters change.
+
+        Replaced as one tuple, and callers keep the dicts they got: the archive writer's thread
+        asks too, and a URL it works out while the spider learns a parameter lands in the old dicts.
+        """
+        state = self._memo_state
+        if self.session_params != state[0]:
+            state = self._memo_state = (frozenset(self.session_params), {}, {})
+        return state
 
     def of_article(self, url: str, declared: str | None) -> str:
         """The identity of an article fetched from `url` whose page declares `declared` canonical."""

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Self
+from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
 from scrapy import Request, signals
@@ -104,6 +105,7 @@ class NetGuardMiddleware:
         self.crawler = crawler
         self.private_allowed = tuple(private_allowed)
         self.resolved: dict[tuple[str, int], list[IPAddress]] = {}
+        self.passed: set[tuple[str, str, tuple[str, ...]]] = set()  # (scheme, netloc, allowed hosts) checked
         self.guarded: bool | None = None  # known at the first request: the reactor runs by then
 
     @classmethod
@@ -129,8 +131,13 @@ class NetGuardMiddleware:
 
     async def check(self, request: Request) -> None:
         # dont_filter is deliberately ignored: seeds and their redirects carry it in Scrapy
-        check_url(request.url)
         allowed = request.meta.get(ALLOWED_HOSTS_META) or getattr(self.crawler.spider, "all_allowed_hosts", ())
+        parts = urlsplit(request.url)
+        # every check below reads only the scheme and host:port, so a pass is remembered for them
+        passed = (parts.scheme, parts.netloc, tuple(allowed))
+        if passed in self.passed:
+            return
+        check_url(request.url)
         if allowed and not is_allowed_endpoint(request.url, allowed):
             host, port = host_port(request.url)
             raise Refused(f"{host}:{port} is not an allowed host and port of this source")
@@ -142,6 +149,7 @@ class NetGuardMiddleware:
             # another TWISTED_DNS_RESOLVER was configured: judge our own answer, and refuse
             # when there is none (a lookup that fails or answers nothing must not mean "allowed")
             check_addresses(host, port, await self.resolve(host, port), self.private_allowed)
+        self.passed.add(passed)  # a refusal raised above: never remembered as a pass
 
     def resolver_guards(self) -> bool:
         """Whether the reactor's resolver judges every answer (crawler.resolver.GuardedResolver)."""

@@ -114,7 +114,7 @@ DOWNLOADER_MIDDLEWARES |= {  # |=: the safety middlewares above stay
 CRAWLER_REVISIT_TODAY = None  # ISO date the adaptive revisit policy takes as tonight (simulations); None: today (UTC)
 EXTENSIONS = {"crawler.settings_check.SettingsCheck": -100, "crawler.ownership.ArchiveOwnership": -90,
               "crawler.revisit.RevisitExtension": 500, "crawler.adaptive_revisits.AdaptiveRevisits": 400,
-              "crawler.gc_tuning.GarbageCollectorTuning": 0}
+              "crawler.gc_tuning.GarbageCollectorTuning": 0, "crawler.log_threshold.LogThreshold": 0}
 CRAWLER_GC_THRESHOLD = [10_000, 20, 20]  # gc.set_threshold in the crawl process; [] keeps Python's 700, 10, 10
 # --- the crawl job, its schedule and its reports (schedules/, docs/scheduling.md) -------
 CRAWLER_RUN_ID = None  # set by the crawl job on each spider process: write under the job's run

@@ -14,13 +14,14 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Self
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DownloadCancelledError
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.response import get_base_url
 from twisted.python.failure import Failure
 
 from crawler.compression import RejectedBody
@@ -44,9 +45,9 @@ _NEXT_REL = "contains(concat(' ', translate(normalize-space(@rel), 'NEXT', 'next
 _NEXT_PAGE = f"//link[{_NEXT_REL}]/@href | //a[{_NEXT_REL}]/@href"
 # most article pages have no rel="next": looking for it in the bytes spares parsing the page here
 # (the extraction workers parse it anyway), and a response kept waiting holds no lxml tree.
-# Case-sensitive on the common spelling (IGNORECASE cost 0.7 ms a page, this 0.1–0.4); the rare
-# page with an upper-case REL= or NEXT is searched again lower-cased.
-_MAY_HAVE_NEXT = re.compile(rb"""rel\s*=\s*["']?(?:[\w-]+\s+)*[nN]ext["'\s/>]""")
+# Searched in the lower-cased bytes: IGNORECASE cost 0.7 ms a page; lower() and a search whose
+# literal start lets the regex engine skip ahead cost 0.1 ms on a 60 KB page (docs/benchmarks.md)
+_MAY_HAVE_NEXT = re.compile(rb"""rel\s*=\s*["']?(?:[\w-]+\s+)*next["'\s/>]""")
 
 
 def _is_over_maxsize(error: BaseException) -> bool:
@@ -58,9 +59,7 @@ def _is_over_maxsize(error: BaseException) -> bool:
 
 def may_have_next(body: bytes) -> bool:
     """Whether the page's bytes may hold a rel="next" link (never False when one is there)."""
-    if _MAY_HAVE_NEXT.search(body):
-        return True
-    return (b"REL" in body or b"Rel=" in body or b"NEXT" in body) and bool(_MAY_HAVE_NEXT.search(body.lower()))
+    return _MAY_HAVE_NEXT.search(body.lower()) is not None
 
 
 BARREN_LISTINGS = 2  # listing pages in a row without an article new to this run: stop paginating
@@ -89,6 +88,8 @@ class NewsSpider(scrapy.Spider):
         # (source, link as found) already requested or never to be followed: the menus and teasers
         # repeated on every listing are cleaned and classified once, not once a page
         self.settled: set[tuple[str, str]] = set()
+        # ((scheme, host), root-relative href) -> the joined URL
+        self.joined: dict[tuple[tuple[str, str], str], str] = {}
         self.feeds_pending: Counter[str] = Counter()
         self.feeds_failed: Counter[str] = Counter()
         self.stopped: set[tuple[str, str]] = set()
@@ -221,9 +222,10 @@ class NewsSpider(scrapy.Spider):
         if len(hrefs) > self.max_links:
             self._stop(source, "too_many_links", f"{response.url} has {len(hrefs)} links")
         links, broken = [], None
+        base = get_base_url(response)  # what response.urljoin() joins with
         for href in hrefs[: self.max_links]:
             try:
-                links.append(response.urljoin(href))
+                links.append(self._join(base, href))
             except ValueError as error:  # raised once the links before it are followed
                 broken = error
                 break
@@ -234,6 +236,8 @@ class NewsSpider(scrapy.Spider):
         linked_before = len(self.linked_articles[source.name])
         listings = []
         for url in links:
+            if (source.name, url) in self.settled:
+                continue  # the menus and teasers of every page: spare _follow's generator
             for request in self._follow(source, url, depth=depth):
                 if request.callback == self.parse_listing:
                     listings.append(request)  # decided below: only the articles of this page are sure
@@ -252,6 +256,17 @@ class NewsSpider(scrapy.Spider):
             yield request
         if broken is not None:
             raise broken
+
+    def _join(self, base: str, href: str) -> str:
+        """urljoin(base, href), remembered for a root-relative href (`/rathaus/`): its result
+        depends only on the base's scheme and host, and every listing repeats the same menus."""
+        if href[:1] != "/" or href[1:2] == "/":
+            return urljoin(base, href)
+        key = (urlsplit(base)[:2], href)
+        joined = self.joined.get(key)
+        if joined is None:
+            joined = self.joined[key] = urljoin(base, href)
+        return joined
 
     def _session_check(self, source: Source, response: Response, links: list[str]) -> scrapy.Request | None:
         """Find session ids among a listing's links before any is followed (crawler/identity.py).

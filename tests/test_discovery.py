@@ -317,6 +317,7 @@ def test_clean_url_keeps_typo3_encoding_when_nothing_is_dropped():
     '<link REL="NEXT" href="/artikel/lang-2.html">',
     '<a rel="prefetch next" href="/artikel/lang-2.html">Seite 2</a>',
     "<A Rel='Next' HREF='/artikel/lang-2.html'>weiter</A>",
+    "<a rEl='nExt' href='/artikel/lang-2.html'>weiter</a>",  # no usual spelling of either word
 ])
 def test_the_second_page_of_an_article_is_found_whatever_the_case_of_rel_next(tmp_path, site, link):
     site.page("/news/", links=["/artikel/lang-1.html"])
