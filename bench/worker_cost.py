@@ -2,10 +2,11 @@
 
 Loads the first N article pages of a generated bench site (bench/site_generator.py, its
 urls.txt), extracts each once, then times each step on every page in process CPU time:
-read_page_dates and its _short_elements, the date's choice given the text, page_block_hashes,
-fingerprint, site_key, and the
+decoding and parsing, read_page_dates and its _short_elements, the date's choice given the text,
+page_block_hashes, fingerprint, site_key, the fallback checks (needs_fallback, link_share), the
 hand-off between crawl process and worker (pickling the call and the Extracted result both
-ways). Prints ms per page, the median of the repeats.
+ways) and, last, the worker's whole call (extract_for_archive, trafilatura and langdetect
+included). Prints ms per page, the median of the repeats.
 
     .venv/bin/python bench/worker_cost.py /tmp/partnerwatch-bench/press-1000-1 [--pages 300] [--repeats 3]
 
@@ -30,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from crawler.extract import decode_html, parse_html  # noqa: E402
+from crawler.fallback import link_share, needs_fallback  # noqa: E402
 from crawler.fingerprint import Fingerprint, fingerprint, signature_to_bytes  # noqa: E402
 from crawler.page_blocks import page_block_hashes  # noqa: E402
 from crawler.page_date import _short_elements, read_page_dates  # noqa: E402
@@ -92,8 +94,9 @@ def main() -> None:
     texts = {url: e.article.text for url, e in extracted.items() if e.article}
     print(f"{args.site.name}: {len(pages)} pages, {len(texts)} articles", file=sys.stderr)
 
-    steps = ("read_page_dates", "  _short_elements", "PageDates.choose", "page_block_hashes", "fingerprint", "site_key",
-             "hand-off, worker side", "hand-off, crawl side")
+    steps = ("decode + parse_html", "read_page_dates", "  _short_elements", "PageDates.choose", "page_block_hashes", "fingerprint", "site_key",
+             "needs_fallback", "link_share", "hand-off, worker side", "hand-off, crawl side",
+             "extract_for_archive")
     outputs: dict[str, list] = {}
     times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(args.repeats):
@@ -107,7 +110,7 @@ def main() -> None:
             return result
 
         for url, body in pages:
-            tree = parse_html(decode_html(body, "text/html"))
+            tree = timed("decode + parse_html", lambda body=body: parse_html(decode_html(body, "text/html")))
             dates = timed("read_page_dates", read_page_dates, tree)
             outputs["read_page_dates"].append(dates)
             short = timed("  _short_elements", _short_elements, tree, title_blocks(tree))
@@ -117,11 +120,16 @@ def main() -> None:
                 outputs["PageDates.choose"].append(timed("PageDates.choose", dates.choose, texts[url]))
                 outputs["fingerprint"].append(fingerprint_out(timed("fingerprint", fingerprint, texts[url])))
                 outputs["site_key"].append(timed("site_key", site_key, texts[url], url))
+                # on the whole parsed page: the worker's tree has lost its invisible elements by then
+                outputs["needs_fallback"].append(timed("needs_fallback", needs_fallback, tree, texts[url]))
+                outputs["link_share"].append(timed("link_share", link_share, tree, texts[url]))
             call = pickle.loads(ForkingPickler.dumps(extract[url]))  # the call as the worker gets it
             sent = timed("hand-off, crawl side", ForkingPickler.dumps, call)
             timed("hand-off, worker side", pickle.loads, sent)
             back = timed("hand-off, worker side", ForkingPickler.dumps, extracted[url])
             outputs["hand-off, crawl side"].append(extracted_out(timed("hand-off, crawl side", pickle.loads, back)))
+        for url, _ in pages:
+            outputs["extract_for_archive"].append(extracted_out(timed("extract_for_archive", extract[url])))
         for name in steps:
             times[name].append(spent[name])
 
@@ -142,6 +150,9 @@ def compare(outputs: dict[str, list], file: Path, save: bool) -> None:
         return
     saved = pickle.loads(file.read_bytes())
     for name, values in outputs.items():
+        if name not in saved:
+            print(f"{name}: not in {file}, not compared")
+            continue
         for index, (value, expected) in enumerate(zip(values, saved[name], strict=True)):
             if value != expected:
                 sys.exit(f"{name} differs on page {index}:\n  now   {value!r}\n  saved {expected!r}")
