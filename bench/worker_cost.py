@@ -33,9 +33,10 @@ sys.path.insert(0, str(HERE.parent))
 from crawler.extract import decode_html, parse_html  # noqa: E402
 from crawler.fallback import link_share, needs_fallback  # noqa: E402
 from crawler.fingerprint import Fingerprint, fingerprint, signature_to_bytes  # noqa: E402
+from crawler import page_blocks  # noqa: E402
 from crawler.page_blocks import page_block_hashes  # noqa: E402
 from crawler.page_date import _short_elements, read_page_dates  # noqa: E402
-from crawler.pipelines import Extracted, extract_for_archive  # noqa: E402
+from crawler.pipelines import Extracted, _warm_up, extract_for_archive  # noqa: E402
 from crawler.site_pages import site_key  # noqa: E402
 
 ORIGIN = "http://127.0.0.1:8000"
@@ -55,6 +56,11 @@ def load_pages(site: Path, count: int) -> list[tuple[str, bytes]]:
             sys.exit(f"{site}: {path} is listed in urls.txt but {file} is missing")
         pages.append((ORIGIN + path, file.read_bytes()))
     return pages
+
+
+def forget_pages() -> None:
+    """Drop what the worker remembers of pages it saw: a crawl extracts each page once, not once a repeat."""
+    getattr(page_blocks, "_KNOWN_HASHES", {}).clear()
 
 
 def title_blocks(tree: object) -> frozenset:
@@ -87,6 +93,7 @@ def main() -> None:
     args = parser.parse_args()
 
     pages = load_pages(args.site, args.pages)
+    _warm_up()  # as a worker starts: langdetect and the stoplists loaded, the collector frozen
     extract = {url: partial(extract_for_archive, body, url, content_type="text/html", min_chars=200,
                             boilerplate=frozenset(), with_fingerprint=True, with_page_blocks=True)
                for url, body in pages}
@@ -109,6 +116,7 @@ def main() -> None:
             spent[name] += time.process_time() - start
             return result
 
+        forget_pages()
         for url, body in pages:
             tree = timed("decode + parse_html", lambda body=body: parse_html(decode_html(body, "text/html")))
             dates = timed("read_page_dates", read_page_dates, tree)
@@ -128,6 +136,7 @@ def main() -> None:
             timed("hand-off, worker side", pickle.loads, sent)
             back = timed("hand-off, worker side", ForkingPickler.dumps, extracted[url])
             outputs["hand-off, crawl side"].append(extracted_out(timed("hand-off, crawl side", pickle.loads, back)))
+        forget_pages()
         for url, _ in pages:
             outputs["extract_for_archive"].append(extracted_out(timed("extract_for_archive", extract[url])))
         for name in steps:

@@ -6,6 +6,7 @@ import codecs
 import logging
 import re
 import unicodedata
+from collections import Counter
 from copy import deepcopy
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
@@ -24,7 +25,7 @@ from trafilatura import bare_extraction
 from trafilatura.metadata import examine_meta, extract_meta_json
 from trafilatura.settings import Document
 
-from crawler.fallback import link_share, needs_fallback, squash
+from crawler.fallback import link_share, needs_fallback, page_links, squash
 from crawler.lead import join_lead
 from crawler.page_date import read_page_dates
 from crawler.language import detect_language, primary_subtag
@@ -134,14 +135,17 @@ def extract_article(
     fallback = deepcopy(tree) if any(len(n.text_content()) >= min_chars for n in _NOSCRIPT(tree)) else None
     for invisible in _INVISIBLE_ELEMENTS(tree):
         invisible.drop_tree()
-    text = extract_text(tree, url, boilerplate, title)
-    if (len(text) < min_chars or link_share(tree, text) > MAX_LINK_SHARE) and fallback is not None:
+    links = page_links(tree)  # extraction leaves the tree as it is: read once, asked twice
+    text = extract_text(tree, url, boilerplate, title, links)
+    is_article = len(text) >= min_chars and link_share(tree, text, links) <= MAX_LINK_SHARE
+    if not is_article and fallback is not None:
         for noscript in _NOSCRIPT(fallback):
             noscript.drop_tag()  # its content joins the page where it stands
         for invisible in _INVISIBLE_ELEMENTS(fallback):
             invisible.drop_tree()
         tree, text = fallback, extract_text(fallback, url, boilerplate, title)
-    if len(text) < min_chars or link_share(tree, text) > MAX_LINK_SHARE:
+        is_article = len(text) >= min_chars and link_share(tree, text) <= MAX_LINK_SHARE
+    if not is_article:
         return None
     language, probability = detect_language(text, declared)
     published = page_dates.choose(text)
@@ -178,12 +182,16 @@ def extract_text(
     url: str | None = None,
     boilerplate: frozenset[str] = frozenset(),
     title: str | None = None,
+    links: Counter[str] | None = None,
 ) -> str:
-    """Main text of a parsed page without its title line and boilerplate lines, normalised."""
+    """Main text of a parsed page without its title line and boilerplate lines, normalised.
+
+    `links` are the tree's crawler.fallback.page_links, when already read.
+    """
     document = bare_extraction(
         tree, url=url, include_comments=False, with_metadata=False, include_tables=True, fast=True
     )
-    if not isinstance(document, Document) or needs_fallback(tree, document.text or ""):
+    if not isinstance(document, Document) or needs_fallback(tree, document.text or "", links):
         document = bare_extraction(
             tree, url=url, include_comments=False, with_metadata=False, include_tables=True
         )
