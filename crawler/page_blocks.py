@@ -43,8 +43,10 @@ MIN_OWN_SHARE = 0.05
 _EDGE_MARKS = "-•·*|–—:;,.!?()[]\"'„“”‚‘’«»›‹>"
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")  # as crawler.extract drops them
 _STRUCTURE_TAGS = BLOCK_TAGS | _LAYOUT_TAGS
-# texts of a worker's recent pages and their block_hash, forgotten all at once past this many
-MAX_KNOWN_HASHES = 50_000
+# short texts of a worker's recent pages and their block_hash, forgotten all at once past this
+# many (at most ~4 MB): menus, addresses and footers recur, article paragraphs are longer
+MAX_KNOWN_TEXTS = 20_000
+MAX_KNOWN_CHARS = 150
 _KNOWN_HASHES: dict[str, int | None] = {}
 
 
@@ -88,14 +90,15 @@ def page_block_hashes(tree: HtmlElement) -> frozenset[int]:
 
 
 def _hashes_of(texts: set[str]) -> set[int]:
-    """block_hash of each text, remembered: a site's template blocks recur on every page it serves."""
+    """block_hash of each text; a short one's remembered: a site's template blocks recur on every page."""
     known, found = _KNOWN_HASHES, set()
-    if len(known) > MAX_KNOWN_HASHES:
+    if len(known) > MAX_KNOWN_TEXTS:
         known.clear()
     for text in texts:
-        key = known.get(text, 0)
-        if key == 0:
-            key = known[text] = block_hash(text) if len(text) <= MAX_BLOCK_CHARS else None
+        if len(text) > MAX_KNOWN_CHARS:
+            key = block_hash(text) if len(text) <= MAX_BLOCK_CHARS else None
+        elif (key := known.get(text, 0)) == 0:
+            key = known[text] = block_hash(text)
         if key is not None:
             found.add(key)
     return found
