@@ -101,9 +101,9 @@ def main() -> None:
     texts = {url: e.article.text for url, e in extracted.items() if e.article}
     print(f"{args.site.name}: {len(pages)} pages, {len(texts)} articles", file=sys.stderr)
 
-    steps = ("decode + parse_html", "read_page_dates", "  _short_elements", "PageDates.choose", "page_block_hashes", "fingerprint", "site_key",
-             "needs_fallback", "link_share", "hand-off, worker side", "hand-off, crawl side",
-             "extract_for_archive")
+    steps = ("decode + parse_html", "read_page_dates", "  _short_elements", "PageDates.choose",
+             "page_block_hashes", "fingerprint", "site_key", "needs_fallback", "link_share",
+             "hand-off, worker side", "hand-off, crawl side", "extract_for_archive")
     outputs: dict[str, list] = {}
     times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(args.repeats):
