@@ -2,10 +2,11 @@
 
 Loads the first N article pages of a generated bench site (bench/site_generator.py, its
 urls.txt), extracts each once, then times each step on every page in process CPU time:
-read_page_dates and its _short_elements, the date's choice given the text, page_block_hashes,
-fingerprint, site_key, and the
+decoding and parsing, read_page_dates and its _short_elements, the date's choice given the text,
+page_block_hashes, fingerprint, site_key, the fallback checks (needs_fallback, link_share), the
 hand-off between crawl process and worker (pickling the call and the Extracted result both
-ways). Prints ms per page, the median of the repeats.
+ways) and, last, the worker's whole call (extract_for_archive, trafilatura and langdetect
+included). Prints ms per page, the median of the repeats.
 
     .venv/bin/python bench/worker_cost.py /tmp/partnerwatch-bench/press-1000-1 [--pages 300] [--repeats 3]
 
@@ -30,10 +31,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from crawler.extract import decode_html, parse_html  # noqa: E402
+from crawler.fallback import link_share, needs_fallback  # noqa: E402
 from crawler.fingerprint import Fingerprint, fingerprint, signature_to_bytes  # noqa: E402
+from crawler import page_blocks  # noqa: E402
 from crawler.page_blocks import page_block_hashes  # noqa: E402
 from crawler.page_date import _short_elements, read_page_dates  # noqa: E402
-from crawler.pipelines import Extracted, extract_for_archive  # noqa: E402
+from crawler.pipelines import Extracted, _warm_up, extract_for_archive  # noqa: E402
 from crawler.site_pages import site_key  # noqa: E402
 
 ORIGIN = "http://127.0.0.1:8000"
@@ -53,6 +56,11 @@ def load_pages(site: Path, count: int) -> list[tuple[str, bytes]]:
             sys.exit(f"{site}: {path} is listed in urls.txt but {file} is missing")
         pages.append((ORIGIN + path, file.read_bytes()))
     return pages
+
+
+def forget_pages() -> None:
+    """Drop what the worker remembers of pages it saw: a crawl extracts each page once, not once a repeat."""
+    getattr(page_blocks, "_KNOWN_HASHES", {}).clear()
 
 
 def title_blocks(tree: object) -> frozenset:
@@ -85,6 +93,7 @@ def main() -> None:
     args = parser.parse_args()
 
     pages = load_pages(args.site, args.pages)
+    _warm_up()  # as a worker starts: langdetect and the stoplists loaded, the collector frozen
     extract = {url: partial(extract_for_archive, body, url, content_type="text/html", min_chars=200,
                             boilerplate=frozenset(), with_fingerprint=True, with_page_blocks=True)
                for url, body in pages}
@@ -92,8 +101,9 @@ def main() -> None:
     texts = {url: e.article.text for url, e in extracted.items() if e.article}
     print(f"{args.site.name}: {len(pages)} pages, {len(texts)} articles", file=sys.stderr)
 
-    steps = ("read_page_dates", "  _short_elements", "PageDates.choose", "page_block_hashes", "fingerprint", "site_key",
-             "hand-off, worker side", "hand-off, crawl side")
+    steps = ("decode + parse_html", "read_page_dates", "  _short_elements", "PageDates.choose",
+             "page_block_hashes", "fingerprint", "site_key", "needs_fallback", "link_share",
+             "hand-off, worker side", "hand-off, crawl side", "extract_for_archive")
     outputs: dict[str, list] = {}
     times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(args.repeats):
@@ -106,8 +116,9 @@ def main() -> None:
             spent[name] += time.process_time() - start
             return result
 
+        forget_pages()
         for url, body in pages:
-            tree = parse_html(decode_html(body, "text/html"))
+            tree = timed("decode + parse_html", lambda body=body: parse_html(decode_html(body, "text/html")))
             dates = timed("read_page_dates", read_page_dates, tree)
             outputs["read_page_dates"].append(dates)
             short = timed("  _short_elements", _short_elements, tree, title_blocks(tree))
@@ -117,11 +128,17 @@ def main() -> None:
                 outputs["PageDates.choose"].append(timed("PageDates.choose", dates.choose, texts[url]))
                 outputs["fingerprint"].append(fingerprint_out(timed("fingerprint", fingerprint, texts[url])))
                 outputs["site_key"].append(timed("site_key", site_key, texts[url], url))
+                # on the whole parsed page: the worker's tree has lost its invisible elements by then
+                outputs["needs_fallback"].append(timed("needs_fallback", needs_fallback, tree, texts[url]))
+                outputs["link_share"].append(timed("link_share", link_share, tree, texts[url]))
             call = pickle.loads(ForkingPickler.dumps(extract[url]))  # the call as the worker gets it
             sent = timed("hand-off, crawl side", ForkingPickler.dumps, call)
             timed("hand-off, worker side", pickle.loads, sent)
             back = timed("hand-off, worker side", ForkingPickler.dumps, extracted[url])
             outputs["hand-off, crawl side"].append(extracted_out(timed("hand-off, crawl side", pickle.loads, back)))
+        forget_pages()
+        for url, _ in pages:
+            outputs["extract_for_archive"].append(extracted_out(timed("extract_for_archive", extract[url])))
         for name in steps:
             times[name].append(spent[name])
 
@@ -142,6 +159,9 @@ def compare(outputs: dict[str, list], file: Path, save: bool) -> None:
         return
     saved = pickle.loads(file.read_bytes())
     for name, values in outputs.items():
+        if name not in saved:
+            print(f"{name}: not in {file}, not compared")
+            continue
         for index, (value, expected) in enumerate(zip(values, saved[name], strict=True)):
             if value != expected:
                 sys.exit(f"{name} differs on page {index}:\n  now   {value!r}\n  saved {expected!r}")

@@ -7,10 +7,9 @@ import logging
 import math
 import re
 import unicodedata
-from configparser import ConfigParser
-from copy import deepcopy
+from collections import Counter
+from copy import copy, deepcopy
 from dataclasses import dataclass, field
-from functools import cache
 from urllib.parse import urljoin
 
 from charset_normalizer import from_bytes
@@ -25,9 +24,9 @@ from lxml.html import (
 )
 from trafilatura import bare_extraction
 from trafilatura.metadata import examine_meta, extract_meta_json
-from trafilatura.settings import Document, use_config
+from trafilatura.settings import Document, Extractor, use_config
 
-from crawler.fallback import link_share, needs_fallback, squash
+from crawler.fallback import link_share, needs_fallback, page_links, squash
 from crawler.lead import join_lead
 from crawler.page_date import read_page_dates
 from crawler.language import detect_language, primary_subtag
@@ -57,11 +56,12 @@ _COUNT_ELEMENTS = etree.XPath("count(//*)")
 # Elements trafilatura removes anyway, but only after copying them 3-4 times: dropping them first
 # saves a third of its time on template-heavy pages. JSON-LD stays (trafilatura detects forums
 # with it); so does a nav/aside/footer that broken HTML made the parent of the article.
-_INVISIBLE_ELEMENTS = etree.XPath(
-    "//script[not(@type='application/ld+json')]|//style|//svg|//template|//noscript|//iframe"
-    "|//head/*[not(self::title or self::script)]"
-    "|//*[self::nav or self::aside or self::footer][not(.//h1 or .//article or .//main)]"
-)
+_HIDDEN_TAGS = ("script", "style", "svg", "template", "noscript", "iframe")
+_FURNITURE_TAGS = ("nav", "aside", "footer")
+# bare_extraction(include_comments=False, include_tables=True, with_metadata=False[, fast=True]) as
+# Extractors: built for each call, one reads trafilatura's ConfigParser settings for 0.2 ms
+_FAST_PASS = Extractor(output_format="python", fast=True, comments=False, tables=True, with_metadata=False)
+_FULL_PASS = Extractor(output_format="python", fast=False, comments=False, tables=True, with_metadata=False)
 _NOSCRIPT = etree.XPath("//body//noscript")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
@@ -147,25 +147,29 @@ def extract_article(
     # a page that renders its article by script may carry it in <noscript>: kept aside (rare, so
     # the copy costs nothing on most pages) for when the rest of the page has no article
     fallback = deepcopy(tree) if any(len(n.text_content()) >= min_chars for n in _NOSCRIPT(tree)) else None
-    for invisible in _INVISIBLE_ELEMENTS(tree):
+    for invisible in invisible_elements(tree):
         invisible.drop_tree()
-    text = extract_text(tree, url, boilerplate, title)
-    if (len(text) < min_chars or link_share(tree, text) > MAX_LINK_SHARE) and fallback is not None:
+    links = page_links(tree)  # extraction leaves the tree as it is: read once, asked twice
+    text = extract_text(tree, url, boilerplate, title, links)
+    is_article = len(text) >= min_chars and link_share(tree, text, links) <= MAX_LINK_SHARE
+    if not is_article and fallback is not None:
         for noscript in _NOSCRIPT(fallback):
             noscript.drop_tag()  # its content joins the page where it stands
-        for invisible in _INVISIBLE_ELEMENTS(fallback):
+        for invisible in invisible_elements(fallback):
             invisible.drop_tree()
         tree, text = fallback, extract_text(fallback, url, boilerplate, title)
+        links = page_links(tree)
+        is_article = len(text) >= min_chars and link_share(tree, text, links) <= MAX_LINK_SHARE
     dated = False
-    if len(text) < min_chars or link_share(tree, text) > MAX_LINK_SHARE:
+    if not is_article:
         if page_dates.own(text) is None:
             return None
         floor = shortest_text(min_chars, True)
         if len(text) < TRAFILATURA_MIN_EXTRACTED:
             # a short notice the page dates as its own: trafilatura swaps a text under its
             # MIN_EXTRACTED_SIZE for the whole page's (menu and footer), so extract it with a lower one
-            text = extract_text(tree, url, boilerplate, title, min_size=min(floor, TRAFILATURA_MIN_EXTRACTED))
-        if len(text) < floor or len(text.split()) < DATED_MIN_WORDS or link_share(tree, text) > MAX_LINK_SHARE:
+            text = extract_text(tree, url, boilerplate, title, links, min_size=min(floor, TRAFILATURA_MIN_EXTRACTED))
+        if len(text) < floor or len(text.split()) < DATED_MIN_WORDS or link_share(tree, text, links) > MAX_LINK_SHARE:
             return None
         dated = True
     language, probability = detect_language(text, declared)
@@ -188,6 +192,33 @@ def extract_article(
     )
 
 
+def invisible_elements(tree: HtmlElement) -> list[HtmlElement]:
+    """Scripts (not JSON-LD), styles, SVG, templates, noscript, iframes, the head's elements but its
+    title and scripts, and a nav, aside or footer holding no h1, article or main; in page order.
+
+    Three times faster than the XPath union it replaces: one walk, tags matched in C.
+    """
+    found: dict[HtmlElement, None] = {}
+    for elem in tree.iter(*_HIDDEN_TAGS, *_FURNITURE_TAGS, "head"):
+        if elem.tag != "head":
+            if _is_invisible(elem):
+                found[elem] = None
+            continue
+        for node in elem.iter():  # the head's elements come next in page order: taken now
+            is_head_child = node.getparent() is elem and node.tag not in ("title", "script")
+            if isinstance(node.tag, str) and (is_head_child or _is_invisible(node)):
+                found[node] = None
+    return list(found)
+
+
+def _is_invisible(elem: HtmlElement) -> bool:
+    if elem.tag in _FURNITURE_TAGS:
+        return next(elem.iter("h1", "article", "main"), None) is None
+    if elem.tag == "script":
+        return elem.get("type") != "application/ld+json"
+    return elem.tag in _HIDDEN_TAGS
+
+
 def read_metadata(tree: HtmlElement) -> Document:
     """Title, author and site name from meta tags, then JSON-LD."""
     meta = examine_meta(tree)
@@ -204,20 +235,17 @@ def extract_text(
     url: str | None = None,
     boilerplate: frozenset[str] = frozenset(),
     title: str | None = None,
+    links: Counter[str] | None = None,
     min_size: int | None = None,
 ) -> str:
     """Main text of a parsed page without its title line and boilerplate lines, normalised.
 
-    `min_size`: trafilatura's MIN_EXTRACTED_SIZE, below which it takes the whole page instead.
+    `links` are the tree's crawler.fallback.page_links, when already read. `min_size`:
+    trafilatura's MIN_EXTRACTED_SIZE, below which it takes the whole page instead.
     """
-    config = {} if min_size is None else {"config": _short_text_config(min_size)}
-    document = bare_extraction(
-        tree, url=url, include_comments=False, with_metadata=False, include_tables=True, fast=True, **config
-    )
-    if not isinstance(document, Document) or needs_fallback(tree, document.text or ""):
-        document = bare_extraction(
-            tree, url=url, include_comments=False, with_metadata=False, include_tables=True, **config
-        )
+    document = bare_extraction(tree, options=_options_for(_FAST_PASS, url, min_size))
+    if not isinstance(document, Document) or needs_fallback(tree, document.text or "", links):
+        document = bare_extraction(tree, options=_options_for(_FULL_PASS, url, min_size))
     if not isinstance(document, Document) or not document.text:
         return ""
     lines = add_sibling_chunks(tree, normalize_text(document.text).split("\n"))
@@ -228,11 +256,14 @@ def extract_text(
     return "\n".join(cut_related(lines))
 
 
-@cache
-def _short_text_config(min_size: int) -> ConfigParser:
-    config = use_config()
-    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", str(min_size))
-    return config
+def _options_for(template: Extractor, url: str | None, min_size: int | None = None) -> Extractor:
+    """The template's copy for one page, with its URL as Extractor(url=url) sets it."""
+    options = copy(template)  # trafilatura copies an Extractor it changes: the template stays as is
+    options.url = url
+    options.source = url and url.encode("utf-8", "replace").decode("utf-8")
+    if min_size is not None:
+        options.min_extracted_size = min_size
+    return options
 
 
 def add_sibling_chunks(tree: HtmlElement, lines: list[str]) -> list[str]:

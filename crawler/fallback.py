@@ -8,6 +8,8 @@ from collections import Counter
 from lxml import etree
 from lxml.html import HtmlElement
 
+from crawler.dom_text import text_content
+
 # trafilatura's fallback comparison (readability, jusText) costs about one more extraction; it
 # rescues texts that are short, a menu or listing (mostly short or teaser lines, link text), or a
 # small part of the page's <article>/<main> block. Length alone fixed as many pages as it broke:
@@ -27,8 +29,11 @@ _TEXT_LENGTH = etree.XPath("string-length(normalize-space())")
 _TEASER_END = re.compile(r"(…|\.\.\.|\bmehr|weiterlesen|read more|more)\W{0,3}$", re.IGNORECASE)
 
 
-def needs_fallback(tree: HtmlElement, text: str) -> bool:
-    """Whether the fast pass's text looks wrong enough to pay for the fallback comparison."""
+def needs_fallback(tree: HtmlElement, text: str, links: Counter[str] | None = None) -> bool:
+    """Whether the fast pass's text looks wrong enough to pay for the fallback comparison.
+
+    `links` are the tree's page_links, when already read.
+    """
     if len(text) < FALLBACK_BELOW_CHARS:
         return True
     main_chars = max((_TEXT_LENGTH(block) for block in _MAIN_BLOCKS(tree)), default=0)
@@ -43,15 +48,23 @@ def needs_fallback(tree: HtmlElement, text: str) -> bool:
     )
     if weak > FALLBACK_SHORT_LINES * len(lines) and not is_main_block:
         return True
-    return link_share(tree, text) > FALLBACK_LINK_SHARE
+    return link_share(tree, text, links) > FALLBACK_LINK_SHARE
 
 
-def link_share(tree: HtmlElement, text: str) -> float:
-    """Share of the text's characters that are link texts of the page (listings, menus)."""
+def link_share(tree: HtmlElement, text: str, links: Counter[str] | None = None) -> float:
+    """Share of the text's characters that are link texts of the page (listings, menus).
+
+    `links` are the tree's page_links, when already read: an extraction asks twice of one tree.
+    """
     flat = squash(text)
-    anchors = Counter(squash(a.text_content()) for a in tree.iter("a"))
+    anchors = page_links(tree) if links is None else links
     linked = sum(len(a) * min(n, flat.count(a)) for a, n in anchors.items() if len(a) > 2)
     return min(1.0, linked / len(flat)) if flat else 1.0
+
+
+def page_links(tree: HtmlElement) -> Counter[str]:
+    """Each link text of the page, whitespace squashed, and how many links carry it."""
+    return Counter(squash(text_content(a)) for a in tree.iter("a"))
 
 
 def squash(value: str) -> str:

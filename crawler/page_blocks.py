@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import xxhash
 from lxml.html import HtmlElement
 
+from crawler.dom_text import text_content
+
 BLOCK_TAGS = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "tr", "dd", "dt",
                         "address", "blockquote", "figcaption", "caption", "pre"})
 # a block when they hold no block element; else only their own text beside those blocks counts
@@ -40,6 +42,13 @@ MIN_OWN_SHARE = 0.05
 # list marks, separators and quotes the extractor may add or drop at a line's ends
 _EDGE_MARKS = "-•·*|–—:;,.!?()[]\"'„“”‚‘’«»›‹>"
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")  # as crawler.extract drops them
+_STRUCTURE_TAGS = BLOCK_TAGS | _LAYOUT_TAGS
+# short texts of a worker's recent pages and their block_hash, forgotten all at once past this
+# many (at most ~4 MB): menus, addresses and footers recur, article paragraphs are longer
+MAX_KNOWN_TEXTS = 20_000
+MAX_KNOWN_CHARS = 150
+_KNOWN_HASHES: dict[str, int | None] = {}
+
 
 
 def block_hash(text: str) -> int | None:
@@ -61,11 +70,11 @@ def page_block_hashes(tree: HtmlElement) -> frozenset[int]:
     with_br = {anc for br in tree.iter("br") for anc in br.iterancestors()}
     texts: set[str] = set()
     for elem in tree.iter(*BLOCK_TAGS, *TEXT_CONTAINERS):  # matched in C: no proxy for other elements
-        if elem.tag in TEXT_CONTAINERS and any(c.tag in BLOCK_TAGS or c.tag in _LAYOUT_TAGS for c in elem):
+        if elem.tag in TEXT_CONTAINERS and any(c.tag in _STRUCTURE_TAGS for c in elem):
             if _has_own_text(elem):
                 texts.update(_runs_between_blocks(elem))
             continue
-        text = elem.text_content()
+        text = text_content(elem)
         if len(text) > MAX_BLOCK_CHARS:
             continue
         texts.add(text)
@@ -75,11 +84,24 @@ def page_block_hashes(tree: HtmlElement) -> frozenset[int]:
             # inline elements: the extractor may put each on a line of its own ("Phone:" | "+44 …")
             texts.add(elem.text or "")
             for child in elem:
-                texts.add(child.text_content() if len(child) else child.text or "")
+                texts.add(text_content(child) if len(child) else child.text or "")
                 texts.add(child.tail or "")
-    found = {block_hash(text) for text in texts if len(text) <= MAX_BLOCK_CHARS}
-    found.discard(None)
-    return frozenset(found)  # type: ignore[arg-type]
+    return frozenset(_hashes_of(texts))
+
+
+def _hashes_of(texts: set[str]) -> set[int]:
+    """block_hash of each text; a short one's remembered: a site's template blocks recur on every page."""
+    known, found = _KNOWN_HASHES, set()
+    if len(known) > MAX_KNOWN_TEXTS:
+        known.clear()
+    for text in texts:
+        if len(text) > MAX_KNOWN_CHARS:
+            key = block_hash(text) if len(text) <= MAX_BLOCK_CHARS else None
+        elif (key := known.get(text, 0)) == 0:
+            key = known[text] = block_hash(text)
+        if key is not None:
+            found.add(key)
+    return found
 
 
 def _has_own_text(elem: HtmlElement) -> bool:
@@ -93,7 +115,7 @@ def _runs_between_blocks(elem: HtmlElement) -> list[str]:
         if child.tag in BLOCK_TAGS or child.tag in _LAYOUT_TAGS or child.tag == "br":
             runs.append("")
         else:
-            runs[-1] += child.text_content()
+            runs[-1] += text_content(child)
         runs[-1] += child.tail or ""
     return runs
 

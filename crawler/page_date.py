@@ -24,6 +24,7 @@ from itertools import chain
 from lxml import etree
 from lxml.html import HtmlElement
 
+from crawler.dom_text import text_content
 from crawler.dates import LABEL, find_dateline, has_date, parse_date
 
 _STRUCTURED_META = (
@@ -149,7 +150,7 @@ def _is_repeated(node: HtmlElement) -> bool:
     if any(a.tag in ("a", "li") for a in node.iterancestors()) or node.tag in ("a", "li"):
         return True
     has_link = node.find(".//a") is not None
-    return has_link and len(" ".join(node.text_content().split())) <= 2 * SHORT_ELEMENT
+    return has_link and len(" ".join(text_content(node).split())) <= 2 * SHORT_ELEMENT
     parent = node.getparent()
     twins = parent.findall(node.tag) if parent is not None else []
     return sum(t.get("class") == node.get("class") for t in twins) > 1
@@ -173,13 +174,13 @@ def _short_elements(tree: HtmlElement, title_blocks: frozenset[HtmlElement],
         return []
     position: dict[HtmlElement, int] = {}
     candidates: dict[HtmlElement, None] = {}
+    maybe_date = _MAYBE_DATE.search
     for index, elem in enumerate(body.iter()):
         position[elem] = index
         text, tail = elem.text, elem.tail
-        if text and _MAYBE_DATE.search(text) and elem.tag not in ("script", "style"):
-            if has_date(text):
-                candidates[elem] = None
-        if index and tail and _MAYBE_DATE.search(tail) and has_date(tail):
+        if text and maybe_date(text) and elem.tag not in ("script", "style") and has_date(text):
+            candidates[elem] = None
+        if tail and index and maybe_date(tail) and has_date(tail):
             candidates[elem.getparent()] = None  # a tail is its parent's text
     found, seen = [], set()
     for elem in candidates:
@@ -199,7 +200,7 @@ def _short_elements(tree: HtmlElement, title_blocks: frozenset[HtmlElement],
 
 def _text_without_updates(elem: HtmlElement) -> str:
     if not any(_UPDATED.search(marks) for marks in _DESCENDANT_CLASSES(elem)):
-        return elem.text_content()
+        return text_content(elem)
     parts = [elem.text or ""]
     for child in elem:
         if isinstance(child.tag, str) and not _UPDATED.search(child.get("class", "")):

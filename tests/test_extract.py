@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.extract import (
@@ -14,6 +15,7 @@ from crawler.extract import (
     add_sibling_chunks,
     decode_html,
     extract_article,
+    invisible_elements,
     normalize_text,
     parse_html,
 )
@@ -420,3 +422,22 @@ def test_noscript_stays_out_when_the_page_has_its_article() -> None:
         + b"</p></noscript></body>")
     article = extract_article(page, URL)
     assert article is not None and "JavaScript" not in article.text
+
+
+@pytest.mark.parametrize("page", [
+    "<html><head><meta charset='utf-8'><noscript><iframe src='x'></iframe><style>a{}</style></noscript>"
+    "<title>T</title><script>1</script><script type='application/ld+json'>{}</script><link rel='x'></head>"
+    "<body><nav><p>x</p><nav><main>m</main></nav></nav><footer><svg><style>s</style></svg></footer>"
+    "<aside><h1>h</h1><iframe></iframe></aside><template><script>x</script></template>"
+    "<div><aside class='related'><p>Mehr</p></aside><footer><article>a</article></footer></div></body></html>",
+    "<p>Kein Kopf<script>x</script></p><head><meta name='a' content='b'></head><noscript>n</noscript>",
+    "<html><body><div><head><title>x</title><meta></head><nav role='navigation'>Menü</nav></div></body></html>",
+], ids=["head-furniture-nested", "no-head", "stray-head"])
+def test_invisible_elements_are_the_xpath_unions_in_page_order(page: str) -> None:
+    union = etree.XPath(
+        "//script[not(@type='application/ld+json')]|//style|//svg|//template|//noscript|//iframe"
+        "|//head/*[not(self::title or self::script)]"
+        "|//*[self::nav or self::aside or self::footer][not(.//h1 or .//article or .//main)]"
+    )
+    tree = parse_html(page)
+    assert invisible_elements(tree) == union(tree)

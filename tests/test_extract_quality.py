@@ -9,7 +9,7 @@ import pytest
 from conftest import run_crawl
 
 from crawler.extract import extract_article, parse_html, strip_site_suffix
-from crawler.fallback import needs_fallback
+from crawler.fallback import link_share, needs_fallback, page_links
 from crawler.replica import load_golden
 
 PAGES = Path(__file__).parent / "pages"
@@ -81,3 +81,13 @@ def test_extract_article_takes_no_url_at_all() -> None:
     assert article is not None and article.url is None and article.title == "Globales Lernen in Kommunen"
     assert strip_site_suffix("Aktuelles - Engagement Global", None, None) == "Aktuelles - Engagement Global"
     assert strip_site_suffix("Aktuelles - Engagement Global", "Engagement Global", None) == "Aktuelles"
+
+
+def test_link_share_with_the_pages_links_read_once_is_the_same() -> None:
+    tree = parse_html("<html><body><ul>" + "".join(f"<li><a href='/{n}'>Meldung Nummer {n}</a></li>" for n in range(30))
+                      + "</ul><p>Meldung Nummer 3 stand gestern im Rat, Meldung Nummer 3 auch.</p></body></html>")
+    links = page_links(tree)
+    for text in ("Meldung Nummer 3 stand gestern im Rat", "\n".join(f"Meldung Nummer {n}" for n in range(30)), ""):
+        assert link_share(tree, text, links) == link_share(tree, text)
+        assert needs_fallback(tree, text, links) == needs_fallback(tree, text)
+    assert links["Meldung Nummer 3"] == 1 and link_share(tree, "Meldung Nummer 3") == 1.0

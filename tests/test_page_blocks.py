@@ -136,3 +136,14 @@ def test_mirror_copies_of_one_article_make_none_of_its_paragraphs_a_template(tmp
     only_sidebar, _ = learning.prepare(item("http://127.0.0.1/news/k.html", ["Kontakt", *SIDEBAR]), min_chars=10)
     assert only_sidebar is None
     db.close()
+
+
+def test_a_pages_block_hashes_do_not_depend_on_the_pages_seen_before() -> None:
+    # the worker remembers short texts' hashes across pages: a text seen on an earlier page
+    # (as a block, a piece between <br>s or a tail) must hash as on a page of its own
+    pages = [f"<html><body><div class='nav'><a href='/'>Start</a> | <a href='/k'>Kontakt</a></div>"
+             f"<p>Meldung {n}: Der Gemeinderat tagt am Montag<br>im Rathaus, Saal {n}</p>{OFFICE}</body></html>"
+             for n in range(3)]
+    alone = [page_block_hashes(parse_html(page)) for page in pages]
+    for _ in range(2):
+        assert [page_block_hashes(parse_html(page)) for page in reversed(pages)] == alone[::-1]
