@@ -69,15 +69,17 @@ class Linked:
 
 def link_duplicates(db: Database, article_id: int, text: str, *, version: int,
                     thresholds: DedupThresholds, fingerprint: Fingerprint | None = None,
-                    source: str | None = None) -> Linked:
+                    source: str | None = None, is_new: bool = False) -> Linked:
     """Index `text` as article `article_id`'s current text and link it to the stories it repeats.
 
     Call inside the write transaction that stored the version, after `articles` points at it.
     The article's own earlier text is dropped from the index first: an update is never its own duplicate.
-    `source`: the article's source, when the caller knows it.
+    `source`: the article's source, when the caller knows it. `is_new`: the article was just
+    inserted, so it has no earlier text to drop.
     """
     new = fingerprint or fingerprint_of(text)
-    _drop_from_index(db, article_id)
+    if not is_new:
+        _drop_from_index(db, article_id)
     if source is None:
         source = db.execute("SELECT source FROM articles WHERE id = ?", [article_id]).fetchone()[0]
     bands = new.bands()  # looked up and indexed: computed once
