@@ -278,7 +278,9 @@ class StoragePipeline:
                                       body_hash=item.body_hash, raw=raw, template_blocks=blocks,
                                       fingerprint=item.fingerprint if article is item.article else None,
                                       shrink_ratio=self.shrink_ratio,
-                                      digest=held.digest if article is item.article else None)
+                                      digest=held.digest if article is item.article else None,
+                                      extracted=(item.article.text, item.fingerprint)
+                                      if article is not item.article and item.fingerprint is not None else None)
         except Exception as error:
             if is_disk_full(error):
                 raise

@@ -14,6 +14,7 @@ from typing import Protocol
 from sqlite_utils import Database
 
 from crawler.fingerprint import Fingerprint
+from storage.cut_fingerprint import fingerprint_after_cut
 from storage.db import write_transaction
 from storage.lifecycle import SEEN_SQL, note_missing, seen_params
 from storage.near_duplicates import DedupThresholds, link_duplicates
@@ -80,6 +81,7 @@ def record_article(
     fingerprint: Fingerprint | None = None,
     shrink_ratio: float = 0.0,
     digest: str | None = None,
+    extracted: tuple[str, Fingerprint] | None = None,
 ) -> Recorded:
     """Store `article`; add a version only when its text, title or date changed.
 
@@ -95,6 +97,8 @@ def record_article(
     still answered with a text, so the article is seen (not missing, not on its way to a tombstone).
     A text that differs only in volatile lines (clocks, counters: storage/volatile_lines.py) is no change.
     `digest`, when given, is `text_hash(article.text)`, computed by the caller already.
+    `extracted`, when given, is the text as extracted and its fingerprint, `article.text` being it
+    with lines taken out (learned template blocks): the fingerprint is derived from it if needed.
     """
     canonical_url = article.canonical_url or article.url
     digest = digest or text_hash(article.text)
@@ -155,6 +159,8 @@ def record_article(
             db.execute("UPDATE articles SET current_version = ?, text_hash = ? WHERE id = ?",
                        [number, digest, article_id])
         if dedup is not None and kind in ("new", "changed"):
+            if fingerprint is None and extracted is not None:
+                fingerprint = fingerprint_after_cut(article.text, *extracted)
             link_duplicates(db, article_id, article.text, version=number, thresholds=dedup,
                             fingerprint=fingerprint, source=source if current is None else current["source"],
                             is_new=current is None)
