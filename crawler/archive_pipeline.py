@@ -279,6 +279,7 @@ class StoragePipeline:
                                       fingerprint=item.fingerprint if article is item.article else None,
                                       shrink_ratio=self.shrink_ratio,
                                       digest=held.digest if article is item.article else None,
+                                      bands=held.bands if article is item.article else None,
                                       extracted=(item.article.text, item.fingerprint)
                                       if article is not item.article and item.fingerprint is not None else None)
         except Exception as error:

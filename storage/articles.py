@@ -82,6 +82,7 @@ def record_article(
     shrink_ratio: float = 0.0,
     digest: str | None = None,
     extracted: tuple[str, Fingerprint] | None = None,
+    bands: list[tuple[int, int]] | None = None,
 ) -> Recorded:
     """Store `article`; add a version only when its text, title or date changed.
 
@@ -99,6 +100,7 @@ def record_article(
     `digest`, when given, is `text_hash(article.text)`, computed by the caller already.
     `extracted`, when given, is the text as extracted and its fingerprint, `article.text` being it
     with lines taken out (learned template blocks): the fingerprint is derived from it if needed.
+    `bands`, when given, are `fingerprint.bands()`.
     """
     canonical_url = article.canonical_url or article.url
     digest = digest or text_hash(article.text)
@@ -163,7 +165,7 @@ def record_article(
                 fingerprint = fingerprint_after_cut(article.text, *extracted)
             link_duplicates(db, article_id, article.text, version=number, thresholds=dedup,
                             fingerprint=fingerprint, source=source if current is None else current["source"],
-                            is_new=current is None)
+                            is_new=current is None, bands=bands)
         was_gone = is_fetch and current is not None and current["gone_at"] is not None
         outcome = "revived" if was_gone and kind == "unchanged" else kind
         detail = "revived" if was_gone and kind != "unchanged" else None if is_fetch else "reextract"
