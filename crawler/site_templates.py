@@ -98,8 +98,10 @@ def cut_template(article: Article, learner: TemplateLearner, min_chars: int) -> 
     has too little text of its own (a page of the template only)."""
     if len(learner.pages) < learner.min_pages:
         return article, frozenset()
-    lines = article.text.split("\n")
-    hashes = {block_hash(unit) for line in lines for unit in (line, *text_units(line))}
+    hashes: set[int | None] = set()
+    for line in article.text.split("\n"):
+        units = text_units(line)  # [line] itself unless it is a table row: hashed once, not twice
+        hashes.update(map(block_hash, units if units == [line] else (line, *units)))
     recurring = learner.page_blocks.recurring(hashes, learner.min_pages_per_paragraph)
     if not recurring:
         return article, frozenset()
