@@ -65,7 +65,8 @@ def test_fingerprint_after_cut_equals_fingerprint_of_the_cut_text() -> None:
 
 def test_fingerprint_after_cut_of_an_edge_and_a_block_keeps_passages_and_speech() -> None:
     article = ("Die Stadt saniert ab Montag die Brücke über den Fluss am Rathausplatz.\n"
-               "„Wir rechnen mit vier Wochen Bauzeit für die gesamte Brücke“, sagte die Bürgermeisterin am 3. März.\n"
+               "„Wir rechnen mit vier Wochen Bauzeit für die gesamte Brücke“, sagte die "
+               "Bürgermeisterin am 3. März.\n"
                "Umleitungen sind über die Hauptstraße und den Ring ausgeschildert worden.")
     whole = "Aktuelles\n" + article.replace("\n", "\nÖffnungszeiten: Mo-Fr 8-12 Uhr\n", 1) + "\nNach oben"
     fingerprinted = fingerprint(whole)
@@ -75,8 +76,9 @@ def test_fingerprint_after_cut_of_an_edge_and_a_block_keeps_passages_and_speech(
 
 
 def test_lines_out_of_order_or_foreign_are_fingerprinted_from_scratch() -> None:
-    whole = "Erste Zeile mit genug Wörtern für einen ganzen Satz hier.\nZweite Zeile mit anderen Wörtern als die erste."
-    for text in ("Zweite Zeile mit anderen Wörtern als die erste.\nErste Zeile mit genug Wörtern für einen ganzen Satz hier.",
-                 "Eine ganz andere Zeile mit neuen Wörtern, die nie im Text stand."):
+    first = "Erste Zeile mit genug Wörtern für einen ganzen Satz hier."
+    second = "Zweite Zeile mit anderen Wörtern als die erste."
+    whole = f"{first}\n{second}"
+    for text in (f"{second}\n{first}", "Eine ganz andere Zeile mit neuen Wörtern, die nie im Text stand."):
         assert _removed_lines(whole.split("\n"), text.split("\n")) is None
         assert _same(fingerprint_after_cut(text, whole, fingerprint(whole)), fingerprint(text))
