@@ -94,6 +94,10 @@ class StoragePipeline:
     def _open(self) -> None:
         spider = self.crawler.spider
         self.db = open_db(self.db_path, self.max_mb)
+        # each item's savepoint journals the original of every page it dirties (~100 an article);
+        # in a temp file that was ~190 write() calls an article, a tenth of the writer's CPU
+        # (bench/writer_cost.py). In memory it holds one item's pages: RELEASE empties it.
+        self.db.execute("PRAGMA temp_store=MEMORY")
         for source in getattr(spider, "sources", []):
             # the real site's home page, also when a replica serves it (as articles' identities)
             ensure_source(self.db, source.name, source.title, source.url_identity().of(source.home_url))
@@ -274,7 +278,10 @@ class StoragePipeline:
                                       body_hash=item.body_hash, raw=raw, template_blocks=blocks,
                                       fingerprint=item.fingerprint if article is item.article else None,
                                       shrink_ratio=self.shrink_ratio,
-                                      digest=held.digest if article is item.article else None)
+                                      digest=held.digest if article is item.article else None,
+                                      bands=held.bands if article is item.article else None,
+                                      extracted=(item.article.text, item.fingerprint)
+                                      if article is not item.article and item.fingerprint is not None else None)
         except Exception as error:
             if is_disk_full(error):
                 raise

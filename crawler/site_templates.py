@@ -80,6 +80,7 @@ class Held:
     raw: RawPage | None
     lines: list[tuple[str, str]] | None = None  # storage.templates.block_lines of its text, once learned from
     digest: str | None = None  # storage.articles.text_hash of its text, when learning computed it
+    bands: list[tuple[int, int]] | None = None  # item.fingerprint.bands(), when learning computed them
 
 
 def apply_blocks(article: Article, blocks: frozenset[str], min_chars: int,
@@ -97,8 +98,10 @@ def cut_template(article: Article, learner: TemplateLearner, min_chars: int) -> 
     has too little text of its own (a page of the template only)."""
     if len(learner.pages) < learner.min_pages:
         return article, frozenset()
-    lines = article.text.split("\n")
-    hashes = {block_hash(unit) for line in lines for unit in (line, *text_units(line))}
+    hashes: set[int | None] = set()
+    for line in article.text.split("\n"):
+        units = text_units(line)  # [line] itself unless it is a table row: hashed once, not twice
+        hashes.update(map(block_hash, units if units == [line] else (line, *units)))
     recurring = learner.page_blocks.recurring(hashes, learner.min_pages_per_paragraph)
     if not recurring:
         return article, frozenset()
@@ -125,7 +128,7 @@ class SourceTemplate:
         """
         if paragraphs is None:
             paragraphs = {normalize_block(line) for line in text.split("\n")}
-        self.learner.add_page(page, paragraphs, page_blocks)
+        self.learner.add_page(page, paragraphs, page_blocks, is_normalized=True)
         if len(self.learner.pages) < self.learner.min_pages:
             return frozenset()
         # the first time: every counted paragraph may qualify; afterwards only this page's can
@@ -165,8 +168,9 @@ class StoryKeys:
         self.stories: list[str] = []  # the story key of each row's page
         self.next_row = 0
 
-    def key(self, page: str, fingerprint: Fingerprint) -> str:
-        keys = np.fromiter((key for _, key in fingerprint.bands()), dtype=np.int64, count=BANDS)
+    def key(self, page: str, fingerprint: Fingerprint, bands: list[tuple[int, int]] | None = None) -> str:
+        """The story key of `page`, whose text has `fingerprint` (`bands`: its bands(), if computed)."""
+        keys = np.fromiter((key for _, key in bands or fingerprint.bands()), dtype=np.int64, count=BANDS)
         story = page
         rows = len(self.stories)
         candidates = np.flatnonzero((self.band_keys[:, :rows] == keys[:, None]).any(axis=0))
@@ -223,14 +227,16 @@ class TemplateLearning:
         text = article.text if len(kept) == len(lines) else "\n".join(line for line, _ in kept)
         digest = folded_digest(kept)
         page = page_identity(self.db, article.canonical_url or article.url, digest)
+        bands = None
         if item.fingerprint is not None:  # duplicate detection on: the worker fingerprinted the text
-            page = self.stories.setdefault(item.source, StoryKeys()).key(page, item.fingerprint)
+            bands = item.fingerprint.bands()  # looked up here, and indexed with the text if it is stored as is
+            page = self.stories.setdefault(item.source, StoryKeys()).key(page, item.fingerprint, bands)
         # an all-template text is "" to learn from, one empty paragraph, as when it was split itself
         new = template.learn(page, text, article.page_blocks, {normal for _, normal in kept} if kept else {""})
         if new:
             add_blocks(self.db, item.source, new, learned_at=at or now_iso(), run_id=self.run_id)
             logger.info("%s: %d template blocks learned, e.g. %r", item.source, len(new), min(new))
-        template.held.append(Held(item, raw, lines, digest if len(kept) == len(lines) else None))
+        template.held.append(Held(item, raw, lines, digest if len(kept) == len(lines) else None, bands))
         due = []
         while len(template.held) > self.hold:
             due.append(template.held.popleft())

@@ -165,12 +165,17 @@ class TemplateLearner:
         # the same for the text blocks of the pages' DOM, extracted or not (crawler.page_blocks)
         self.page_blocks = PageBlockCounter(cap=min_pages_per_paragraph)
 
-    def add_page(self, page: str, paragraphs: Iterable[str], page_blocks: Iterable[int] = ()) -> None:
-        """Count the paragraphs of one page (e.g. its URL and Article.text.split("\\n")) and its DOM blocks."""
+    def add_page(self, page: str, paragraphs: Iterable[str], page_blocks: Iterable[int] = (),
+                 is_normalized: bool = False) -> None:
+        """Count the paragraphs of one page (e.g. its URL and Article.text.split("\\n")) and its DOM blocks.
+
+        `is_normalized`: the paragraphs are whitespace-folded already (the archive writer's are).
+        """
         key = hashlib.blake2b(page.encode("utf-8", "replace"), digest_size=8).hexdigest()
         self.pages.add(key)
         self.page_blocks.add_page(int(key, 16), page_blocks)
-        for paragraph in {" ".join(p.split()) for p in paragraphs}:
+        # a set built anew either way: counted in its order, which the saved counts keep
+        for paragraph in {p for p in paragraphs} if is_normalized else {" ".join(p.split()) for p in paragraphs}:
             if not paragraph or len(paragraph) > self.max_paragraph_chars:
                 continue
             self._count(paragraph, key)

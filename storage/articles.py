@@ -14,6 +14,7 @@ from typing import Protocol
 from sqlite_utils import Database
 
 from crawler.fingerprint import Fingerprint
+from storage.cut_fingerprint import fingerprint_after_cut
 from storage.db import write_transaction
 from storage.lifecycle import SEEN_SQL, note_missing, seen_params
 from storage.near_duplicates import DedupThresholds, link_duplicates
@@ -80,6 +81,8 @@ def record_article(
     fingerprint: Fingerprint | None = None,
     shrink_ratio: float = 0.0,
     digest: str | None = None,
+    extracted: tuple[str, Fingerprint] | None = None,
+    bands: list[tuple[int, int]] | None = None,
 ) -> Recorded:
     """Store `article`; add a version only when its text, title or date changed.
 
@@ -95,6 +98,9 @@ def record_article(
     still answered with a text, so the article is seen (not missing, not on its way to a tombstone).
     A text that differs only in volatile lines (clocks, counters: storage/volatile_lines.py) is no change.
     `digest`, when given, is `text_hash(article.text)`, computed by the caller already.
+    `extracted`, when given, is the text as extracted and its fingerprint, `article.text` being it
+    with lines taken out (learned template blocks): the fingerprint is derived from it if needed.
+    `bands`, when given, are `fingerprint.bands()`.
     """
     canonical_url = article.canonical_url or article.url
     digest = digest or text_hash(article.text)
@@ -103,7 +109,8 @@ def record_article(
         current = _current_version(db, canonical_url)
         if current is None:
             kind, number = "new", 1
-            article_id = _insert_article(db, article, canonical_url, source, fetched_at, digest)
+            article_id = _insert_article(db, article, canonical_url, source, fetched_at, digest,
+                                         (etag, last_modified, body_hash) if is_fetch else (None, None, None))
             added, removed = len(article.text.split()), 0
         else:
             article_id, number = current["article_id"], current["version"]
@@ -143,18 +150,22 @@ def record_article(
                  published_at, published_raw, article.author, article.language,
                  article.language_probability, digest, added, removed, raw_page_id],
             )
-        if is_fetch:
+        # a new article's row was inserted with its head as this fetch leaves it: no second statement
+        if current is not None and is_fetch:
             db.conn.execute(
                 "UPDATE articles SET url = ?, current_version = ?, text_hash = ?, etag = ?, last_modified = ?, "
                 f"body_hash = ?, {SEEN_SQL} WHERE id = ?",
                 [article.url, number, digest, etag, last_modified, body_hash, *seen_params(fetched_at), article_id],
             )
-        else:
+        elif current is not None:
             db.execute("UPDATE articles SET current_version = ?, text_hash = ? WHERE id = ?",
                        [number, digest, article_id])
         if dedup is not None and kind in ("new", "changed"):
+            if fingerprint is None and extracted is not None:
+                fingerprint = fingerprint_after_cut(article.text, *extracted)
             link_duplicates(db, article_id, article.text, version=number, thresholds=dedup,
-                            fingerprint=fingerprint, source=source if current is None else current["source"])
+                            fingerprint=fingerprint, source=source if current is None else current["source"],
+                            is_new=current is None, bands=bands)
         was_gone = is_fetch and current is not None and current["gone_at"] is not None
         outcome = "revived" if was_gone and kind == "unchanged" else kind
         detail = "revived" if was_gone and kind != "unchanged" else None if is_fetch else "reextract"
@@ -229,12 +240,14 @@ def _head(current: dict | None) -> dict | None:
 
 
 def _insert_article(
-    db: Database, article: ArticleLike, canonical_url: str, source: str, fetched_at: str, digest: str
+    db: Database, article: ArticleLike, canonical_url: str, source: str, fetched_at: str, digest: str,
+    validators: tuple[str | None, str | None, str | None],
 ) -> int:
+    """A new article's row, with its first fetch's (etag, last_modified, body_hash) `validators`."""
     cursor = db.conn.execute(
         "INSERT INTO articles (canonical_url, source, url, first_seen_at, last_seen_at, "
-        "current_version, text_hash) VALUES (?, ?, ?, ?, ?, 1, ?)",
-        [canonical_url, source, article.url, fetched_at, fetched_at, digest],
+        "current_version, text_hash, etag, last_modified, body_hash) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+        [canonical_url, source, article.url, fetched_at, fetched_at, digest, *validators],
     )
     return int(cursor.lastrowid)
 

@@ -69,18 +69,22 @@ class Linked:
 
 def link_duplicates(db: Database, article_id: int, text: str, *, version: int,
                     thresholds: DedupThresholds, fingerprint: Fingerprint | None = None,
-                    source: str | None = None) -> Linked:
+                    source: str | None = None, is_new: bool = False,
+                    bands: list[tuple[int, int]] | None = None) -> Linked:
     """Index `text` as article `article_id`'s current text and link it to the stories it repeats.
 
     Call inside the write transaction that stored the version, after `articles` points at it.
     The article's own earlier text is dropped from the index first: an update is never its own duplicate.
-    `source`: the article's source, when the caller knows it.
+    `source`: the article's source, when the caller knows it. `is_new`: the article was just
+    inserted, so it has no earlier text to drop. `bands`: `fingerprint.bands()`, when computed already.
     """
     new = fingerprint or fingerprint_of(text)
-    _drop_from_index(db, article_id)
+    if not is_new:
+        _drop_from_index(db, article_id)
     if source is None:
         source = db.execute("SELECT source FROM articles WHERE id = ?", [article_id]).fetchone()[0]
-    bands = new.bands()  # looked up and indexed: computed once
+    if bands is None or fingerprint is None:
+        bands = new.bands()  # looked up and indexed: computed once
     postings = _passage_postings(db, new)
     matches = _near_matches(db, article_id, new, bands, thresholds)
     for other, link in _passage_matches(db, article_id, source, text, new, postings, thresholds).items():
