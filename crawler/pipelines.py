@@ -199,7 +199,7 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
 
 
 def _warm_up() -> None:
-    """Load what extraction loads lazily (langdetect's 61 MB of profiles, stoplists) before forking.
+    """Load what extraction loads lazily (langdetect's 21 MB of profiles, stoplists) before forking.
 
     The workers then share these pages with the crawl process instead of each loading its own
     copy, and start extracting at once. gc.freeze() keeps the collector from writing to the
