@@ -5,12 +5,16 @@ glibc's heap, free for reuse but still counted in the process's memory: on a 10,
 crawl about 30 MB of the crawl process, a tenth of the process tree's PSS. malloc_trim returns
 every whole free page of it to the kernel (bench/scaling.py, docs/benchmarks.md). It runs in a
 thread, the event loop goes on meanwhile: a call takes a few to ~50 ms on a heap of ~100 MB.
+Each extraction worker trims its own heap the same way (5-10 MB a worker: lxml's trees of large
+pages leave theirs behind), from a thread the pool starts in it.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import threading
+import time
 from collections.abc import Callable
 from typing import Self
 
@@ -31,6 +35,20 @@ def heap_trimmer() -> Callable[[], bool] | None:
         return None
     malloc_trim.argtypes, malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
     return lambda: bool(malloc_trim(0))
+
+
+def trim_every(interval: float) -> None:
+    """In this process, from a daemon thread: trim the heap every `interval` seconds (an extraction worker)."""
+    trim = heap_trimmer()
+    if interval <= 0 or trim is None:
+        return
+
+    def trim_forever() -> None:
+        while True:
+            time.sleep(interval)
+            trim()
+
+    threading.Thread(target=trim_forever, daemon=True, name="heap-trim").start()
 
 
 class MemoryTrim:
