@@ -6,8 +6,12 @@
 For each site (`own`: bench/site_generator.py's town, `press`: bench/press_site.py's press room;
 generated once per size and seed into --site-dir, about 10 s per 1,000 articles) and each size,
 one crawl as bench/throughput.py runs ours (`scrapy crawl municipal`, no delays, 16 in flight)
-into a fresh archive, while the site is served from memory by its own process. Rounds interleave
-the sizes, smallest first in odd rounds and largest first in even ones. Per crawl it prints:
+into a fresh archive, while the site is served from memory by its own process. The crawl may follow
+as many listing hops as the site has pages (CRAWLER_DISCOVERY_DEPTH_LIMIT on its command line): the
+generated pagers are deeper than the default 50 at 10,000 articles (7,960 and 5,635 reached), and a
+row must measure the size it names; each crawl line says how many articles were stored of those
+served. Rounds interleave the sizes, smallest first in odd rounds and largest first in even ones.
+Per crawl it prints:
 
 * CPU milliseconds per article of the whole process tree (crawl process and extraction workers,
   from the kernel's accounting, start-up included), and the CPU per article after the first 500
@@ -29,6 +33,7 @@ import argparse
 import sqlite3
 import statistics
 import tempfile
+import tomllib
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,7 +88,8 @@ class Progress:
 class Crawl:
     site: str
     size: int
-    articles: int
+    articles: int  # stored
+    served: int  # article pages the site serves
     measured: Measured
     progress: Progress
     db_mb: float
@@ -111,8 +117,10 @@ def crawl_once(kind: str, site: Path, size: int, work: Path, tag: str) -> Crawl:
     server, origin = start_server(site)
     db = work / f"archive-{tag}.db"
     progress = Progress(db)
+    command = [*crawl_site_command(origin, site, work, db),
+               "-s", f"CRAWLER_DISCOVERY_DEPTH_LIMIT={site_pages(site)}"]
     try:
-        measured = measure(crawl_site_command(origin, site, work, db), work / f"crawl-{tag}.log",
+        measured = measure(command, work / f"crawl-{tag}.log",
                            env=crawl_env(), cwd=PROJECT_ROOT, on_sample=progress.poll)
     finally:
         server.terminate()
@@ -125,13 +133,23 @@ def crawl_once(kind: str, site: Path, size: int, work: Path, tag: str) -> Crawl:
     stories = score_stories(db, site)
     for path in work.glob(f"{db.name}*"):
         path.unlink()
-    return Crawl(kind, size, articles, measured, progress, db_mb, stories)
+    return Crawl(kind, size, articles, served_articles(site), measured, progress, db_mb, stories)
+
+
+def site_pages(site: Path) -> int:
+    """The generated site's page budget (every page it serves): no walk of its listings is longer."""
+    return next(iter(tomllib.loads((site / "source.toml").read_text()).values()))["page_budget"]
+
+
+def served_articles(site: Path) -> int:
+    return len((site / "urls.txt").read_text().split())
 
 
 def print_crawl(round_no: int, crawl: Crawl) -> None:
     steady = crawl.steady_cpu_ms_per_article
     bands = " ".join(f"{r:.0f}" for r in crawl.progress.band_rates())
-    print(f"round {round_no + 1} {crawl.site:5s} {crawl.size:6d}: {crawl.articles} articles in "
+    print(f"round {round_no + 1} {crawl.site:5s} {crawl.size:6d}: {crawl.articles} articles stored of "
+          f"{crawl.served} served, in "
           f"{crawl.measured.wall_s:.1f} s ({crawl.articles / crawl.measured.wall_s:.1f}/s), load "
           f"{crawl.measured.load_before:.2f}→{crawl.measured.load_after:.2f}; CPU/article "
           f"{crawl.cpu_ms_per_article:.1f} ms ({f'{steady:.1f}' if steady else '–'} ms after the first {BAND}); "
@@ -145,7 +163,8 @@ def print_summary(crawls: list[Crawl], sizes: list[int], rounds: int) -> None:
         by_size = {size: [c for c in crawls if c.site == kind and c.size == size] for size in sizes}
         for size, runs in by_size.items():
             steady = [s for c in runs if (s := c.steady_cpu_ms_per_article) is not None]
-            print(f"  {kind:5s} {size:6d}: CPU/article {statistics.median(c.cpu_ms_per_article for c in runs):.1f} ms"
+            print(f"  {kind:5s} {size:6d}: stored {min(c.articles for c in runs)}-{max(c.articles for c in runs)} "
+                  f"of {runs[0].served} served, CPU/article {statistics.median(c.cpu_ms_per_article for c in runs):.1f} ms"
                   f" ({f'{statistics.median(steady):.1f}' if steady else '–'} after the first {BAND}), "
                   f"{statistics.median(c.articles / c.measured.wall_s for c in runs):.1f} articles/s, "
                   f"peak {statistics.median(c.pss_mb for c in runs):.0f} MB PSS, "

@@ -12,8 +12,10 @@ import re
 from collections import Counter
 from functools import cache
 
-from langdetect import DetectorFactory, detector_factory
+from langdetect import DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
+
+from crawler.language_profiles import sparse_factory
 
 # langdetect samples randomly; unseeded it gives different answers per call (Mimino666/langdetect#3)
 DetectorFactory.seed = 0
@@ -159,7 +161,7 @@ def primary_subtag(code: str | None) -> str | None:
 def rank_languages(text: str, trials: int) -> list:
     """langdetect's detect_langs with `trials` instead of its 7 (it has no parameter for it)."""
     _function_word_index()  # langdetect's profiles load with the lists (see there)
-    detector = detector_factory._factory.create()  # noqa: SLF001 (where detect_langs gets it)
+    detector = sparse_factory().create()
     detector.n_trial = trials
     detector.append(text)
     return detector.get_probabilities()
@@ -169,10 +171,11 @@ def rank_languages(text: str, trials: int) -> list:
 def _function_word_index() -> dict[str, tuple[tuple[tuple[str, float], ...], tuple[str, ...]]]:
     """Each function word's named languages, each weighing 1 / their number, and neighbours.
 
-    Loads langdetect's profiles (61 MB) too, so that a process that detects one language before
-    it forks its extraction workers (pipelines._warm_up) shares both with them.
+    Loads langdetect's profiles (21 MB, crawler.language_profiles) too, so that a process that
+    detects one language before it forks its extraction workers (pipelines._warm_up) shares both
+    with them.
     """
-    detector_factory.init_factory()
+    sparse_factory()
     owners: dict[str, list[str]] = {}
     for code, name in (FUNCTION_WORD_LANGUAGES | NEIGHBOUR_LANGUAGES).items():
         # read in file order: justext.get_stoplist returns a set, which loses the frequency rank

@@ -24,6 +24,7 @@ from crawler.extract import Article, extract_article
 from crawler.fingerprint import Fingerprint, fingerprint
 from crawler.items import ArticleItem, PageItem
 from crawler.lifeline import die_with_crawl
+from crawler.memory import trim_every
 from crawler.site_pages import site_key, site_page_kind, site_page_kind_of_html
 from crawler.site_templates import blocks_learned
 from crawler.sniff import OCTET_STREAM, NotHtml, sniff_body
@@ -37,10 +38,12 @@ class ExtractPipeline:
     """Turn each PageItem into an ArticleItem, in worker processes so both cores extract."""
 
     def __init__(self, stats: StatsCollector, workers: int, timeout: float, max_bytes: int,
-                 min_chars: int, templates_path: Path | None = None, fingerprints: bool = False) -> None:
+                 min_chars: int, templates_path: Path | None = None, fingerprints: bool = False,
+                 trim_interval: float = 0.0) -> None:
         self.stats = stats
         self.fingerprints = fingerprints  # duplicate detection is on: fingerprint in the worker too
         self.workers = workers
+        self.trim_interval = trim_interval  # each worker returns its free heap this often (crawler/memory.py)
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.min_chars = min_chars
@@ -54,7 +57,8 @@ class ExtractPipeline:
         s = crawler.settings
         pipeline = cls(crawler.stats, s.getint("CRAWLER_EXTRACT_WORKERS"), s.getfloat("CRAWLER_EXTRACT_TIMEOUT"),
                        s.getint("CRAWLER_EXTRACT_MAX_BYTES"), s.getint("CRAWLER_EXTRACT_MIN_CHARS"),
-                       _templates_path(s), s.getbool("CRAWLER_DEDUP_ENABLED"))
+                       _templates_path(s), s.getbool("CRAWLER_DEDUP_ENABLED"),
+                       s.getfloat("CRAWLER_MEMORY_TRIM_INTERVAL"))
         crawler.signals.connect(pipeline.blocks_learned, signal=blocks_learned)
         return pipeline
 
@@ -119,7 +123,7 @@ class ExtractPipeline:
         if self.pool is None:
             # forked at the first page to extract, not at spider open: a re-crawl of 304s needs
             # no pool, and starting one (langdetect's profiles loaded, then fork) costs ~0.5 s
-            self.pool = _new_pool(self.workers)
+            self.pool = _new_pool(self.workers, self.trim_interval)
         async with self.slots:
             try:
                 return await self._extract_in(self.pool, extract)
@@ -143,7 +147,7 @@ class ExtractPipeline:
         """
         if pool is not self.pool:
             return  # replaced already, by another page of the same pool
-        self.pool = _new_pool(self.workers)
+        self.pool = _new_pool(self.workers, self.trim_interval)
         for process in list(pool._processes.values()):  # noqa: SLF001 (no public way to kill one)
             process.kill()
         pool.shutdown(wait=False)
@@ -191,15 +195,20 @@ _WARM_UP_PAGE = (f"<html lang='de'><head><title>Programm</title></head><body><ar
                  f"<p>{_WARM_UP_TEXT * 3}</p><p>{_WARM_UP_TEXT * 2}</p></article></body></html>").encode()
 
 
-def _new_pool(workers: int) -> ProcessPoolExecutor:
+def _new_pool(workers: int, trim_interval: float) -> ProcessPoolExecutor:
     # fork: workers start at once with trafilatura already imported; they only run extract_article
     _warm_up()
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                               initializer=die_with_crawl, initargs=(os.getpid(),))
+                               initializer=_start_worker, initargs=(os.getpid(), trim_interval))
+
+
+def _start_worker(crawl_pid: int, trim_interval: float) -> None:
+    die_with_crawl(crawl_pid)
+    trim_every(trim_interval)
 
 
 def _warm_up() -> None:
-    """Load what extraction loads lazily (langdetect's 61 MB of profiles, stoplists) before forking.
+    """Load what extraction loads lazily (langdetect's 21 MB of profiles, stoplists) before forking.
 
     The workers then share these pages with the crawl process instead of each loading its own
     copy, and start extracting at once. gc.freeze() keeps the collector from writing to the

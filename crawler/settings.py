@@ -90,6 +90,8 @@ CRAWLER_EXTRACT_WORKERS = 2  # processes for extraction; 0 extracts in the crawl
 CRAWLER_EXTRACT_TIMEOUT = 20  # seconds for one page; trafilatura has no timeout of its own
 CRAWLER_EXTRACT_MAX_BYTES = 5 * 1024 * 1024  # larger pages never reach the extractor
 CRAWLER_EXTRACT_MIN_CHARS = 200  # shorter main text is "no article"
+# seconds between returns of the crawl process's free heap to the system (crawler/memory.py); 0: never
+CRAWLER_MEMORY_TRIM_INTERVAL = 10.0
 
 # --- duplicates (issue 6; defaults measured by bench/duplicates.py) ----------------------
 CRAWLER_DEDUP_ENABLED = True  # link exact and near-duplicate texts into story clusters
@@ -114,6 +116,7 @@ DOWNLOADER_MIDDLEWARES |= {  # |=: the safety middlewares above stay
 CRAWLER_REVISIT_TODAY = None  # ISO date the adaptive revisit policy takes as tonight (simulations); None: today (UTC)
 EXTENSIONS = {"crawler.settings_check.SettingsCheck": -100, "crawler.ownership.ArchiveOwnership": -90,
               "crawler.revisit.RevisitExtension": 500, "crawler.adaptive_revisits.AdaptiveRevisits": 400,
+              "crawler.memory.MemoryTrim": 0,
               "crawler.gc_tuning.GarbageCollectorTuning": 0, "crawler.log_threshold.LogThreshold": 0}
 CRAWLER_GC_THRESHOLD = [10_000, 20, 20]  # gc.set_threshold in the crawl process; [] keeps Python's 700, 10, 10
 # --- the crawl job, its schedule and its reports (schedules/, docs/scheduling.md) -------

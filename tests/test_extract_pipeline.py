@@ -141,9 +141,9 @@ def test_workers_inherit_the_loaded_language_profiles(pipeline):
 
 def language_profiles_loaded() -> bool:
     """Runs in a worker: were langdetect's profiles loaded before this process forked?"""
-    from langdetect import detector_factory
+    from crawler.language_profiles import sparse_factory
 
-    return detector_factory._factory is not None
+    return sparse_factory.cache_info().currsize == 1
 
 
 def cpu_seconds(pid: int) -> float:
