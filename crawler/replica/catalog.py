@@ -42,7 +42,7 @@ def render_state(state: str) -> dict[str, dict[str, Page]]:
     for (primary, path), status in removed_paths(state).items():
         if status == 410:
             for site, family in FAMILY_OF.items():
-                if family.SITE == primary:
+                if primary == family.SITE:
                     sites[site][request_key(path)] = gone()
     previous = render_state("v1") if state == "v2" else {}
     for site, pages in sites.items():
