@@ -138,8 +138,8 @@ def extract_all(tasks: Iterable[Task], min_chars: int, workers: int,
     todo = iter(tasks)
     try:
         while True:
-            while len(pending) < workers * IN_FLIGHT_PER_WORKER and (task := next(todo, None)) is not None:
-                pending.append((task, _submit(pool, task, min_chars)))
+            while len(pending) < workers * IN_FLIGHT_PER_WORKER and (queued := next(todo, None)) is not None:
+                pending.append((queued, _submit(pool, queued, min_chars)))
             if not pending:
                 return
             task, future = pending.popleft()

@@ -244,9 +244,13 @@ def _launch(crawl: Crawl, config: JobConfig, run_id: int, log_path: Path, worker
     command = crawl_command(crawl.spider, crawl.args, **settings)
     # the crawl holds the job's archive lock through the inherited descriptor, and ends if the job dies
     env = {**crawl_env(), PARENT_ENV: str(os.getpid()), **(lock.child_env() if lock else {})}
+    pass_fds: tuple[int, ...] = ()
+    if lock:
+        assert lock.fd is not None  # the job holds its lock until every crawl has ended
+        pass_fds = (lock.fd,)
     with open(log_path, "ab") as log:  # O_APPEND: lines of processes side by side do not overwrite
         return subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT, pass_fds=(lock.fd,) if lock else (),
+                                stdout=log, stderr=subprocess.STDOUT, pass_fds=pass_fds,
                                 start_new_session=True)  # Ctrl-C reaches it once, through Stop
 
 
