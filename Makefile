@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test clean
+.PHONY: demo test lint clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ demo: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/pytest -q -n 2 --dist loadfile  # two workers, a file's tests on one: most tests wait on crawl processes
+
+lint: $(BIN)/.installed  # the rules: [tool.ruff] and [tool.mypy] in pyproject.toml
+	$(BIN)/ruff check crawler spiders storage schedules
+	$(BIN)/mypy crawler spiders storage schedules
 
 clean:
 	rm -rf $(VENV) archive.db archive.db-wal archive.db-shm

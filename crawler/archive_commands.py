@@ -62,7 +62,8 @@ def changes(db_path: str, since: str | None, source: str | None) -> None:
         click.echo(f"{name}: " + ", ".join(f"{len(kinds[k])} {KIND_LABELS[k]}" for k in KIND_LABELS if k in kinds))
         for kind in KIND_LABELS:
             for row in kinds.get(kind, []):
-                click.echo(f"  {kind:<8} {_change_note(kind, row):<14} {row['title'] or '(untitled)'}  {row['canonical_url']}")
+                click.echo(f"  {kind:<8} {_change_note(kind, row):<14} "
+                           f"{row['title'] or '(untitled)'}  {row['canonical_url']}")
     db.close()
 
 
@@ -167,7 +168,8 @@ def build_metadata(database: str) -> dict[str, Any]:
 
 def _questions_html(description: str, database: str, queries: dict[str, Any]) -> str:
     items = "".join(  # a feed's link is the feed itself (datasette-atom serves queries with atom_* columns)
-        f'<li><a href="/{quote(database)}/{quote(name)}{".atom" if "atom_id" in query.get("sql", "") else ""}"><strong>{escape(query["title"])}</strong></a>'
+        f'<li><a href="/{quote(database)}/{quote(name)}{".atom" if "atom_id" in query.get("sql", "") else ""}">'
+        f'<strong>{escape(query["title"])}</strong></a>'
         f' - {escape(query.get("description", ""))}</li>'
         for name, query in queries.items()
     )

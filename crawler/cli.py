@@ -150,7 +150,8 @@ def _print_summary(db_path: str, limit: int = 10) -> None:
         click.echo(f"  {row['source']:<28} {row['articles']:>5}  ({row['with_updates']} updated)")
     click.echo("\nNewest:")
     for row in newest_articles(db, limit):
-        click.echo(f"  {row['published_at'] or 'undated':<10}  {row['language']:<7}  {row['source']:<24}  {row['title']}")
+        click.echo(f"  {row['published_at'] or 'undated':<10}  {row['language']:<7}  {row['source']:<24}  "
+                   f"{row['title']}")
     db.close()
 
 

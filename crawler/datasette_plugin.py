@@ -51,10 +51,11 @@ def register_routes() -> list[tuple[str, Any]]:
 @hookimpl
 def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
     # canned queries only: a table's own columns keep Datasette's rendering
-    if table is not None or column != "title" or "article_id" not in row.keys() or row["article_id"] is None:
+    # row is a sqlite3.Row: `in row` would look among its values, not its column names
+    if table is not None or column != "title" or "article_id" not in row.keys() or row["article_id"] is None:  # noqa: SIM118
         return None
     href = article_path(datasette, database, row["article_id"])
-    return Markup(f'<a href="{escape(href)}">{escape(value or "(untitled)")}</a>')
+    return Markup(f'<a href="{escape(href)}">{escape(value or "(untitled)")}</a>')  # noqa: S704 (both parts escaped)
 
 
 @hookimpl
@@ -104,11 +105,11 @@ async def article_page(datasette: Any, request: Any) -> Response:
     versions = [dict(row) for row in (await db.execute(VERSIONS_SQL, [article_id])).rows]
     title = versions[0]["title"] if versions else article["canonical_url"]
     parts = [f"<h1>{escape(title or '(untitled)')}</h1>",
-             f'<p>{escape(article["source"])} · status <strong>{escape(article["status"])}</strong> · '
-             f'<a href="{escape(article["canonical_url"])}">{escape(article["canonical_url"])}</a> · '
-             f'first seen {escape(article["first_seen_at"])}</p>',
+             (f'<p>{escape(article["source"])} · status <strong>{escape(article["status"])}</strong> · '
+              f'<a href="{escape(article["canonical_url"])}">{escape(article["canonical_url"])}</a> · '
+              f'first seen {escape(article["first_seen_at"])}</p>'),
              _version_table(versions)]
-    for newer, older in zip(versions, [*versions[1:], None]):
+    for newer, older in zip(versions, [*versions[1:], None], strict=False):
         parts.append(_version_section(newer, older))
     body = "\n".join(parts)
     html = (f'<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>{escape(title or "")}</title>'
@@ -134,13 +135,15 @@ def _version_table(versions: list[dict]) -> str:
 
 
 def _version_section(version: dict, previous: dict | None) -> str:
-    heading = f'<h2>Version {version["version"]} ({escape(version["change_kind"])}, {escape(version["fetched_at"])})</h2>'
+    heading = (f'<h2>Version {version["version"]} '
+               f'({escape(version["change_kind"])}, {escape(version["fetched_at"])})</h2>')
     if previous is None:
-        return f'<section class="version" id="v{version["version"]}">{heading}' \
-               f'<div class="diff">{diff_html([("=", _joined(version["text"]))])}</div></section>'
+        return (f'<section class="version" id="v{version["version"]}">{heading}'
+                f'<div class="diff">{diff_html([("=", _joined(version["text"]))])}</div></section>')
     title = ""
     if previous["title"] != version["title"]:
-        title = f'<p>title: <del>{escape(previous["title"] or "")}</del> <ins>{escape(version["title"] or "")}</ins></p>'
+        title = (f'<p>title: <del>{escape(previous["title"] or "")}</del> '
+                 f'<ins>{escape(version["title"] or "")}</ins></p>')
     runs = word_diff(previous["text"], version["text"])
     text = diff_html(runs) if any(op != "=" for op, _ in runs) else "<p>(text unchanged)</p>"
     return (f'<section class="version" id="v{version["version"]}">{heading}'

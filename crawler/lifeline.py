@@ -55,7 +55,7 @@ def _exit_when_orphaned(parent: int, grace: float) -> None:
         time.sleep(1.0)
     logger.warning("the crawl job (pid %d) is gone: stopping, at the latest in %.0f s", parent, grace)
     time.sleep(grace)
-    os._exit(128 + signal.SIGTERM)  # noqa: SLF001 (the graceful stop hangs: no cleanup can run)
+    os._exit(128 + signal.SIGTERM)
 
 
 def die_with_crawl(crawl_pid: int) -> None:

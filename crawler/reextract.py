@@ -25,11 +25,10 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import click
-
-from crawler.cli_errors import UserError
 from scrapy.settings import Settings
 from sqlite_utils import Database
 
+from crawler.cli_errors import UserError
 from crawler.extract import Article, extract_article
 from crawler.items import now_iso
 from crawler.site_templates import apply_blocks, cut_template
@@ -90,7 +89,7 @@ def _learner(db: Database, learners: dict[str, TemplateLearner | None], source: 
     return learners[source]
 
 
-def _record(db: Database, run_id: int, task: Task, result: Article | None | BaseException, report: SourceReport,
+def _record(db: Database, run_id: int, task: Task, result: Article | BaseException | None, report: SourceReport,
             dedup: DedupThresholds | None) -> None:
     page = task.page
     if not isinstance(result, Article):
@@ -128,7 +127,7 @@ def extract_stored(raw: RawPage, url: str, min_chars: int, blocks: frozenset[str
 
 
 def extract_all(tasks: Iterable[Task], min_chars: int, workers: int,
-                timeout: float) -> Iterator[tuple[Task, Article | None | BaseException]]:
+                timeout: float) -> Iterator[tuple[Task, Article | BaseException | None]]:
     """Each task with its result, in order; an extraction that raised or timed out yields the exception."""
     if workers <= 0:
         for task in tasks:
@@ -139,8 +138,8 @@ def extract_all(tasks: Iterable[Task], min_chars: int, workers: int,
     todo = iter(tasks)
     try:
         while True:
-            while len(pending) < workers * IN_FLIGHT_PER_WORKER and (task := next(todo, None)) is not None:
-                pending.append((task, _submit(pool, task, min_chars)))
+            while len(pending) < workers * IN_FLIGHT_PER_WORKER and (queued := next(todo, None)) is not None:
+                pending.append((queued, _submit(pool, queued, min_chars)))
             if not pending:
                 return
             task, future = pending.popleft()
@@ -157,7 +156,7 @@ def extract_all(tasks: Iterable[Task], min_chars: int, workers: int,
         pool.shutdown(cancel_futures=True)
 
 
-def _attempt(task: Task, min_chars: int) -> Article | None | BaseException:
+def _attempt(task: Task, min_chars: int) -> Article | BaseException | None:
     try:
         return extract_stored(task.raw, task.page.url, min_chars, task.blocks)
     except Exception as error:  # noqa: BLE001 (as in extract_all: reported per page)
@@ -174,7 +173,7 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
 
 
 def _replace_pool(pool: ProcessPoolExecutor, workers: int) -> ProcessPoolExecutor:
-    for process in list(pool._processes.values()):
+    for process in list(pool._processes.values()):  # noqa: SLF001 (no public way to kill a pool's workers)
         process.kill()
     pool.shutdown(wait=False, cancel_futures=True)
     return _new_pool(workers)

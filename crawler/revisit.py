@@ -11,10 +11,11 @@ A source whose discovery linked nothing is skipped: it is down or broken tonight
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Self
+from typing import Any, Protocol, Self, cast
 
-from scrapy import Spider, signals
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 
@@ -22,6 +23,16 @@ from storage.db import open_db
 from storage.lifecycle import Known, load_known
 
 logger = logging.getLogger(__name__)
+
+
+class RevisitingSpider(Protocol):
+    """What a spider offers for revisits (spiders.news.NewsSpider); others are left alone."""
+
+    sources: Sequence[Any]  # each with a .name
+    linked_articles: Mapping[str, set[str]]
+    identities: Mapping[str, Any]  # source name -> crawler.identity.UrlIdentity
+
+    def article_request(self, source: Any, url: str) -> Request | None: ...
 
 
 class RevisitExtension:
@@ -51,7 +62,7 @@ class RevisitExtension:
             return
         db = open_db(self.db_path)
         try:
-            self.known = load_known(db, [source.name for source in spider.sources])
+            self.known = load_known(db, [source.name for source in cast(RevisitingSpider, spider).sources])
         finally:
             db.close()
 
@@ -59,19 +70,20 @@ class RevisitExtension:
         if self.is_done:
             return
         self.is_done = True
-        sources = {source.name: source for source in spider.sources}
-        linked: dict[str, set[str]] = spider.linked_articles
+        revisiting = cast(RevisitingSpider, spider)  # spider_opened left is_done set for any other spider
+        sources = {source.name: source for source in revisiting.sources}
+        linked = revisiting.linked_articles
         scheduled = 0
         for known in self.known:
             links = linked.get(known.source)
             if not links or known.url in links or known.canonical_url in links:
                 continue
             # on a replica, the URL last fetched names last night's port: ask tonight's copy
-            url = spider.identities[known.source].revisit_url(known.url, known.canonical_url)
+            url = revisiting.identities[known.source].revisit_url(known.url, known.canonical_url)
             if url is None:
                 self.crawler.stats.inc_value("crawler/revisit/off_site")
                 continue
-            request = spider.article_request(sources[known.source], url)
+            request = revisiting.article_request(sources[known.source], url)
             if request is not None:
                 self.crawler.engine.crawl(request)
                 scheduled += 1

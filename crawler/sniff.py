@@ -18,7 +18,7 @@ from typing import TypeVar
 # Bytes no text encoding of the web produces outside UTF-16 (WHATWG MIME Sniffing's "binary data
 # bytes"): C0 controls except TAB, LF, FF, CR, ESC (ISO-2022-JP's shifts) and, unlike WHATWG, VT
 # (Word's line break, pasted into CMSs: ~1 % of such an article's bytes).
-_BINARY_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)])
+_BINARY_BYTES = bytes([*range(0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)])
 # Characters no text page has in bulk: C0/C1 controls (as above), U+FFFD (bytes the decoder could
 # not read), surrogates, private use, noncharacters. A PDF or an image decoded as cp1252 is
 # about 11 % of them, as UTF-16 about 13 %.

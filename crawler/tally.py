@@ -44,10 +44,12 @@ class SourceTally:
             self.responses_ok[source] += 1
 
     def spider_error(self, failure: Failure, response: Response | Failure) -> None:
+        assert failure.type is not None  # a Failure always wraps an exception
         request = getattr(response, "request", None)
         self._count(_source_of(request) if request is not None else None, f"callback/{failure.type.__name__}")
 
     def item_error(self, item: Any, failure: Failure) -> None:
+        assert failure.type is not None  # a Failure always wraps an exception
         self._count(getattr(item, "source", None), f"pipeline/{failure.type.__name__}")
 
     def _count(self, source: str | None, key: str) -> None:

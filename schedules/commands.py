@@ -18,9 +18,9 @@ from crawler.progress import Progress, describe
 from crawler.revisit_policy import Outlook, RevisitPolicy, revisit_outlook
 from crawler.settings_check import InvalidSettings, validate_settings
 from schedules.job import JobConfig, Stop, config_from_settings, run_job
-from storage.lock import ArchiveLock, ArchiveLocked, lock_path_for
 from schedules.nightly import Schedule, build_scheduler, parse_time
 from spiders.sources import BUNDLED_SOURCES, load_sources
+from storage.lock import ArchiveLock, ArchiveLocked, lock_path_for
 from storage.runs import last_success_per_source, recent_source_runs
 
 

@@ -28,13 +28,26 @@ from crawler.progress import Progress
 from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
 from crawler.setting_values import parse_dict
 from schedules.report import notify, report_stem, should_notify, write_report
-from schedules.side_by_side import (host_key, job_parallel, kill_group, longest_first, run_side_by_side,
-                                    workers_per_crawl)
+from schedules.side_by_side import (
+    host_key,
+    job_parallel,
+    kill_group,
+    longest_first,
+    run_side_by_side,
+    workers_per_crawl,
+)
 from spiders.sources import BUNDLED_SOURCES, SPIDERS, Source, load_sources
 from storage.db import open_db
 from storage.lock import ArchiveLock
-from storage.runs import (abort_unfinished_runs, close_run, last_crawl_seconds, record_exit, run_report, source_counts,
-                          start_run)
+from storage.runs import (
+    abort_unfinished_runs,
+    close_run,
+    last_crawl_seconds,
+    record_exit,
+    run_report,
+    source_counts,
+    start_run,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +121,7 @@ class Stop:
         self.event.set()
         if self.requests == 1:
             if self.announce:
-                print("stopping after the pages in flight… (press Ctrl-C again to stop at once)",
+                print("stopping after the pages in flight… (press Ctrl-C again to stop at once)",  # noqa: T201 (for the terminal)
                       file=sys.stderr, flush=True)
             self.signal_crawls(signal.SIGTERM)
         else:
@@ -231,9 +244,13 @@ def _launch(crawl: Crawl, config: JobConfig, run_id: int, log_path: Path, worker
     command = crawl_command(crawl.spider, crawl.args, **settings)
     # the crawl holds the job's archive lock through the inherited descriptor, and ends if the job dies
     env = {**crawl_env(), PARENT_ENV: str(os.getpid()), **(lock.child_env() if lock else {})}
+    pass_fds: tuple[int, ...] = ()
+    if lock:
+        assert lock.fd is not None  # the job holds its lock until every crawl has ended
+        pass_fds = (lock.fd,)
     with open(log_path, "ab") as log:  # O_APPEND: lines of processes side by side do not overwrite
         return subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT, pass_fds=(lock.fd,) if lock else (),
+                                stdout=log, stderr=subprocess.STDOUT, pass_fds=pass_fds,
                                 start_new_session=True)  # Ctrl-C reaches it once, through Stop
 
 

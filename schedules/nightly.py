@@ -28,8 +28,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.items import now_iso
 from schedules.job import JobConfig, JobResult, Stop, run_job
-from storage.lock import ArchiveLock, ArchiveLocked, lock_path_for
 from storage.db import open_db
+from storage.lock import ArchiveLock, ArchiveLocked, lock_path_for
 from storage.runs import abort_unfinished_runs, run_for_date
 
 logger = logging.getLogger(__name__)

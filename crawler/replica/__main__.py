@@ -25,7 +25,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     serve.add_argument("--state", choices=STATES, default="v1")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0,
-                       help="first port: the sites listen on PORT, PORT+1, … in catalog order (default: any free ports)")
+                       help="first port: the sites listen on PORT, PORT+1, … in catalog order "
+                            "(default: any free ports)")
     serve.add_argument("--no-rate-limit", dest="rate_limit", action="store_false",
                        help="do not answer berlin with 429 when requests come too fast")
     return parser.parse_args(argv)
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     with Replica(state=args.state, host=args.host, rate_limit=args.rate_limit, port=args.port) as replica:
-        print(json.dumps({"urls": replica.urls, "origin_map": replica.origin_map()}), flush=True)
+        print(json.dumps({"urls": replica.urls, "origin_map": replica.origin_map()}), flush=True)  # noqa: T201 (read by the parent)
         while not stop.wait(0.5):  # a timed wait keeps the main thread responsive to signals
             pass
     return 0

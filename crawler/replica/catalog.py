@@ -42,7 +42,7 @@ def render_state(state: str) -> dict[str, dict[str, Page]]:
     for (primary, path), status in removed_paths(state).items():
         if status == 410:
             for site, family in FAMILY_OF.items():
-                if family.SITE == primary:
+                if primary == family.SITE:
                     sites[site][request_key(path)] = gone()
     previous = render_state("v1") if state == "v2" else {}
     for site, pages in sites.items():
@@ -50,8 +50,8 @@ def render_state(state: str) -> dict[str, dict[str, Page]]:
             if page.last_modified is None and page.status == 200:
                 old = previous.get(site, {}).get(key)
                 # An untouched page keeps its v1 date so If-Modified-Since stays truthful.
-                same = old is not None and old.body == page.body and old.last_modified is not None
-                pages[key] = replace(page, last_modified=old.last_modified if same else STATE_DATE[state])
+                kept = old.last_modified if old is not None and old.body == page.body else None
+                pages[key] = replace(page, last_modified=kept or STATE_DATE[state])
     missing = set(REAL_ORIGINS) ^ set(sites)
     if missing:
         raise RuntimeError(f"site keys without pages or origin: {sorted(missing)}")

@@ -6,6 +6,7 @@ computed from the `Article` objects built here, never from a second hand-typed c
 
 from __future__ import annotations
 
+import datetime
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,9 +33,10 @@ class Article:
     path: str
     title: str
     paragraphs: tuple[str, ...]
-    date: date | None  # the date the article page itself shows; None when it shows none
-    list_date: date  # the date listings and feeds show (falls back to `date`)
-    modified: date  # drives Last-Modified; later in v2 when the article was edited
+    # datetime.date: inside the class, `date` names the field below
+    date: datetime.date | None  # the date the article page itself shows; None when it shows none
+    list_date: datetime.date  # the date listings and feeds show (falls back to `date`)
+    modified: datetime.date  # drives Last-Modified; later in v2 when the article was edited
     lang: str
     declared_lang: str  # the <html lang> the page claims (one German page claims "en")
     on_topic: bool

@@ -48,7 +48,7 @@ LOCALE_PREFIX = {"de": "", "en": "/en-us", "es": "/es-mx"}
 
 
 def session_id(a: Article) -> str:
-    return hashlib.sha1(a.key.encode()).hexdigest()[:16]
+    return hashlib.sha1(a.key.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 def text_of(a: Article) -> list[str]:

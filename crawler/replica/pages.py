@@ -33,7 +33,7 @@ class Page:
 
 
 def base(site: str) -> str:
-    return "{{base.%s}}" % site
+    return "{{base." + site + "}}"
 
 
 def esc(text: str) -> str:

@@ -73,7 +73,7 @@ def materialise(page: Page, urls: dict[str, str]) -> Resource:
     if page.status != 200:
         return Resource(page.status, body, headers)
     modified = page.last_modified or STATE_DATE["v1"]
-    etag = '"%s"' % hashlib.sha256(body).hexdigest()[:32]
+    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
     headers += [("ETag", etag), ("Last-Modified", dates.http_date(modified)), ("Vary", "Accept-Encoding")]
     return Resource(200, body, headers, etag, dates.http_timestamp(modified))
 

@@ -25,7 +25,7 @@ class Command(ScrapyCrawl):
                 try:
                     check(self.settings, dict(opts.spargs))
                 except ValueError as error:
-                    print(f"scrapy crawl {args[0]}: error: {error}", file=sys.stderr)
+                    print(f"scrapy crawl {args[0]}: error: {error}", file=sys.stderr)  # noqa: T201 (as Scrapy's usage errors)
                     self.exitcode = 2
                     return
         super().run(args, opts)
