@@ -16,7 +16,7 @@ demo: $(BIN)/.installed
 	$(BIN)/partnerwatch demo
 
 test: $(BIN)/.installed
-	$(BIN)/pytest -q -n 2 --dist loadfile  # two workers, a file's tests on one: most tests wait on crawl processes
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15  # two workers, a file's tests on one: most tests wait on crawl processes
 
 lint: $(BIN)/.installed  # the rules: [tool.ruff] and [tool.mypy] in pyproject.toml
 	$(BIN)/ruff check crawler spiders storage schedules
