@@ -42,10 +42,11 @@ class StoragePipeline:
     """Store each ArticleItem as a version when its text changed; log every fetch's outcome.
 
     The archive is written by one thread of its own, one item after the other, each item
-    all-or-nothing (a savepoint of the batch `_write_queued` commits). SQLite releases the GIL while it works (FTS indexing, B-tree pages,
-    WAL writes and checkpoint syncs), so the event loop keeps downloading and feeding the
-    extraction workers meanwhile; on the event loop, storage took about half of the crawl
-    process's time, and every page waited for it (bench/throughput.py, docs/benchmarks.md).
+    all-or-nothing (a savepoint of the batch `_write_queued` commits). SQLite releases the GIL
+    while it works (FTS indexing, B-tree pages, WAL writes and checkpoint syncs), so the event
+    loop keeps downloading and feeding the extraction workers meanwhile; on the event loop,
+    storage took about half of the crawl process's time, and every page waited for it
+    (bench/throughput.py, docs/benchmarks.md).
     The connection, and the template learner that reads and writes through it, are used only in
     that thread.
     """
@@ -199,7 +200,7 @@ class StoragePipeline:
                 for number, (item, _) in enumerate(batch):
                     try:
                         self._process(item)
-                    except Exception as error:  # noqa: BLE001 (handed to the item's own coroutine)
+                    except Exception as error:  # handed to the item's own coroutine
                         failures[number] = error
                         if is_disk_full(error):
                             raise

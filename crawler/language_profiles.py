@@ -33,9 +33,9 @@ class SparseDetector(Detector):
         # langdetect computes prob[i] * (weight + p) for every language; with p == 0 that is
         # prob[i] * weight, so the results are the same floats
         languages, probabilities = row[::2], row[1::2]
-        updated = [prob[i] * (weight + p) for i, p in zip(languages, probabilities)]
+        updated = [prob[i] * (weight + p) for i, p in zip(languages, probabilities, strict=True)]
         prob[:] = [p * weight for p in prob]
-        for i, value in zip(languages, updated):
+        for i, value in zip(languages, updated, strict=True):
             prob[i] = value
         return True
 

@@ -34,7 +34,6 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.robotstxt import RobotParser
-from scrapy.utils.misc import build_from_crawler
 
 from crawler.netguard import (
     IPAddress,
@@ -43,7 +42,6 @@ from crawler.netguard import (
     check_url,
     host_port,
     is_allowed_endpoint,
-    normalize_host_entry,
     parse_ip,
     private_allowance,
 )
@@ -316,7 +314,7 @@ class RetryAfterMiddleware:
         process_request before the pause was asked for, and the slot would send them one by one."""
         slot = self.crawler.engine.downloader.slots.get(key)
         while slot is not None and slot.queue:
-            queued, waiting = slot.queue.popleft()  # Scrapy's Slot.queue: (request, Deferred) pairs
+            _request, waiting = slot.queue.popleft()  # Scrapy's Slot.queue: (request, Deferred) pairs
             self.crawler.stats.inc_value("crawler/politeness/deferred_requests")
             waiting.errback(HostDeferred(self.deferred[key]))
 

@@ -24,8 +24,8 @@ from itertools import chain
 from lxml import etree
 from lxml.html import HtmlElement
 
-from crawler.dom_text import text_content
 from crawler.dates import LABEL, find_dateline, has_date, parse_date
+from crawler.dom_text import text_content
 
 _STRUCTURED_META = (
     "article:published_time", "og:published_time", "og:article:published_time",
@@ -133,7 +133,7 @@ def _own_verdict(node: HtmlElement, title_blocks: frozenset[HtmlElement]) -> boo
     the element is what its parent is."""
     if node.tag in ("body", "html") or node in title_blocks:
         return False
-    if node.tag in _FURNITURE_TAGS or node.tag == "header" and _is_site_header(node):
+    if node.tag in _FURNITURE_TAGS or (node.tag == "header" and _is_site_header(node)):
         return True
     # WordPress lists a post's tags and categories as classes: "tag-twitter", "category-social"
     marks = [m for m in f"{node.get('class', '')} {node.get('id', '')}".split()

@@ -12,7 +12,6 @@ detail `bad_redirect` (reliability.md H16).
 from __future__ import annotations
 
 from typing import Any
-
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request

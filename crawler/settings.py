@@ -7,7 +7,8 @@ COMMANDS_MODULE = "crawler.scrapy_commands"  # `scrapy crawl` with one-line argu
 
 # --- politeness -------------------------------------------------------------------------
 # berlin.de's robots.txt asks every robot to identify itself clearly and uniquely.
-USER_AGENT = "partnerwatch/0.1 (+https://github.com/partnerwatch/partnerwatch; news monitor for municipal development policy)"
+USER_AGENT = ("partnerwatch/0.1 (+https://github.com/partnerwatch/partnerwatch; "
+              "news monitor for municipal development policy)")
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2

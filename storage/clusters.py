@@ -186,7 +186,8 @@ def leave_story(db: Database, article_id: int) -> None:
     members = [r[0] for r in db.execute("SELECT article_id FROM article_clusters WHERE cluster_id = ?", [root])]
     if len(members) < 2:
         tree = [r[0] for r in db.execute(
-            "WITH RECURSIVE tree(id) AS (SELECT ? UNION ALL SELECT c.id FROM clusters c JOIN tree ON c.parent_id = tree.id) "
+            "WITH RECURSIVE tree(id) AS "
+            "(SELECT ? UNION ALL SELECT c.id FROM clusters c JOIN tree ON c.parent_id = tree.id) "
             "SELECT id FROM tree", [root])]
         db.conn.executemany("UPDATE articles SET cluster_id = NULL, is_cluster_origin = 0, duplicate_of = NULL "
                             "WHERE id = ?", [(member,) for member in members])
