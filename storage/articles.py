@@ -27,15 +27,25 @@ from storage.volatile_lines import Verdict, judge_text
 
 
 class ArticleLike(Protocol):
-    url: str
-    canonical_url: str | None
-    title: str | None
-    text: str
-    published_at: str | None
-    published_raw: str | None
-    author: str | None
-    language: str
-    language_probability: float
+    # read-only, so frozen dataclasses (crawler.extract.Article) match
+    @property
+    def url(self) -> str: ...
+    @property
+    def canonical_url(self) -> str | None: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def published_at(self) -> str | None: ...
+    @property
+    def published_raw(self) -> str | None: ...
+    @property
+    def author(self) -> str | None: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def language_probability(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -249,6 +259,7 @@ def _insert_article(
         "current_version, text_hash, etag, last_modified, body_hash) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
         [canonical_url, source, article.url, fetched_at, fetched_at, digest, *validators],
     )
+    assert cursor.lastrowid is not None  # an INSERT into a rowid table sets it
     return int(cursor.lastrowid)
 
 

@@ -116,7 +116,7 @@ def _kind(change_kind: str) -> str:
 
 def _status_changed(db: Database, kind: str, cutoff: Cutoff, source: str | None) -> list[dict]:
     statuses, column = STATUS_CHANGES[kind]
-    where, params = f"s.status IN {statuses} AND s.{column} IS NOT NULL", []
+    where = f"s.status IN {statuses} AND s.{column} IS NOT NULL"
     since, params = cutoff.status_sql(f"s.{column}")
     where = f"{where} AND {since}"
     if source is not None:

@@ -85,7 +85,9 @@ def join_story(db: Database, article_id: int, links: dict[int, Link]) -> int | N
     if roots:
         winner = max(roots, key=lambda r: (sizes[r], -r))  # union by size keeps paths short
     else:
-        winner = int(db.execute("INSERT INTO clusters (articles, sources) VALUES (0, 0)").lastrowid)
+        created = db.execute("INSERT INTO clusters (articles, sources) VALUES (0, 0)").lastrowid
+        assert created is not None  # an INSERT into a rowid table sets it
+        winner = int(created)
     for loser in sorted(roots - {winner}):
         _merge(db, winner, loser)
     singles = [c.origin for c in chosen if c.root is None]

@@ -67,7 +67,9 @@ def load_known(db: Database, sources: Iterable[str] | None = None) -> list[Known
     if sources is not None:
         params = sorted(set(sources))
         sql += f" WHERE source IN ({', '.join('?' * len(params))})"
-    return [Known(*row[:6], is_gone=bool(row[6])) for row in db.execute(sql, params).fetchall()]
+    rows = db.execute(sql, params).fetchall()
+    return [Known(url, canonical_url, source, etag, last_modified, body_hash, bool(is_gone))
+            for url, canonical_url, source, etag, last_modified, body_hash, is_gone in rows]
 
 
 def conclude_run(

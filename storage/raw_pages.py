@@ -65,6 +65,7 @@ def store_raw_page(db: Database, page: RawPage, fetched_at: str) -> int:
         [page.sha256, page.size, page.content_type, fetched_at, page.zstd],
     )
     if inserted.rowcount == 1:  # new bytes: their id is the row just inserted, no lookup needed
+        assert inserted.lastrowid is not None  # an INSERT into a rowid table sets it
         return int(inserted.lastrowid)
     return int(db.conn.execute("SELECT id FROM raw_pages WHERE sha256 = ?", [page.sha256]).fetchone()[0])
 

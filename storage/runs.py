@@ -42,6 +42,7 @@ def start_run(db: Database, spider: str, started_at: str, *, trigger: str = "scr
     with write_transaction(db):
         cursor = db.execute("INSERT INTO runs (spider, started_at, trigger, run_date, owner) VALUES (?, ?, ?, ?, ?)",
                             [spider, started_at, trigger, run_date, process_identity(os.getpid())])
+    assert cursor.lastrowid is not None  # an INSERT into a rowid table sets it
     return int(cursor.lastrowid)
 
 
