@@ -81,6 +81,7 @@ class NewsSpider(scrapy.Spider):
 
     # listings past their last page (Imperia: 404) and vanished articles reach the callbacks
     handle_httpstatus_list: ClassVar[list[int]] = list(GONE_STATUSES)
+    allowed_domains: list[str]  # set by from_crawler, from the sources' hosts
 
     def __init__(self, *args: Any, source: str | None = None, sources: str | None = None,
                  base_url: str | None = None, **kwargs: Any) -> None:
@@ -331,21 +332,23 @@ class NewsSpider(scrapy.Spider):
 
     def article_failed(self, failure: Failure) -> Iterator[PageItem]:
         """Every article request ends in an item, so every fetch gets its outcome row."""
-        request = failure.request
+        request: scrapy.Request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on errbacks
+        error = failure.value
+        assert error is not None and failure.type is not None  # a Failure always holds its exception
         outcome = ("robots" if failure.check(RobotsRefused) else "refused" if failure.check(RefusedRequest)
                    else "deferred" if failure.check(HostDeferred) else "error")
-        status = failure.value.response.status if failure.check(HttpError) else None
-        detail = str(failure.value) if outcome != "error" else failure.type.__name__
-        if failure.check(RejectedBody):  # cut short, corrupt or a bomb: the previous version stays
-            outcome, detail, status = failure.value.outcome, failure.value.detail, failure.value.status
-        if failure.check(DownloadCancelledError) and _is_over_maxsize(failure.value):
+        status = error.response.status if isinstance(error, HttpError) else None
+        detail = str(error) if outcome != "error" else failure.type.__name__
+        if isinstance(error, RejectedBody):  # cut short, corrupt or a bomb: the previous version stays
+            outcome, detail, status = error.outcome, error.detail, error.status
+        if failure.check(DownloadCancelledError) and _is_over_maxsize(error):
             # Scrapy cancels a body past DOWNLOAD_MAXSIZE, announced or streamed: too large, as gzip is
             maxsize = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
             outcome, detail = "too_large", f"over DOWNLOAD_MAXSIZE ({maxsize} bytes)"
         url = request.url
-        if failure.check(RedirectFailed):  # a loop or an endless chain: filed under the URL linked
-            outcome, detail, url = "error", failure.value.detail, failure.value.linked_url
-            logger.warning("%s", failure.value)
+        if isinstance(error, RedirectFailed):  # a loop or an endless chain: filed under the URL linked
+            outcome, detail, url = "error", error.detail, error.linked_url
+            logger.warning("%s", error)
         self.crawler.stats.inc_value(f"crawler/fetch/{outcome}/{failure.type.__name__}")
         source = request.cb_kwargs["source"]
         yield PageItem(url=url, source=source.name, fetched_at=now_iso(), http_status=status, outcome=outcome,
@@ -353,8 +356,11 @@ class NewsSpider(scrapy.Spider):
 
     def discovery_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         """A listing, feed or sitemap that failed: counted and logged as an error of its source."""
-        request, source = failure.request, failure.request.cb_kwargs["source"]
-        kind = {self.parse_feed: "feed", self.parse_sitemap: "sitemap"}.get(request.callback, "listing")
+        request: scrapy.Request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on errbacks
+        source = request.cb_kwargs["source"]
+        assert failure.type is not None  # a Failure always holds its exception
+        kinds: dict[object, str] = {self.parse_feed: "feed", self.parse_sitemap: "sitemap"}
+        kind = kinds.get(request.callback, "listing")
         if failure.check(HostDeferred):  # the site asked for a pause: not an error of the source
             self.crawler.stats.inc_value(f"crawler/deferred/{source.name}")
             logger.info("source %s: %s %s deferred to the next run: %s", source.name, kind, request.url, failure.value)
