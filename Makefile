@@ -15,7 +15,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 demo: $(BIN)/.installed
 	$(BIN)/partnerwatch demo
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed lint  # lint first: a finding stops the run before the 6-minute suite
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15  # two workers, a file's tests on one: most tests wait on crawl processes
 
 lint: $(BIN)/.installed  # the rules: [tool.ruff] and [tool.mypy] in pyproject.toml

@@ -86,7 +86,7 @@ class AdaptiveRevisits:
                                              list(getattr(spider, "sources", ())), revisit_night(settings))
         if not self.schedule.policies:
             return  # every source is nightly: nothing to hold back
-        spider.revisit_schedule = self.schedule
+        spider.revisit_schedule = self.schedule  # type: ignore[attr-defined]  # read by the spiders that use it
         logger.info("adaptive revisits for %s (night %s): %d archived articles",
                     ", ".join(sorted(self.schedule.policies)), self.schedule.night, len(self.schedule.states))
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -42,10 +42,11 @@ class StoragePipeline:
     """Store each ArticleItem as a version when its text changed; log every fetch's outcome.
 
     The archive is written by one thread of its own, one item after the other, each item
-    all-or-nothing (a savepoint of the batch `_write_queued` commits). SQLite releases the GIL while it works (FTS indexing, B-tree pages,
-    WAL writes and checkpoint syncs), so the event loop keeps downloading and feeding the
-    extraction workers meanwhile; on the event loop, storage took about half of the crawl
-    process's time, and every page waited for it (bench/throughput.py, docs/benchmarks.md).
+    all-or-nothing (a savepoint of the batch `_write_queued` commits). SQLite releases the GIL
+    while it works (FTS indexing, B-tree pages, WAL writes and checkpoint syncs), so the event
+    loop keeps downloading and feeding the extraction workers meanwhile; on the event loop,
+    storage took about half of the crawl process's time, and every page waited for it
+    (bench/throughput.py, docs/benchmarks.md).
     The connection, and the template learner that reads and writes through it, are used only in
     that thread.
     """
@@ -93,6 +94,7 @@ class StoragePipeline:
 
     def _open(self) -> None:
         spider = self.crawler.spider
+        assert spider is not None  # spider_opened: the crawl's spider exists
         self.db = open_db(self.db_path, self.max_mb)
         # each item's savepoint journals the original of every page it dirties (~100 an article);
         # in a temp file that was ~190 write() calls an article, a tenth of the writer's CPU
@@ -141,8 +143,10 @@ class StoragePipeline:
                 self.templates.save(now_iso())
             self.stats.commit()
         finished_at = now_iso()
+        spider = self.crawler.spider
+        assert spider is not None  # spider_closed: the crawl's spider still exists
         for source in self.tally.sources:
-            record_run_source(self.db, self.run_id, source=source, spider=self.crawler.spider.name,
+            record_run_source(self.db, self.run_id, source=source, spider=spider.name,
                               started_at=self.started_at, finished_at=finished_at, finish_reason=reason,
                               requests=self.tally.requests[source], responses_ok=self.tally.responses_ok[source],
                               exceptions=dict(self.tally.exceptions[source]))
@@ -184,7 +188,7 @@ class StoragePipeline:
         """
         if len(self.queued) == 1 and self.linger > 0:
             time.sleep(self.linger)  # sleeping, the writer thread holds neither the GIL nor the archive
-        batch = []
+        batch: list[tuple[PageItem | ArticleItem, asyncio.Future]] = []
         while self.queued and len(batch) < BATCH_ITEMS:
             batch.append(self.queued.popleft())
         if not batch:
@@ -199,7 +203,7 @@ class StoragePipeline:
                 for number, (item, _) in enumerate(batch):
                     try:
                         self._process(item)
-                    except Exception as error:  # noqa: BLE001 (handed to the item's own coroutine)
+                    except Exception as error:  # handed to the item's own coroutine
                         failures[number] = error
                         if is_disk_full(error):
                             raise
@@ -297,7 +301,7 @@ class StoragePipeline:
         self.site_pages.note_stored(item, recorded)
 
 
-def _settle_all(outcomes: list[tuple[asyncio.Future, BaseException | None]]) -> None:
+def _settle_all(outcomes: Sequence[tuple[asyncio.Future, BaseException | None]]) -> None:
     for stored, error in outcomes:
         if stored.cancelled():
             continue

@@ -10,6 +10,7 @@ import unicodedata
 from collections import Counter
 from copy import copy, deepcopy
 from dataclasses import dataclass, field
+from typing import cast
 from urllib.parse import urljoin
 
 from charset_normalizer import from_bytes
@@ -27,12 +28,13 @@ from trafilatura.metadata import examine_meta, extract_meta_json
 from trafilatura.settings import Document, Extractor, use_config
 
 from crawler.fallback import link_share, needs_fallback, page_links, squash
-from crawler.lead import join_lead
-from crawler.page_date import read_page_dates
 from crawler.language import detect_language, primary_subtag
+from crawler.lead import join_lead
 from crawler.page_blocks import page_block_hashes
+from crawler.page_date import read_page_dates
 from crawler.sniff import NotHtml, sniff_text, utf16_codec
 from crawler.template import cut_related, is_boilerplate_line
+from crawler.xpath import elements_xpath, number_xpath
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +44,8 @@ MAX_DOM_DEPTH = 250
 MAX_DOM_ELEMENTS = 60_000
 MAX_LINK_SHARE = 0.8  # a link round-up blog post has 0.75, menus and listings above 0.9
 _PARSER = HTMLParser(
-    remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False
+    remove_comments=True, remove_pis=True, collect_ids=False,
+    default_doctype=False,  # type: ignore[call-arg]  # lxml has it; lxml-stubs 0.5 lack it
 )
 # one element class, looked up in C: lxml.html's per-tag lookup is a Python call per element
 # touched and costs trafilatura ~10 % of its time
@@ -52,7 +55,7 @@ _PARSER.set_element_class_lookup(
     )
 )
 _TOO_DEEP = etree.XPath("/*" * (MAX_DOM_DEPTH + 1))
-_COUNT_ELEMENTS = etree.XPath("count(//*)")
+_COUNT_ELEMENTS = number_xpath("count(//*)")
 # Elements trafilatura removes anyway, but only after copying them 3-4 times: dropping them first
 # saves a third of its time on template-heavy pages. JSON-LD stays (trafilatura detects forums
 # with it); so does a nav/aside/footer that broken HTML made the parent of the article.
@@ -62,7 +65,7 @@ _FURNITURE_TAGS = ("nav", "aside", "footer")
 # Extractors: built for each call, one reads trafilatura's ConfigParser settings for 0.2 ms
 _FAST_PASS = Extractor(output_format="python", fast=True, comments=False, tables=True, with_metadata=False)
 _FULL_PASS = Extractor(output_format="python", fast=False, comments=False, tables=True, with_metadata=False)
-_NOSCRIPT = etree.XPath("//body//noscript")
+_NOSCRIPT = elements_xpath("//body//noscript")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
@@ -176,7 +179,7 @@ def extract_article(
     published = page_dates.choose(text)
     author = meta.author if meta.author and " " in meta.author.strip() else None
     return Article(
-        url=url,
+        url=cast(str, url),  # None only where tests extract a page without one; the pipelines pass it
         canonical_url=canonical_url,
         title=title,
         text=text,
@@ -375,8 +378,8 @@ def decode_html(body: bytes, content_type: str | None) -> str:
     meta = _META_CHARSET.search(body[:4096])
     declared = [_codec(header.group(1)) if header else None]
     declared.append(_codec(meta.group(1).decode("ascii", "replace")) if meta else None)
-    if codec := utf16_codec(body):  # without a BOM, declared or not
-        return body.decode(codec, errors="replace")
+    if utf16 := utf16_codec(body):  # without a BOM, declared or not
+        return body.decode(utf16, errors="replace")
     if any(c and c.startswith("utf_16") for c in declared) and b"\x00" in body[:256]:
         return body.decode("utf-16-le" if body[1:2] == b"\x00" else "utf-16-be", errors="replace")
     try:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.dom_text import text_content
+from crawler.xpath import elements_xpath, number_xpath
 
 # trafilatura's fallback comparison (readability, jusText) costs about one more extraction; it
 # rescues texts that are short, a menu or listing (mostly short or teaser lines, link text), or a
@@ -22,9 +22,9 @@ FALLBACK_LINK_SHARE = 0.25
 FALLBACK_COVERAGE = 0.4  # of the text of the page's largest <article>/<main> block
 SHORT_LINE_CHARS = 40
 
-_MAIN_BLOCKS = etree.XPath("//article|//main|//*[@role='main']")
+_MAIN_BLOCKS = elements_xpath("//article|//main|//*[@role='main']")
 # counted in C: a fifth of the cost of text_content() and a split in Python
-_TEXT_LENGTH = etree.XPath("string-length(normalize-space())")
+_TEXT_LENGTH = number_xpath("string-length(normalize-space())")
 # a teaser's cut-off sentence or its link: "… mehr", "Weiterlesen", "Read more »"
 _TEASER_END = re.compile(r"(…|\.\.\.|\bmehr|weiterlesen|read more|more)\W{0,3}$", re.IGNORECASE)
 

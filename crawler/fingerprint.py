@@ -91,7 +91,8 @@ def shingle_hashes(words: list[str]) -> np.ndarray:
     ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(words)) + 1).tolist()
     joined, starts = b" ".join(encoded), [0, *ends]
     hashes = np.fromiter([xxhash.xxh3_64_intdigest(joined[start : end - 1])
-                          for start, end in zip(starts[:count], ends[size - 1 :])], dtype=np.uint64, count=count)
+                          for start, end in zip(starts[:count], ends[size - 1 :], strict=True)],
+                         dtype=np.uint64, count=count)
     return _distinct(hashes & np.uint64(0xFFFFFFFF))
 
 

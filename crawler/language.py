@@ -99,7 +99,7 @@ def guess_from_function_words(text: str, declared: str | None) -> tuple[str, flo
         named, neighbours = entry
         seen += count if named else 0
         for language, weight in named:
-            evidence[language] += count * weight
+            evidence[language] += count * weight  # type: ignore[assignment]  # typeshed's Counter holds ints only
             hits[language] += count
         for language in neighbours:
             hits[language] += count

@@ -33,10 +33,11 @@ class SparseDetector(Detector):
         # langdetect computes prob[i] * (weight + p) for every language; with p == 0 that is
         # prob[i] * weight, so the results are the same floats
         languages, probabilities = row[::2], row[1::2]
-        updated = [prob[i] * (weight + p) for i, p in zip(languages, probabilities)]
+        # the even slots hold language indices (ints): SparseRow cannot say which slot is which
+        updated = [prob[i] * (weight + p) for i, p in zip(languages, probabilities, strict=True)]  # type: ignore[index]
         prob[:] = [p * weight for p in prob]
-        for i, value in zip(languages, updated):
-            prob[i] = value
+        for i, value in zip(languages, updated, strict=True):
+            prob[i] = value  # type: ignore[index]
         return True
 
 

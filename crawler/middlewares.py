@@ -34,7 +34,7 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.robotstxt import RobotParser
-from scrapy.utils.misc import build_from_crawler
+from twisted.internet.defer import Deferred
 
 from crawler.netguard import (
     IPAddress,
@@ -43,7 +43,6 @@ from crawler.netguard import (
     check_url,
     host_port,
     is_allowed_endpoint,
-    normalize_host_entry,
     parse_ip,
     private_allowance,
 )
@@ -69,7 +68,7 @@ class HostDeferred(IgnoreRequest):
 _FLOORS: WeakKeyDictionary[Crawler, dict[str, float]] = WeakKeyDictionary()
 
 
-def hold_delay(crawler: Crawler, request: Request, delay: float, concurrency: int | None = None) -> str | None:
+def hold_delay(crawler: Crawler, request: Request, delay: float, concurrency: int | None = None) -> str:
     """Keep the host of `request` at least `delay` seconds between requests for the rest of the run.
 
     The downloader's slot gets the delay without randomisation (Scrapy's 0.5–1.5× would go below
@@ -95,7 +94,9 @@ def hold_delay(crawler: Crawler, request: Request, delay: float, concurrency: in
 
 def has_delay_floor(crawler: Crawler, request: Request) -> bool:
     floors = _FLOORS.get(crawler)
-    return bool(floors) and crawler.engine.downloader.get_slot_key(request) in floors
+    if not floors:
+        return False
+    return crawler.engine.downloader.get_slot_key(request) in floors
 
 
 class NetGuardMiddleware:
@@ -131,7 +132,8 @@ class NetGuardMiddleware:
 
     async def check(self, request: Request) -> None:
         # dont_filter is deliberately ignored: seeds and their redirects carry it in Scrapy
-        allowed = request.meta.get(ALLOWED_HOSTS_META) or getattr(self.crawler.spider, "all_allowed_hosts", ())
+        spider_hosts: Iterable[str] = getattr(self.crawler.spider, "all_allowed_hosts", ())
+        allowed = request.meta.get(ALLOWED_HOSTS_META) or spider_hosts
         parts = urlsplit(request.url)
         # every check below reads only the scheme and host:port, so a pass is remembered for them
         passed = (parts.scheme, parts.netloc, tuple(allowed))
@@ -231,7 +233,7 @@ class RobotsTxtFailClosedMiddleware(RobotsTxtMiddleware):
             self._stats.inc_value(f"crawler/robots/unreadable/{netloc}")
         waiting = self._parsers[netloc]
         self._parsers[netloc] = parser
-        if hasattr(waiting, "callback"):
+        if isinstance(waiting, Deferred):
             waiting.callback(parser)
 
     def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
@@ -316,7 +318,7 @@ class RetryAfterMiddleware:
         process_request before the pause was asked for, and the slot would send them one by one."""
         slot = self.crawler.engine.downloader.slots.get(key)
         while slot is not None and slot.queue:
-            queued, waiting = slot.queue.popleft()  # Scrapy's Slot.queue: (request, Deferred) pairs
+            _request, waiting = slot.queue.popleft()  # Scrapy's Slot.queue: (request, Deferred) pairs
             self.crawler.stats.inc_value("crawler/politeness/deferred_requests")
             waiting.errback(HostDeferred(self.deferred[key]))
 

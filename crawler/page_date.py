@@ -21,11 +21,11 @@ import re
 from dataclasses import dataclass
 from itertools import chain
 
-from lxml import etree
 from lxml.html import HtmlElement
 
-from crawler.dom_text import text_content
 from crawler.dates import LABEL, find_dateline, has_date, parse_date
+from crawler.dom_text import text_content
+from crawler.xpath import strings_xpath
 
 _STRUCTURED_META = (
     "article:published_time", "og:published_time", "og:article:published_time",
@@ -51,7 +51,7 @@ _UPDATED = re.compile(r"^(?!.*publish).*(?:updated|modified|changed)", re.IGNORE
 _DATE_MARKS = re.compile(r"date|datum|time|zeit|publish|posted|byline|meta|info", re.IGNORECASE)
 _LABELLED = re.compile(rf"^\W{{0,3}}{LABEL}\s*:?\s*", re.IGNORECASE)
 _STAND = re.compile(r"^\W{0,3}(?:Stand|Zuletzt aktualisiert|Aktualisiert)(?:\s+am)?\s*:?\s*", re.I)
-_DESCENDANT_CLASSES = etree.XPath("descendant::*/@class", smart_strings=False)
+_DESCENDANT_CLASSES = strings_xpath("descendant::*/@class", smart_strings=False)
 DATELINE_SCAN_LINES = 4
 TITLE_BEFORE, TITLE_AFTER = 10, 25  # elements, in document order, around an <h1>
 SHORT_ELEMENT = 100
@@ -133,7 +133,7 @@ def _own_verdict(node: HtmlElement, title_blocks: frozenset[HtmlElement]) -> boo
     the element is what its parent is."""
     if node.tag in ("body", "html") or node in title_blocks:
         return False
-    if node.tag in _FURNITURE_TAGS or node.tag == "header" and _is_site_header(node):
+    if node.tag in _FURNITURE_TAGS or (node.tag == "header" and _is_site_header(node)):
         return True
     # WordPress lists a post's tags and categories as classes: "tag-twitter", "category-social"
     marks = [m for m in f"{node.get('class', '')} {node.get('id', '')}".split()
@@ -214,7 +214,9 @@ def _labelled(short: list, label: re.Pattern[str]) -> Found | None:
         if label is _LABELLED and _UPDATED.search(elem.get("class", "")):
             continue
         lead = label.match(value)
-        parsed = parse_date(value[lead.end() :]) if lead else None
+        if lead is None:
+            continue
+        parsed = parse_date(value[lead.end() :])
         if parsed and value[lead.end() :].find(parsed[0]) <= 25:  # the label's own date
             return parsed
     return None
@@ -227,7 +229,7 @@ def _structured(tree: HtmlElement) -> Found | None:
     for script in tree.iterfind('.//script[@type="application/ld+json"]'):
         match = _JSONLD_DATE.search(script.text or "")
         parsed = parse_date(match.group(1)) if match else None
-        if parsed:
+        if match and parsed:
             return match.group(1), parsed[1]
     for elem in tree.iterfind(".//*[@itemprop='datePublished']"):
         value = elem.get("datetime") or elem.get("content") or elem.text_content()

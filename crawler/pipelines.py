@@ -12,7 +12,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Self
+from typing import Self, TypedDict, Unpack
 
 import trafilatura.external as trafilatura_external
 from justext.core import define_stoplist
@@ -174,7 +174,17 @@ class Extracted:
     site_page: str | None = None  # soft_404 | maintenance | login: the page says it is no article
 
 
-def extract_for_archive(body: bytes, url: str, *, with_fingerprint: bool, **options: object) -> Extracted:
+class ExtractOptions(TypedDict, total=False):
+    """extract_article's keyword arguments, as extract_for_archive passes them on."""
+
+    content_type: str | None
+    min_chars: int
+    boilerplate: frozenset[str]
+    with_page_blocks: bool
+
+
+def extract_for_archive(body: bytes, url: str, *, with_fingerprint: bool,
+                        **options: Unpack[ExtractOptions]) -> Extracted:
     """In a worker: the article, its text's fingerprint and site key, or the kind of site page it is.
 
     Fingerprinting here, not in the archive writer, moves ~1 ms a page off the crawl process,

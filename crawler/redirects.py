@@ -12,7 +12,6 @@ detail `bad_redirect` (reliability.md H16).
 from __future__ import annotations
 
 from typing import Any
-
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
@@ -66,7 +65,8 @@ class _StrictRedirects:
 class StrictRedirectMiddleware(_StrictRedirects, RedirectMiddleware):
     """Scrapy's RedirectMiddleware with loops, overlong chains and non-HTTP targets as named failures."""
 
-    def process_response(self, request: Request, response: Response) -> Request | Response:
+    # Scrapy 2.14 deprecated the spider argument its own signature still declares: omitted here
+    def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
         result = super().process_response(request, response)
         location = response.headers.get("Location")
         is_unfollowed = result is response and not request.meta.get("dont_redirect")
@@ -87,7 +87,8 @@ class StrictMetaRefreshMiddleware(_StrictRedirects, MetaRefreshMiddleware):
     no "refresh" in any encoding is passed on undecoded.
     """
 
-    def process_response(self, request: Request, response: Response) -> Request | Response:
+    # Scrapy 2.14 deprecated the spider argument its own signature still declares: omitted here
+    def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
         if isinstance(response, HtmlResponse) and not may_hold_meta_refresh(response.body):
             return response
         return super().process_response(request, response)

@@ -7,7 +7,8 @@ COMMANDS_MODULE = "crawler.scrapy_commands"  # `scrapy crawl` with one-line argu
 
 # --- politeness -------------------------------------------------------------------------
 # berlin.de's robots.txt asks every robot to identify itself clearly and uniquely.
-USER_AGENT = "partnerwatch/0.1 (+https://github.com/partnerwatch/partnerwatch; news monitor for municipal development policy)"
+USER_AGENT = ("partnerwatch/0.1 (+https://github.com/partnerwatch/partnerwatch; "
+              "news monitor for municipal development policy)")
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
@@ -50,7 +51,7 @@ TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
 # nothing; a deliberate proxy is configured by setting this True
 HTTPPROXY_ENABLED = False
 CRAWLER_NETGUARD_ENABLED = True
-CRAWLER_NETGUARD_ALLOWED_PRIVATE = []  # "address" or "address:port" that may be fetched although not public
+CRAWLER_NETGUARD_ALLOWED_PRIVATE: list[str] = []  # "address" or "address:port" that may be fetched although not public
 CRAWLER_RETRY_AFTER_ENABLED = True
 CRAWLER_RETRY_AFTER_MAX = 600.0  # seconds; a host asking for a longer Retry-After is deferred to the next run
 CRAWLER_CRAWL_DELAY_MAX = 60.0  # seconds; a longer robots.txt Crawl-delay is cut to this
@@ -84,7 +85,7 @@ CRAWLER_STORAGE_ENABLED = True
 CRAWLER_STORAGE_PATH = "archive.db"
 CRAWLER_STORAGE_MAX_MB = 0.0  # cap on the archive's size (0: none); past it the crawl stops as on a full disk
 CRAWLER_SOURCES_PATH = None  # None: the bundled spiders/sources.toml
-CRAWLER_ORIGIN_MAP = {}  # real origin -> origin to crawl instead, e.g. the offline replica
+CRAWLER_ORIGIN_MAP: dict[str, str] = {}  # real origin -> origin to crawl instead, e.g. the offline replica
 CRAWLER_SOURCE_DELAYS_ENABLED = True  # honour a source's own `delay`
 CRAWLER_EXTRACT_WORKERS = 2  # processes for extraction; 0 extracts in the crawl process
 CRAWLER_EXTRACT_TIMEOUT = 20  # seconds for one page; trafilatura has no timeout of its own

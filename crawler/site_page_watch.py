@@ -41,6 +41,7 @@ from scrapy.statscollectors import StatsCollector
 from sqlite_utils import Database
 
 from crawler.items import ArticleItem
+from crawler.pending_stats import PendingStats
 from crawler.site_pages import site_key
 from crawler.site_templates import Held
 from storage.articles import Recorded
@@ -71,7 +72,7 @@ class _Text:
 class SitePageWatch:
     """Screen a run's extracted articles for site pages; used only in the archive writer's thread."""
 
-    def __init__(self, db: Database, run_id: int | None, stats: StatsCollector,
+    def __init__(self, db: Database, run_id: int | None, stats: StatsCollector | PendingStats,
                  dedup: DedupThresholds | None) -> None:
         self.db = db
         self.run_id = run_id

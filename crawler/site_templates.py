@@ -260,7 +260,7 @@ class TemplateLearning:
 
     def drain(self) -> list[Held]:
         """Every article still held: the spider is closing."""
-        due = []
+        due: list[Held] = []
         for template in self.sources.values():
             due.extend(template.held)
             template.held.clear()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
 from array import array
+from collections.abc import Iterable
 from typing import Self
 
 import xxhash
@@ -175,7 +175,7 @@ class TemplateLearner:
         self.pages.add(key)
         self.page_blocks.add_page(int(key, 16), page_blocks)
         # a set built anew either way: counted in its order, which the saved counts keep
-        for paragraph in {p for p in paragraphs} if is_normalized else {" ".join(p.split()) for p in paragraphs}:
+        for paragraph in set(paragraphs) if is_normalized else {" ".join(p.split()) for p in paragraphs}:
             if not paragraph or len(paragraph) > self.max_paragraph_chars:
                 continue
             self._count(paragraph, key)
@@ -233,7 +233,8 @@ class TemplateLearner:
             else:
                 learner.seen_on[paragraph] = {keys.get(key, key) for key in seen}
         if "seen_once" in state:
-            pages = (keys.get(key, key) for key in (f"{page:016x}" for page in unpack("Q", state["seen_once"]["pages"])))
+            pages = (keys.get(key, key)
+                     for key in (f"{page:016x}" for page in unpack("Q", state["seen_once"]["pages"])))
             learner.seen_once.update(zip(unpack("Q", state["seen_once"]["hashes"]), pages, strict=True))
         if "page_blocks" in state:  # saved before DOM blocks were counted: start counting now
             learner.page_blocks = PageBlockCounter.from_state(state["page_blocks"])

@@ -53,7 +53,8 @@ def parse_sitemap(body: bytes, base_url: str, max_size: int = 0) -> tuple[list[E
         except (OSError, ValueError) as error:  # truncated, corrupt or over max_size
             raise FeedError(f"bad gzip: {error}") from error
     root = _parse_xml(body)
-    pages, children = [], []
+    pages: list[Entry] = []
+    children: list[Entry] = []
     for node in root.iter(_tag("url"), _tag("sitemap")):
         loc = _child_text(node, "loc")
         if not loc:

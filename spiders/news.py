@@ -13,7 +13,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
@@ -26,8 +26,15 @@ from twisted.python.failure import Failure
 
 from crawler.compression import RejectedBody
 from crawler.identity import UrlIdentity
-from crawler.items import (META_ARTICLE, META_BODY_HASH, META_IDENTITY, META_LISTED_MODIFIED, META_OUTCOME, PageItem,
-                           now_iso)
+from crawler.items import (
+    META_ARTICLE,
+    META_BODY_HASH,
+    META_IDENTITY,
+    META_LISTED_MODIFIED,
+    META_OUTCOME,
+    PageItem,
+    now_iso,
+)
 from crawler.middlewares import ALLOWED_HOSTS_META, HostDeferred, RefusedRequest, RobotsRefused
 from crawler.netguard import is_loopback_url, private_allowance
 from crawler.redirects import RedirectFailed
@@ -73,7 +80,8 @@ class NewsSpider(scrapy.Spider):
     """
 
     # listings past their last page (Imperia: 404) and vanished articles reach the callbacks
-    handle_httpstatus_list = list(GONE_STATUSES)
+    handle_httpstatus_list: ClassVar[list[int]] = list(GONE_STATUSES)
+    allowed_domains: list[str]  # set by from_crawler, from the sources' hosts
 
     def __init__(self, *args: Any, source: str | None = None, sources: str | None = None,
                  base_url: str | None = None, **kwargs: Any) -> None:
@@ -107,7 +115,7 @@ class NewsSpider(scrapy.Spider):
         settings = crawler.settings
         path = spider.sources_path or Path(settings.get("CRAWLER_SOURCES_PATH") or BUNDLED_SOURCES)
         origin_map = parse_dict(settings.get("CRAWLER_ORIGIN_MAP"))
-        spider.sources = spider._select(path, origin_map,
+        spider.sources = spider._select(path, origin_map,  # noqa: SLF001 (its own class, from from_crawler)
                                         private_allowance(settings.get("CRAWLER_NETGUARD_ALLOWED_PRIVATE")))
         spider.identities = {source.name: source.url_identity() for source in spider.sources}
         spider.depth_limit = settings.getint("CRAWLER_DISCOVERY_DEPTH_LIMIT")
@@ -157,7 +165,8 @@ class NewsSpider(scrapy.Spider):
             # crawl of the replica (or a staging copy) never reaches the real sites
             covered = [s for s in chosen if s.is_covered_by(origin_map)]
             if len(covered) < len(chosen):
-                logger.info("CRAWLER_ORIGIN_MAP covers %d of %d sources; crawling only those", len(covered), len(chosen))
+                logger.info("CRAWLER_ORIGIN_MAP covers %d of %d sources; crawling only those",
+                            len(covered), len(chosen))
             chosen = covered
         return [s.rebased(origin_map) for s in chosen] if origin_map else chosen
 
@@ -323,20 +332,23 @@ class NewsSpider(scrapy.Spider):
 
     def article_failed(self, failure: Failure) -> Iterator[PageItem]:
         """Every article request ends in an item, so every fetch gets its outcome row."""
-        request = failure.request
+        request: scrapy.Request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on errbacks
+        error = failure.value
+        assert error is not None and failure.type is not None  # a Failure always holds its exception
         outcome = ("robots" if failure.check(RobotsRefused) else "refused" if failure.check(RefusedRequest)
                    else "deferred" if failure.check(HostDeferred) else "error")
-        status = failure.value.response.status if failure.check(HttpError) else None
-        detail = str(failure.value) if outcome != "error" else failure.type.__name__
-        if failure.check(RejectedBody):  # cut short, corrupt or a bomb: the previous version stays
-            outcome, detail, status = failure.value.outcome, failure.value.detail, failure.value.status
-        if failure.check(DownloadCancelledError) and _is_over_maxsize(failure.value):
+        status = error.response.status if isinstance(error, HttpError) else None
+        detail = str(error) if outcome != "error" else failure.type.__name__
+        if isinstance(error, RejectedBody):  # cut short, corrupt or a bomb: the previous version stays
+            outcome, detail, status = error.outcome, error.detail, error.status
+        if failure.check(DownloadCancelledError) and _is_over_maxsize(error):
             # Scrapy cancels a body past DOWNLOAD_MAXSIZE, announced or streamed: too large, as gzip is
-            outcome, detail = "too_large", f"over DOWNLOAD_MAXSIZE ({self.crawler.settings.getint('DOWNLOAD_MAXSIZE')} bytes)"
+            maxsize = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+            outcome, detail = "too_large", f"over DOWNLOAD_MAXSIZE ({maxsize} bytes)"
         url = request.url
-        if failure.check(RedirectFailed):  # a loop or an endless chain: filed under the URL linked
-            outcome, detail, url = "error", failure.value.detail, failure.value.linked_url
-            logger.warning("%s", failure.value)
+        if isinstance(error, RedirectFailed):  # a loop or an endless chain: filed under the URL linked
+            outcome, detail, url = "error", error.detail, error.linked_url
+            logger.warning("%s", error)
         self.crawler.stats.inc_value(f"crawler/fetch/{outcome}/{failure.type.__name__}")
         source = request.cb_kwargs["source"]
         yield PageItem(url=url, source=source.name, fetched_at=now_iso(), http_status=status, outcome=outcome,
@@ -344,8 +356,11 @@ class NewsSpider(scrapy.Spider):
 
     def discovery_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         """A listing, feed or sitemap that failed: counted and logged as an error of its source."""
-        request, source = failure.request, failure.request.cb_kwargs["source"]
-        kind = {self.parse_feed: "feed", self.parse_sitemap: "sitemap"}.get(request.callback, "listing")
+        request: scrapy.Request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on errbacks
+        source = request.cb_kwargs["source"]
+        assert failure.type is not None  # a Failure always holds its exception
+        kinds: dict[object, str] = {self.parse_feed: "feed", self.parse_sitemap: "sitemap"}
+        kind = kinds.get(request.callback, "listing")
         if failure.check(HostDeferred):  # the site asked for a pause: not an error of the source
             self.crawler.stats.inc_value(f"crawler/deferred/{source.name}")
             logger.info("source %s: %s %s deferred to the next run: %s", source.name, kind, request.url, failure.value)
@@ -367,9 +382,9 @@ class NewsSpider(scrapy.Spider):
     def _feed_done(self, source: Source) -> Iterator[scrapy.Request]:
         """Listings start once the source's feeds are read (always, or only if all failed)."""
         self.feeds_pending[source.name] -= 1
-        if self.feeds_pending[source.name] == 0:
-            if not source.listing_fallback or self.feeds_failed[source.name] == len(source.feeds):
-                yield from self._listings(source)
+        if self.feeds_pending[source.name] == 0 and (
+                not source.listing_fallback or self.feeds_failed[source.name] == len(source.feeds)):
+            yield from self._listings(source)
 
     def _listings(self, source: Source) -> Iterator[scrapy.Request]:
         for url in source.start_urls:

@@ -81,7 +81,10 @@ class Source:
     def rebased(self, origin_map: dict[str, str]) -> Source:
         """The same source served elsewhere (a replica, a staging host): origins swapped."""
         hosts = {_netloc(o): _netloc(n) for o, n in origin_map.items()}
-        swap = lambda urls: tuple(_rebase(u, origin_map) for u in urls)
+
+        def swap(urls: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(_rebase(u, origin_map) for u in urls)
+
         return replace(
             self,
             start_urls=swap(self.start_urls),

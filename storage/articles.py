@@ -27,15 +27,25 @@ from storage.volatile_lines import Verdict, judge_text
 
 
 class ArticleLike(Protocol):
-    url: str
-    canonical_url: str | None
-    title: str | None
-    text: str
-    published_at: str | None
-    published_raw: str | None
-    author: str | None
-    language: str
-    language_probability: float
+    # read-only, so frozen dataclasses (crawler.extract.Article) match
+    @property
+    def url(self) -> str: ...
+    @property
+    def canonical_url(self) -> str | None: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def published_at(self) -> str | None: ...
+    @property
+    def published_raw(self) -> str | None: ...
+    @property
+    def author(self) -> str | None: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def language_probability(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -126,7 +136,7 @@ def record_article(
                 if held is not None:
                     # the fetch row and the sighting only: the head keeps its validators and body
                     # hash, so the next run fetches and extracts the page again
-                    db.execute(f"UPDATE articles SET {SEEN_SQL} WHERE id = ?", [*seen_params(fetched_at), article_id])
+                    db.execute(f"UPDATE articles SET {SEEN_SQL} WHERE id = ?", [*seen_params(fetched_at), article_id])  # noqa: S608 (fixed SEEN_SQL)
                     _insert_fetch(db, run_id, source, article.url, article_id, fetched_at, http_status,
                                   "quarantined", held)
                     return Recorded("quarantined", article_id, number, _head(current))
@@ -153,7 +163,7 @@ def record_article(
         # a new article's row was inserted with its head as this fetch leaves it: no second statement
         if current is not None and is_fetch:
             db.conn.execute(
-                "UPDATE articles SET url = ?, current_version = ?, text_hash = ?, etag = ?, last_modified = ?, "
+                "UPDATE articles SET url = ?, current_version = ?, text_hash = ?, etag = ?, last_modified = ?, "  # noqa: S608 (fixed SEEN_SQL)
                 f"body_hash = ?, {SEEN_SQL} WHERE id = ?",
                 [article.url, number, digest, etag, last_modified, body_hash, *seen_params(fetched_at), article_id],
             )
@@ -209,7 +219,7 @@ def record_fetch(
         if row is not None and outcome in SEEN:
             # a 304 need not repeat the validators: keep the stored ones unless new ones came
             db.execute(
-                f"UPDATE articles SET {SEEN_SQL}, etag = coalesce(?, etag), last_modified = coalesce(?, last_modified) "
+                f"UPDATE articles SET {SEEN_SQL}, etag = coalesce(?, etag), last_modified = coalesce(?, last_modified) "  # noqa: S608 (fixed SEEN_SQL)
                 "WHERE id = ?",
                 [*seen_params(fetched_at), etag, last_modified, row[0]],
             )
@@ -232,7 +242,7 @@ def _current_version(db: Database, canonical_url: str) -> dict | None:
         [canonical_url],
     )
     row = cursor.fetchone()
-    return dict(zip([c[0] for c in cursor.description], row)) if row else None
+    return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
 
 
 def _head(current: dict | None) -> dict | None:
@@ -249,6 +259,7 @@ def _insert_article(
         "current_version, text_hash, etag, last_modified, body_hash) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
         [canonical_url, source, article.url, fetched_at, fetched_at, digest, *validators],
     )
+    assert cursor.lastrowid is not None  # an INSERT into a rowid table sets it
     return int(cursor.lastrowid)
 
 

@@ -91,7 +91,7 @@ def changes_since(db: Database, cutoff: Cutoff, source: str | None = None) -> di
     if source is not None:
         where, params = f"{where} AND a.source = ?", [*params, source]
     rows = db.query(
-        "SELECT a.source, a.canonical_url, v.title, v.version, v.change_kind, v.words_added, "
+        "SELECT a.source, a.canonical_url, v.title, v.version, v.change_kind, v.words_added, "  # noqa: S608 (fixed fragments, values bound)
         "v.words_removed, v.fetched_at, v.run_id, s.status FROM versions v JOIN articles a ON a.id = v.article_id "
         f"JOIN article_status s ON s.article_id = a.id WHERE {where} ORDER BY a.source, v.fetched_at, v.id",
         params,
@@ -116,13 +116,13 @@ def _kind(change_kind: str) -> str:
 
 def _status_changed(db: Database, kind: str, cutoff: Cutoff, source: str | None) -> list[dict]:
     statuses, column = STATUS_CHANGES[kind]
-    where, params = f"s.status IN {statuses} AND s.{column} IS NOT NULL", []
+    where = f"s.status IN {statuses} AND s.{column} IS NOT NULL"
     since, params = cutoff.status_sql(f"s.{column}")
     where = f"{where} AND {since}"
     if source is not None:
         where, params = f"{where} AND s.source = ?", [*params, source]
     return list(db.query(
-        f"SELECT s.source, s.canonical_url, v.title, v.version, s.status, s.missing_since, s.{column} AS flagged_at "
+        f"SELECT s.source, s.canonical_url, v.title, v.version, s.status, s.missing_since, s.{column} AS flagged_at "  # noqa: S608 (fixed columns, values bound)
         "FROM article_status s JOIN articles a ON a.id = s.article_id "
         f"JOIN versions v ON v.article_id = a.id AND v.version = a.current_version WHERE {where} "
         f"ORDER BY s.source, s.{column}",

@@ -85,7 +85,9 @@ def join_story(db: Database, article_id: int, links: dict[int, Link]) -> int | N
     if roots:
         winner = max(roots, key=lambda r: (sizes[r], -r))  # union by size keeps paths short
     else:
-        winner = int(db.execute("INSERT INTO clusters (articles, sources) VALUES (0, 0)").lastrowid)
+        created = db.execute("INSERT INTO clusters (articles, sources) VALUES (0, 0)").lastrowid
+        assert created is not None  # an INSERT into a rowid table sets it
+        winner = int(created)
     for loser in sorted(roots - {winner}):
         _merge(db, winner, loser)
     singles = [c.origin for c in chosen if c.root is None]
@@ -186,7 +188,8 @@ def leave_story(db: Database, article_id: int) -> None:
     members = [r[0] for r in db.execute("SELECT article_id FROM article_clusters WHERE cluster_id = ?", [root])]
     if len(members) < 2:
         tree = [r[0] for r in db.execute(
-            "WITH RECURSIVE tree(id) AS (SELECT ? UNION ALL SELECT c.id FROM clusters c JOIN tree ON c.parent_id = tree.id) "
+            "WITH RECURSIVE tree(id) AS "
+            "(SELECT ? UNION ALL SELECT c.id FROM clusters c JOIN tree ON c.parent_id = tree.id) "
             "SELECT id FROM tree", [root])]
         db.conn.executemany("UPDATE articles SET cluster_id = NULL, is_cluster_origin = 0, duplicate_of = NULL "
                             "WHERE id = ?", [(member,) for member in members])

@@ -53,7 +53,8 @@ def search(db: Database, words: str) -> list[dict]:
 
 def indexed_version_ids(db: Database) -> set[int]:
     """The version ids the index holds, read from the index itself (not its content table)."""
-    db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.versions_fts_docs USING fts5vocab(main, versions_fts, instance)")
+    db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.versions_fts_docs "
+               "USING fts5vocab(main, versions_fts, instance)")
     return {row[0] for row in db.execute("SELECT DISTINCT doc FROM temp.versions_fts_docs")}
 
 

@@ -41,7 +41,7 @@ def note_missing(db: Database, article_id: int, run_id: int | None, at: str) -> 
     run's conclusion does not count this miss either.
     """
     db.execute(
-        "UPDATE articles SET missing_since = coalesce(missing_since, ?) WHERE id = ? AND NOT EXISTS "
+        "UPDATE articles SET missing_since = coalesce(missing_since, ?) WHERE id = ? AND NOT EXISTS "  # noqa: S608 (fixed REACHED_SQL)
         f"(SELECT 1 FROM fetches WHERE article_id = ? AND run_id = ? AND outcome IN {REACHED_SQL})",
         [at, article_id, article_id, run_id],
     )
@@ -67,7 +67,9 @@ def load_known(db: Database, sources: Iterable[str] | None = None) -> list[Known
     if sources is not None:
         params = sorted(set(sources))
         sql += f" WHERE source IN ({', '.join('?' * len(params))})"
-    return [Known(*row[:6], is_gone=bool(row[6])) for row in db.execute(sql, params).fetchall()]
+    rows = db.execute(sql, params).fetchall()
+    return [Known(url, canonical_url, source, etag, last_modified, body_hash, bool(is_gone))
+            for url, canonical_url, source, etag, last_modified, body_hash, is_gone in rows]
 
 
 def conclude_run(
@@ -94,12 +96,12 @@ def conclude_run(
 
 def _count_gone(db: Database, run_id: int, source: str, gone_after: int, at: str) -> int:
     # answered 404/410 this run, and never with its text (a 200 or 304 of another URL of it)
-    missed = ("SELECT article_id FROM fetches WHERE run_id = ? AND outcome = 'gone' AND article_id IS NOT NULL "
+    missed = ("SELECT article_id FROM fetches WHERE run_id = ? AND outcome = 'gone' AND article_id IS NOT NULL "  # noqa: S608 (fixed REACHED_SQL)
               f"EXCEPT SELECT article_id FROM fetches WHERE run_id = ? AND outcome IN {REACHED_SQL}")
-    db.execute(f"UPDATE articles SET gone_streak = gone_streak + 1 WHERE source = ? AND id IN ({missed})",
+    db.execute(f"UPDATE articles SET gone_streak = gone_streak + 1 WHERE source = ? AND id IN ({missed})",  # noqa: S608 (fixed subquery)
                [source, run_id, run_id])
     cursor = db.execute(
-        "UPDATE articles SET gone_at = ? WHERE source = ? AND gone_at IS NULL AND (gone_streak >= ? OR id IN "
+        "UPDATE articles SET gone_at = ? WHERE source = ? AND gone_at IS NULL AND (gone_streak >= ? OR id IN "  # noqa: S608 (fixed subquery)
         f"(SELECT article_id FROM fetches WHERE run_id = ? AND http_status = 410 AND article_id IN ({missed})))",
         [at, source, gone_after, run_id, run_id, run_id],
     )
@@ -108,9 +110,9 @@ def _count_gone(db: Database, run_id: int, source: str, gone_after: int, at: str
 
 def _flag_unlinked(db: Database, run_id: int, source: str, at: str) -> int:
     is_linked = "(url IN (SELECT url FROM temp.linked_urls) OR canonical_url IN (SELECT url FROM temp.linked_urls))"
-    db.execute(f"UPDATE articles SET unlinked_at = NULL WHERE source = ? AND {is_linked}", [source])
+    db.execute(f"UPDATE articles SET unlinked_at = NULL WHERE source = ? AND {is_linked}", [source])  # noqa: S608 (fixed condition)
     cursor = db.execute(
-        f"UPDATE articles SET unlinked_at = ? WHERE source = ? AND unlinked_at IS NULL AND gone_at IS NULL "
+        f"UPDATE articles SET unlinked_at = ? WHERE source = ? AND unlinked_at IS NULL AND gone_at IS NULL "  # noqa: S608 (fixed condition)
         f"AND NOT {is_linked} AND id IN (SELECT article_id FROM fetches WHERE run_id = ? AND outcome IN {REACHED_SQL})",
         [at, source, run_id],
     )

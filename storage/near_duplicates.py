@@ -36,9 +36,9 @@ from crawler.fingerprint import (
     Fingerprint,
     band_keys,
     estimate_jaccard,
-    topic_overlap,
     signature_from_bytes,
     signature_to_bytes,
+    topic_overlap,
 )
 from crawler.fingerprint import fingerprint as fingerprint_of
 from storage.clusters import Link, join_story, leave_story

@@ -43,7 +43,7 @@ def waiting_hash(db: Database, article_id: int, run_id: int | None) -> str | Non
     nothing: the text must come back on another night.
     """
     row = db.execute(
-        f"SELECT run_id, outcome, detail FROM fetches WHERE article_id = ? AND outcome IN {REACHED_SQL} "
+        f"SELECT run_id, outcome, detail FROM fetches WHERE article_id = ? AND outcome IN {REACHED_SQL} "  # noqa: S608 (fixed REACHED_SQL)
         "ORDER BY id DESC LIMIT 1",
         [article_id],
     ).fetchone()

@@ -65,6 +65,7 @@ def store_raw_page(db: Database, page: RawPage, fetched_at: str) -> int:
         [page.sha256, page.size, page.content_type, fetched_at, page.zstd],
     )
     if inserted.rowcount == 1:  # new bytes: their id is the row just inserted, no lookup needed
+        assert inserted.lastrowid is not None  # an INSERT into a rowid table sets it
         return int(inserted.lastrowid)
     return int(db.conn.execute("SELECT id FROM raw_pages WHERE sha256 = ?", [page.sha256]).fetchone()[0])
 
@@ -79,7 +80,7 @@ def load_raw_page(db: Database, raw_page_id: int) -> RawPage:
 def latest_raw_pages(db: Database, source: str | None = None) -> Iterator[StoredPage]:
     """Every article (of `source`) with the raw page of its latest fetch that brought one."""
     sql = (
-        "SELECT a.id, a.source, a.url, a.canonical_url, "
+        "SELECT a.id, a.source, a.url, a.canonical_url, "  # noqa: S608 (fixed WHERE)
         "(SELECT f.raw_page_id FROM fetches f WHERE f.article_id = a.id AND f.raw_page_id IS NOT NULL "
         " ORDER BY f.id DESC LIMIT 1) AS raw_page_id "
         "FROM articles a" + (" WHERE a.source = ?" if source else "") + " ORDER BY a.source, a.id"

@@ -25,7 +25,8 @@ def revisit_states(db: Database, sources: Iterable[str]) -> dict[str, RevisitSta
         f"""SELECT a.canonical_url, a.source, coalesce(v.fetched_at, a.first_seen_at), a.last_seen_at,
                    a.missing_since IS NOT NULL AND a.gone_at IS NULL
             FROM articles a LEFT JOIN versions v ON v.article_id = a.id AND v.version = a.current_version
-            WHERE a.source IN ({', '.join('?' * len(names))})""",
+            WHERE a.source IN ({', '.join('?' * len(names))})""",  # noqa: S608 (only placeholders)
         names,
     ).fetchall()
-    return {url: RevisitState(source, changed, checked, bool(missing)) for url, source, changed, checked, missing in rows}
+    return {url: RevisitState(source, changed, checked, bool(missing))
+            for url, source, changed, checked, missing in rows}

@@ -42,6 +42,7 @@ def start_run(db: Database, spider: str, started_at: str, *, trigger: str = "scr
     with write_transaction(db):
         cursor = db.execute("INSERT INTO runs (spider, started_at, trigger, run_date, owner) VALUES (?, ?, ?, ?, ?)",
                             [spider, started_at, trigger, run_date, process_identity(os.getpid())])
+    assert cursor.lastrowid is not None  # an INSERT into a rowid table sets it
     return int(cursor.lastrowid)
 
 
@@ -56,7 +57,7 @@ def finish_run(
     failures: list[str] | None = None,
 ) -> dict[str, int]:
     """Close run `run_id` and return its counts, taken from the `fetches` rows it wrote."""
-    counts = {column: 0 for column in set(_COUNTED.values())}
+    counts = dict.fromkeys(set(_COUNTED.values()), 0)
     pages = 0
     for fetch_outcome, n in _outcome_totals(db, run_id).items():
         pages += n
@@ -65,7 +66,7 @@ def finish_run(
     assignments = ", ".join(f"{column} = ?" for column in counts)
     with write_transaction(db):
         db.execute(
-            f"UPDATE runs SET finished_at = ?, outcome = ?, finish_reason = ?, pages_fetched = ?, "
+            f"UPDATE runs SET finished_at = ?, outcome = ?, finish_reason = ?, pages_fetched = ?, "  # noqa: S608 (fixed column names)
             f"stats = ?, failures = ?, {assignments} WHERE id = ?",
             [finished_at, outcome, finish_reason, pages,
              json.dumps(stats or {}, default=str, sort_keys=True),

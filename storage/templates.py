@@ -51,7 +51,7 @@ def folded_digest(lines: list[tuple[str, str]]) -> str:
 
 def load_blocks(db: Database, source: str | None = None) -> dict[str, frozenset[str]]:
     """Learned blocks per source (only `source`'s when given)."""
-    sql = "SELECT source, block FROM template_blocks" + (" WHERE source = ?" if source else "")
+    sql = "SELECT source, block FROM template_blocks" + (" WHERE source = ?" if source else "")  # noqa: S608 (fixed WHERE)
     found: dict[str, set[str]] = {}
     for name, block in db.execute(sql, [source] if source else []).fetchall():
         found.setdefault(name, set()).add(block)

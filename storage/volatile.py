@@ -90,8 +90,8 @@ _TOKEN = re.compile(
         r"\b(?:" + _MONTHS_CAPITAL + r"|" + _WEEKDAYS + r")\b\.?",
         r"(?i:\b(?:" + _MONTHS_ROMANCE + r")\b)",
         r"\b(?:Mo|Di|Mi|Do|Fr|Sa|So)(?=[.,])",  # weekday abbreviations only as such: "Do., 3.12."
-        r"(?i:\b(?:vorgestern|gestern|heute|übermorgen|morgen|yesterday|today|tomorrow|just now"
-        r"|gerade eben|soeben|aujourd'hui|avant-hier|ayer|hoy)\b)",
+        (r"(?i:\b(?:vorgestern|gestern|heute|übermorgen|morgen|yesterday|today|tomorrow|just now"
+         r"|gerade eben|soeben|aujourd'hui|avant-hier|ayer|hoy)\b)"),
     ])
 )
 # a run of holes with only punctuation, spaces or a joining word between them is one value

@@ -63,7 +63,7 @@ def _volatile_pairs(blocks: list[LineBlock], remembered: frozenset[str]) -> tupl
         if len(old) != len(new):
             is_edit = True
             continue
-        for before, after in zip(old, new):
+        for before, after in zip(old, new, strict=True):
             if skeleton(before) == skeleton(after) and may_be_volatile(after):
                 pairs.add(skeleton_hash(after))
             else:
@@ -75,7 +75,7 @@ def _remembered(db: Database, source: str, keys: list[str]) -> frozenset[str]:
     if not keys:
         return frozenset()
     rows = db.execute(
-        f"SELECT skeleton_hash FROM volatile_lines WHERE source = ? AND seen >= {REMEMBERED} "
+        f"SELECT skeleton_hash FROM volatile_lines WHERE source = ? AND seen >= {REMEMBERED} "  # noqa: S608 (a constant and placeholders)
         f"AND skeleton_hash IN ({', '.join('?' * len(keys))})",
         [source, *keys],
     ).fetchall()
