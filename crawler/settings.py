@@ -115,7 +115,7 @@ CRAWLER_REVISIT_TODAY = None  # ISO date the adaptive revisit policy takes as to
 EXTENSIONS = {"crawler.settings_check.SettingsCheck": -100, "crawler.ownership.ArchiveOwnership": -90,
               "crawler.revisit.RevisitExtension": 500, "crawler.adaptive_revisits.AdaptiveRevisits": 400,
               "crawler.gc_tuning.GarbageCollectorTuning": 0}
-CRAWLER_GC_THRESHOLD = [10_000, 20, 20]  # gc.set_threshold in the crawl process; [] keeps Python's 700, 10, 10
+CRAWLER_GC_THRESHOLD = [700, 10, 10]  # gc.set_threshold in the crawl process (Python's own; cheap once start-up is frozen); [] keeps Python's
 # MB the crawl process may grow between full collections (crawler/gc_tuning.py); 0: only the thresholds
 CRAWLER_GC_MEMORY_STEP = 64
 # --- the crawl job, its schedule and its reports (schedules/, docs/scheduling.md) -------
