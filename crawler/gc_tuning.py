@@ -1,20 +1,18 @@
-"""The crawl process's garbage collector: few passes for speed, a full one whenever memory grew.
+"""The crawl process's garbage collector: start-up frozen out, a full pass whenever memory grew.
 
-Python collects its youngest generation every 700 new container objects; a crawl makes that many
-per page or two (requests, responses, items, Deferreds), and every tenth pass walks older objects
-too. On the 3,000-article benchmark the collector took 1.8 s of the crawl process's 40 s, all
-under the one interpreter lock the event loop and the archive writer share; at a first threshold
-of 10,000 it took 0.24 s (bench/throughput.py, docs/benchmarks.md).
+Python collects its youngest generation every 700 new container objects, and every tenth and
+hundredth pass walks older objects too, up to the whole heap: at start-up that heap is Scrapy,
+trafilatura, lxml and the language profiles, and walking it again and again took 1.8 s of the
+crawl process's 40 s on the 3,000-article benchmark. Those objects live to the end, so they are
+frozen out of the collector (`gc.freeze`) when the spider opens; the passes then walk only what
+the crawl made. The extraction workers are forked afterwards and inherit the frozen objects.
 
-But the thresholds count objects, not bytes. A response caught in a reference cycle is a handful
-of objects holding megabytes (its body, its lxml tree), and at the raised thresholds such cycles
-reach the oldest generation, which is collected only after millions of allocations: listings of
-10,000 links each drove a crawl to 1.2 GB in 500 pages (issue 13). So the process also watches
-its resident memory, and runs a full collection each time it has grown CRAWLER_GC_MEMORY_STEP MB
-since the last one; garbage is then bounded by that step whatever holds it. The objects alive
-when the spider opens (modules, settings, language profiles) are frozen out of the collector
-first, so those full collections walk only what the crawl made. The extraction workers are forked
-afterwards and inherit the thresholds and the frozen start-up objects.
+The thresholds count objects, not bytes. A response caught in a reference cycle is a handful of
+objects holding megabytes (its body, its lxml tree); raised to 10,000 (the old way to a cheap
+collector), such cycles reached the oldest generation and stayed there for millions of
+allocations: listings of 10,000 links each drove a crawl to 1.2 GB in 500 pages (issue 13). So
+the process also watches its resident memory and runs a full collection each time it has grown
+CRAWLER_GC_MEMORY_STEP MB since the last one: garbage is then bounded by memory whatever holds it.
 """
 
 from __future__ import annotations
