@@ -28,6 +28,7 @@ from typing import Self
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.statscollectors import StatsCollector
 from twisted.internet.task import LoopingCall
 
 from crawler.settings_check import parse_list
@@ -46,7 +47,7 @@ except (OSError, AttributeError):  # not glibc
 class GarbageCollectorTuning:
     """Set CRAWLER_GC_THRESHOLD at start; a full collection per CRAWLER_GC_MEMORY_STEP MB of growth."""
 
-    def __init__(self, thresholds: tuple[int, ...], memory_step_mb: int, stats: object | None = None) -> None:
+    def __init__(self, thresholds: tuple[int, ...], memory_step_mb: int, stats: StatsCollector | None = None) -> None:
         self.thresholds = thresholds
         self.memory_step = memory_step_mb * 1024 * 1024
         self.stats = stats
