@@ -119,7 +119,10 @@ EXTENSIONS = {"crawler.settings_check.SettingsCheck": -100, "crawler.ownership.A
               "crawler.revisit.RevisitExtension": 500, "crawler.adaptive_revisits.AdaptiveRevisits": 400,
               "crawler.memory.MemoryTrim": 0,
               "crawler.gc_tuning.GarbageCollectorTuning": 0, "crawler.log_threshold.LogThreshold": 0}
-CRAWLER_GC_THRESHOLD = [10_000, 20, 20]  # gc.set_threshold in the crawl process; [] keeps Python's 700, 10, 10
+# gc.set_threshold in the crawl process: Python's own, cheap once start-up is frozen; [] keeps Python's
+CRAWLER_GC_THRESHOLD = [700, 10, 10]
+# MB the crawl process may grow between full collections (crawler/gc_tuning.py); 0: only the thresholds
+CRAWLER_GC_MEMORY_STEP = 64
 # --- the crawl job, its schedule and its reports (schedules/, docs/scheduling.md) -------
 CRAWLER_RUN_ID = None  # set by the crawl job on each spider process: write under the job's run
 CRAWLER_JOB_SPIDER_TIMEOUT = 4 * 3600  # seconds one spider process may run before it is stopped
