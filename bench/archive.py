@@ -23,10 +23,10 @@ from crawler.extract import extract_article
 from crawler.reextract import Task, extract_all
 from crawler.replica import Replica, load_golden
 from crawler.settings import USER_AGENT
-from crawler.site_templates import SourceTemplate
-from crawler.template import TemplateLearner
+from crawler.template_learning import SourceTemplate
+from crawler.boilerplate import TemplateLearner
 from storage.raw_pages import StoredPage, pack_raw_page
-from storage.templates import strip_blocks
+from storage.template_blocks import strip_blocks
 
 
 def fetch_pages() -> list[tuple[str, str, bytes, str]]:

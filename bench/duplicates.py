@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from crawler import settings
-from crawler.fingerprint import BANDS, PERMUTATIONS
+from storage.fingerprint import BANDS, PERMUTATIONS
 from crawler.replica.content import articles
 from storage.articles import ensure_source, record_article
 from storage.db import open_db, write_transaction

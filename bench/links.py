@@ -19,7 +19,7 @@ from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
 from crawler.replica import Replica, load_golden
-from crawler.urls import clean_url, netloc
+from storage.urls import clean_url, netloc
 from spiders.sources import load_sources
 
 SOURCE_OF = {"skew": "skew", "eg": "engagement-global", "lag21": "lag21", "berlin": "berlin-treptow-koepenick",

@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from crawler.extract import decode_html, parse_html  # noqa: E402
 from crawler.fallback import link_share, needs_fallback  # noqa: E402
-from crawler.fingerprint import Fingerprint, fingerprint, signature_to_bytes  # noqa: E402
+from storage.fingerprint import Fingerprint, fingerprint, signature_to_bytes  # noqa: E402
 from crawler import page_blocks  # noqa: E402
 from crawler.page_blocks import page_block_hashes  # noqa: E402
 from crawler.page_date import _short_elements, read_page_dates  # noqa: E402

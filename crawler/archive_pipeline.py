@@ -21,8 +21,8 @@ from scrapy.statscollectors import StatsCollector
 from crawler.items import ArticleItem, PageItem, now_iso
 from crawler.pending_stats import PendingStats
 from crawler.site_page_watch import SitePageWatch
-from crawler.site_templates import Held, TemplateLearning, TemplateSettings, blocks_learned
 from crawler.tally import SourceTally
+from crawler.template_learning import Held, TemplateLearning, TemplateSettings, blocks_learned
 from storage.articles import ensure_source, record_article, record_fetch
 from storage.db import is_disk_full, open_db, write_batch
 from storage.lifecycle import conclude_run

@@ -27,13 +27,13 @@ from trafilatura import bare_extraction
 from trafilatura.metadata import examine_meta, extract_meta_json
 from trafilatura.settings import Document, Extractor, use_config
 
+from crawler.boilerplate import cut_related, is_boilerplate_line
 from crawler.fallback import link_share, needs_fallback, page_links, squash
 from crawler.language import detect_language, primary_subtag
 from crawler.lead import join_lead
 from crawler.page_blocks import page_block_hashes
 from crawler.page_date import read_page_dates
 from crawler.sniff import NotHtml, sniff_text, utf16_codec
-from crawler.template import cut_related, is_boilerplate_line
 from crawler.xpath import elements_xpath, number_xpath
 
 logger = logging.getLogger(__name__)

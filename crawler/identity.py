@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from crawler.netguard import Refused, is_allowed_endpoint
-from crawler.urls import canonical_url, clean_url, is_dropped_param, origin, path_and_query, with_origin
+from storage.urls import canonical_url, clean_url, is_dropped_param, origin, path_and_query, with_origin
 
 # A value that looks generated: 8+ letters, digits, - or _, at least one of them a digit (a hex
 # token, a long number); words (`view=full`) and short codes (`L=1`, `cat=12`) are not

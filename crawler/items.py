@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from crawler.extract import Article
-    from crawler.fingerprint import Fingerprint
     from crawler.identity import UrlIdentity
+    from storage.fingerprint import Fingerprint
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """A page's DOM text blocks as 64-bit hashes, and the distinct pages of a source each recurs on.
 
-Text learning (crawler.template.TemplateLearner) sees only what extraction kept: a sidebar
+Text learning (crawler.boilerplate.TemplateLearner) sees only what extraction kept: a sidebar
 that the extractor cuts from every article never reaches it. But on a page with no article
 (a contact page holding only its heading and the sidebar) the extractor returns that sidebar
 as the page's text. Counting the blocks of every page's DOM, sidebar, footer and navigation

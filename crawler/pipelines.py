@@ -21,15 +21,15 @@ from scrapy.settings import Settings
 from scrapy.statscollectors import StatsCollector
 
 from crawler.extract import Article, extract_article
-from crawler.fingerprint import Fingerprint, fingerprint
 from crawler.items import ArticleItem, PageItem
 from crawler.lifeline import die_with_crawl
 from crawler.memory import trim_every
 from crawler.site_pages import site_key, site_page_kind, site_page_kind_of_html
-from crawler.site_templates import blocks_learned
 from crawler.sniff import OCTET_STREAM, NotHtml, sniff_body
-from crawler.urls import canonical_url
-from storage.templates import read_blocks
+from crawler.template_learning import blocks_learned
+from storage.fingerprint import Fingerprint, fingerprint
+from storage.template_blocks import read_blocks
+from storage.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 

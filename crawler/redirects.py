@@ -20,7 +20,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
 from w3lib.url import safe_url_string
 
-from crawler.urls import canonical_url
+from storage.urls import canonical_url
 
 
 class RedirectFailed(IgnoreRequest):

@@ -28,19 +28,19 @@ import click
 from scrapy.settings import Settings
 from sqlite_utils import Database
 
+from crawler.boilerplate import TemplateLearner
 from crawler.cli_errors import UserError
 from crawler.extract import Article, extract_article
 from crawler.items import now_iso
-from crawler.site_templates import apply_blocks, cut_template
 from crawler.sniff import NotHtml, sniff_body
-from crawler.template import TemplateLearner
+from crawler.template_learning import apply_blocks, cut_template
 from storage.articles import record_article, record_fetch
 from storage.db import open_db
 from storage.lock import ArchiveLock, ArchiveLocked, lock_path_for
 from storage.near_duplicates import DedupThresholds
 from storage.raw_pages import RawPage, StoredPage, latest_raw_pages, load_raw_page
 from storage.runs import finish_run, start_run
-from storage.templates import load_blocks, load_learner_state
+from storage.template_blocks import load_blocks, load_learner_state
 
 IN_FLIGHT_PER_WORKER = 4  # raw pages loaded ahead of the workers: bounds memory on a large archive
 

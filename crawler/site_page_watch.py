@@ -43,7 +43,7 @@ from sqlite_utils import Database
 from crawler.items import ArticleItem
 from crawler.pending_stats import PendingStats
 from crawler.site_pages import site_key
-from crawler.site_templates import Held
+from crawler.template_learning import Held
 from storage.articles import Recorded
 from storage.near_duplicates import DedupThresholds
 from storage.site_pages import RetractError, known_site_keys, record_site_page, remember_site_page, retract_fetch

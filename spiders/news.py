@@ -39,9 +39,9 @@ from crawler.middlewares import ALLOWED_HOSTS_META, HostDeferred, RefusedRequest
 from crawler.netguard import is_loopback_url, private_allowance
 from crawler.redirects import RedirectFailed
 from crawler.setting_values import parse_dict
-from crawler.urls import is_pathological, netloc, path_and_query
 from spiders.feeds import Entry, FeedError, is_newer, parse_feed, parse_sitemap
 from spiders.sources import BUNDLED_SOURCES, Source, load_sources
+from storage.urls import is_pathological, netloc, path_and_query
 
 logger = logging.getLogger(__name__)
 

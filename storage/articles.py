@@ -13,14 +13,14 @@ from typing import Protocol
 
 from sqlite_utils import Database
 
-from crawler.fingerprint import Fingerprint
 from storage.cut_fingerprint import fingerprint_after_cut
 from storage.db import write_transaction
+from storage.fingerprint import Fingerprint
 from storage.lifecycle import SEEN_SQL, note_missing, seen_params
 from storage.near_duplicates import DedupThresholds, link_duplicates
 from storage.quarantine import hold_shrunk_text
 from storage.raw_pages import RawPage, store_raw_page
-from storage.templates import strip_blocks
+from storage.template_blocks import strip_blocks
 from storage.volatile import drop_lines
 from storage.volatile_lines import DETAIL as VOLATILE_ONLY
 from storage.volatile_lines import Verdict, judge_text

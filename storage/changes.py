@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from sqlite_utils import Database
 
-from crawler.urls import canonical_url
+from storage.urls import canonical_url
 
 DIFF_CONTEXT_WORDS = 8
 PARAGRAPH = "¶"  # a paragraph break, diffed as a word of its own

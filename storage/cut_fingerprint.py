@@ -1,8 +1,8 @@
 """The fingerprint of a text stored with some of its lines taken out, from that of the whole text.
 
-The extraction workers fingerprint the text they extract (crawler.fingerprint). The archive
+The extraction workers fingerprint the text they extract (storage.fingerprint). The archive
 writer then often stores it with lines taken out: template blocks learned while it was held back,
-recurring DOM blocks at its edges (crawler.site_templates). Fingerprinting the stored text
+recurring DOM blocks at its edges (crawler.template_learning). Fingerprinting the stored text
 again took an eighth of the writer's time on a town site (bench/writer_cost.py).
 
 Half of that work can be kept. Sentences never span lines (every line break ends one), so when
@@ -14,8 +14,8 @@ other case the text is fingerprinted from scratch, so the result is always `fing
 
 from __future__ import annotations
 
-from crawler.fingerprint import _QUOTE_MARK as QUOTE_MARK
-from crawler.fingerprint import (
+from storage.fingerprint import _QUOTE_MARK as QUOTE_MARK
+from storage.fingerprint import (
     PASSAGE_MIN_WORDS,
     Fingerprint,
     fingerprint,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from crawler.urls import canonical_url
+from storage.urls import canonical_url
 
 migrations = Migrations("partnerwatch")
 
@@ -260,7 +260,7 @@ def m005_raw_pages_and_templates(db: Database) -> None:
             PRIMARY KEY (source, block)
         )"""
     )
-    # the learner's counts (crawler.template.TemplateLearner.to_json, zstd), so later runs go on counting
+    # the learner's counts (crawler.boilerplate.TemplateLearner.to_json, zstd), so later runs go on counting
     db.execute(
         """
         CREATE TABLE template_learners (
@@ -391,7 +391,7 @@ def m013_run_owner(db: Database) -> None:
 
 @migrations()
 def m011_url_identity(db: Database) -> None:
-    # Article identities in today's form (crawler/urls.py canonical_url: spaces and umlauts
+    # Article identities in today's form (storage/urls.py canonical_url: spaces and umlauts
     # percent-encoded, IDNA host, escapes in upper case), so a page fetched again after the
     # upgrade finds its article. When two old identities become one, the older article keeps it
     # and the other keeps its old identity (OR IGNORE): merging histories is not a migration's call.

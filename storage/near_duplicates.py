@@ -1,6 +1,6 @@
 """The on-disk near-duplicate index: which stored articles a new text repeats.
 
-Each article's current text is fingerprinted (`crawler.fingerprint`) and stored as rows keyed by
+Each article's current text is fingerprinted (`storage.fingerprint`) and stored as rows keyed by
 hash: 32 LSH bands in `minhash_bands` and its long sentences in `passages`. Finding the pages a
 new text duplicates is one indexed query per table over the new text's own keys (handed to
 SQLite as one JSON array, so a text with thousands of sentences never meets the variable limit),
@@ -32,7 +32,8 @@ from typing import NamedTuple
 import numpy as np
 from sqlite_utils import Database
 
-from crawler.fingerprint import (
+from storage.clusters import Link, join_story, leave_story
+from storage.fingerprint import (
     Fingerprint,
     band_keys,
     estimate_jaccard,
@@ -40,8 +41,7 @@ from crawler.fingerprint import (
     signature_to_bytes,
     topic_overlap,
 )
-from crawler.fingerprint import fingerprint as fingerprint_of
-from storage.clusters import Link, join_story, leave_story
+from storage.fingerprint import fingerprint as fingerprint_of
 
 STOCK_ARTICLES = 3  # a sentence printed by this many articles of one source is that source's stock text
 COPY_SHARE = 0.5  # sharing half the shorter text verbatim is repeating it, not quoting it

@@ -7,7 +7,7 @@ from pathlib import Path
 from stories import INVITATION, UKRAINE, text
 from story_archive import THRESHOLDS, Art
 
-from crawler.fingerprint import MAX_PASSAGES
+from storage.fingerprint import MAX_PASSAGES
 from storage.articles import ensure_source, record_article
 from storage.db import open_db
 

@@ -6,7 +6,7 @@ import random
 
 import numpy as np
 
-from crawler.fingerprint import Fingerprint, fingerprint
+from storage.fingerprint import Fingerprint, fingerprint
 from storage.cut_fingerprint import _keeps_sentences, _removed_lines, fingerprint_after_cut
 
 WORDS = ("Stadt Rathaus Bürgermeisterin Sitzung Haushalt Straße Verkehr Schule Kita Feuerwehr Bürger "

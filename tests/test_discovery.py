@@ -14,7 +14,7 @@ import pytest
 from hostile_server import HostileServer, crawl_sources, write_sources
 
 from crawler.identity import UrlIdentity
-from crawler.urls import clean_url
+from storage.urls import clean_url
 from spiders.feeds import Entry, FeedError, is_newer, parse_feed, parse_sitemap
 
 BOMB = """<?xml version="1.0"?>

@@ -20,7 +20,7 @@ from crawler.extract import (
     parse_html,
 )
 from crawler.language import detect_language
-from crawler.site_templates import apply_blocks
+from crawler.template_learning import apply_blocks
 
 PAGES = Path(__file__).parent / "pages"
 URL = "https://www.lahr.de/aktuelles/meldung.html"

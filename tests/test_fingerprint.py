@@ -9,7 +9,7 @@ import numpy as np
 import xxhash
 from stories import INVITATION, REPORT, REPUBLISHED, SAME_TOPIC, UKRAINE, text
 
-from crawler.fingerprint import (
+from storage.fingerprint import (
     _A,
     _B,
     _MONTHS,

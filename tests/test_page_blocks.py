@@ -10,8 +10,8 @@ import pytest
 from crawler.extract import extract_article, parse_html
 from crawler.items import ArticleItem
 from crawler.page_blocks import PageBlockCounter, block_hash, measure_own_text, page_block_hashes
-from crawler.site_templates import TemplateLearning, TemplateSettings
-from crawler.template import TemplateLearner
+from crawler.template_learning import TemplateLearning, TemplateSettings
+from crawler.boilerplate import TemplateLearner
 from storage.db import open_db
 
 OFFICE = ("<div class='service'><p>Bürgerbüro im Rathaus<br>Marktplatz 1<br/>12345 Musterstadt</p>"

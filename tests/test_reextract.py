@@ -17,7 +17,7 @@ from crawler.cli import main
 from crawler.extract import DATED_SHARE
 from crawler.replica import Replica
 from storage.db import open_db
-from storage.templates import add_blocks
+from storage.template_blocks import add_blocks
 
 SOURCES = ("skew", "lag21")
 

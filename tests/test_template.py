@@ -3,7 +3,7 @@ import pickle
 
 import pytest
 
-from crawler.template import TemplateLearner, is_boilerplate_line
+from crawler.boilerplate import TemplateLearner, is_boilerplate_line
 
 FOOTER = "Die Servicestelle Kommunen in der Einen Welt ist ein Angebot von Engagement Global."
 

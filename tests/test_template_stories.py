@@ -44,8 +44,8 @@ def test_a_core_repeated_on_three_pages_stays_in_their_texts_and_the_sidebar_is_
 
 
 def test_story_keys_name_a_near_copy_by_its_first_page_and_forget_pages_past_the_limit():
-    from crawler.fingerprint import fingerprint
-    from crawler.site_templates import StoryKeys
+    from storage.fingerprint import fingerprint
+    from crawler.template_learning import StoryKeys
 
     rng = random.Random(5)
     core = prose(rng, 12)

@@ -14,7 +14,7 @@ from conftest import run_crawl
 
 from storage.articles import ensure_source, record_article, text_hash
 from storage.db import open_db
-from storage.templates import block_lines, folded_digest, load_blocks, strip_block_lines, strip_blocks
+from storage.template_blocks import block_lines, folded_digest, load_blocks, strip_block_lines, strip_blocks
 
 ARTICLES = 10
 REPUBLISHED = (20, 21, 22)  # one press release published three times, under three URLs

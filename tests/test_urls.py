@@ -3,7 +3,7 @@
 import re
 
 from crawler.identity import UrlIdentity
-from crawler.urls import canonical_url, clean_url
+from storage.urls import canonical_url, clean_url
 
 
 def test_clean_url_drops_fragment_trackers_and_session_ids():

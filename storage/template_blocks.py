@@ -69,7 +69,7 @@ def add_blocks(db: Database, source: str, blocks: Iterable[str], *, learned_at: 
 
 
 def load_learner_state(db: Database, source: str) -> str | None:
-    """The learner's JSON (crawler.template.TemplateLearner.to_json) of `source`, if saved."""
+    """The learner's JSON (crawler.boilerplate.TemplateLearner.to_json) of `source`, if saved."""
     row = db.execute("SELECT state FROM template_learners WHERE source = ?", [source]).fetchone()
     return zstandard.ZstdDecompressor().decompress(row[0]).decode("utf-8") if row else None
 

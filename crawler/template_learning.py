@@ -1,12 +1,12 @@
 """Site-template learning in the crawl: a source's repeated paragraphs never reach stored text.
 
-Generic rules (crawler.template.is_boilerplate_line) catch page furniture any site has; this
+Generic rules (crawler.boilerplate.is_boilerplate_line) catch page furniture any site has; this
 module learns what only one source repeats: its sidebar teasers, tickers, banners, office
 hours. How, within the design constraints of issue 4:
 
 * Counting. A `TemplateLearner` per source counts, for each paragraph of an extracted text, the
   distinct pages it appears on. A page is identified by its article's first stored text
-  (storage.templates.page_identity), so a mirror copy, an exact republication and later edits
+  (storage.template_blocks.page_identity), so a mirror copy, an exact republication and later edits
   of one article count once: an article's own paragraphs never add up to a block. A paragraph
   on CRAWLER_TEMPLATE_MIN_BLOCK_PAGES distinct pages becomes a block, but only once the source
   has CRAWLER_TEMPLATE_MIN_PAGES pages: a small source learns nothing rather than guess.
@@ -39,13 +39,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 from sqlite_utils import Database
 
+from crawler.boilerplate import TemplateLearner
 from crawler.extract import Article, shortest_text
-from crawler.fingerprint import BANDS, PERMUTATIONS, Fingerprint
 from crawler.items import ArticleItem, now_iso
 from crawler.page_blocks import block_hash, measure_own_text, text_units
-from crawler.template import TemplateLearner
+from storage.fingerprint import BANDS, PERMUTATIONS, Fingerprint
 from storage.raw_pages import RawPage
-from storage.templates import (
+from storage.template_blocks import (
     add_blocks,
     block_lines,
     folded_digest,
@@ -78,7 +78,7 @@ class Held:
 
     item: ArticleItem
     raw: RawPage | None
-    lines: list[tuple[str, str]] | None = None  # storage.templates.block_lines of its text, once learned from
+    lines: list[tuple[str, str]] | None = None  # storage.template_blocks.block_lines of its text, once learned from
     digest: str | None = None  # storage.articles.text_hash of its text, when learning computed it
     bands: list[tuple[int, int]] | None = None  # item.fingerprint.bands(), when learning computed them
 
@@ -146,7 +146,7 @@ class StoryKeys:
     release, a follow-up repeating its core) is no template, however many pages repeat it.
 
     A page whose text has an estimated Jaccard similarity of at least STORY_JACCARD with a recent
-    page of the source (candidates found through shared MinHash bands, crawler.fingerprint) gets
+    page of the source (candidates found through shared MinHash bands, storage.fingerprint) gets
     that page's key: most of its text is the same story. 0.7 is above what unrelated texts share
     when they come from one mould (town-site articles: 0.49-0.60) or when the extractor kept a big
     sidebar in each (old layout tables: 0.65 merged such pages, and their sidebar went unlearned),
