@@ -78,17 +78,7 @@ class PageDates:
 
     def choose(self, text: str) -> Found | None:
         """The publication date, given the extracted text (its first lines may hold a dateline)."""
-        head = text.split("\n", DATELINE_SCAN_LINES)[:DATELINE_SCAN_LINES]
-        return (
-            self.labelled
-            or self.structured
-            or find_dateline(head)
-            or self.time
-            or self.near_title
-            or self.element
-            or self.generic
-            or self.update
-        )
+        return self.own(text) or self.generic or self.update
 
 
 def read_page_dates(tree: HtmlElement) -> PageDates:

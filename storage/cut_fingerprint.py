@@ -14,9 +14,9 @@ other case the text is fingerprinted from scratch, so the result is always `fing
 
 from __future__ import annotations
 
-from storage.fingerprint import _QUOTE_MARK as QUOTE_MARK
 from storage.fingerprint import (
     PASSAGE_MIN_WORDS,
+    QUOTE_MARK,
     Fingerprint,
     fingerprint,
     minhash,

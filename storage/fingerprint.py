@@ -46,7 +46,7 @@ _WORD = re.compile(r"\w+")
 _MONTHS = "Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
 _SENTENCE_END = re.compile(rf"\s(?:(?<=[.!?]\s)\s*(?=[^a-zäöüß\s])(?!(?:{_MONTHS})\b)|(?<=\n)\n*)")
 # Double quotation marks only: an apostrophe ("city’s") is no quotation
-_QUOTE_MARK = re.compile(r'[„“”"«»]')
+QUOTE_MARK = re.compile(r'[„“”"«»]')
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ def speech_hashes(text: str) -> frozenset[int]:
 
 def _speech(text: str, sentences: list[list[str]]) -> frozenset[int]:
     """speech_hashes, given the words of each sentence of `text` (as _SENTENCE_END splits it)."""
-    marks = [m.start() for m in _QUOTE_MARK.finditer(text)]
+    marks = [m.start() for m in QUOTE_MARK.finditer(text)]
     spans = list(zip(marks[::2], marks[1::2], strict=False))  # „…“, “…”, "…" pair up in order
     if not spans:
         return frozenset()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from archive_items import Art
-from change_site import Site, article_page, article_text, crawl_site, query_archive as query, serving
+from change_site import article_text, crawl_site, query_archive as query
 from click.testing import CliRunner
 
 from crawler.cli import main
@@ -203,14 +202,6 @@ def members_only(path: str) -> bytes:
         "Dieser Beitrag steht den Mitgliedern des Städtepartnerschaftsvereins offen.",
         f"Um {path} zu öffnen, geben Sie Ihren Benutzernamen und Ihr Passwort ein oder legen Sie kostenlos ein "
         "Konto an.", "Mitglieder lesen alle Beiträge, Protokolle und Reiseberichte des Vereins."])
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    served = Site()
-    served.publish(6)
-    with serving(served):
-        yield served
 
 
 def fetches(db_path: Path, run_id: int) -> dict[str, tuple[str, str | None]]:
