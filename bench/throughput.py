@@ -24,7 +24,7 @@ Prints first the provenance (commit, +dirty when the tree differs from it, load,
 per run: article pages/s (pages / process wall time), the 1-minute load average before and after,
 CPU per page of the process tree (crawl process + workers), peak memory (sum of VmHWM over the
 tree, and the peak of their summed PSS, which counts pages shared after fork once), how busy the
-extraction workers were (their CPU seconds / wall seconds), and how well our archive's clusters
+crawl process's children were (archive writer and extraction workers: their CPU seconds / wall seconds), and how well our archive's clusters
 match the site's stories (bench/stories.py); per round and site our ratio to trafilatura; then
 medians per site and the goal (>= 1.2x trafilatura on every site).
 """
@@ -250,7 +250,7 @@ def print_round(round_no: int, kind: str, runs: dict[str, Run]) -> None:
                  f"; peak {run.pss_mb:.0f} MB PSS ({run.hwm_mb:.0f} MB summed VmHWM)")
         if run.tool == "ours":
             peaks = ", ".join(f"{kb / 1024:.0f}" for kb in run.measured.usage.pss_kb.values())
-            extra += f", workers busy {run.workers_busy:.2f} cores, PSS peaks per process {peaks} MB"
+            extra += f", children busy {run.workers_busy:.2f} cores, PSS peaks per process {peaks} MB"
         print(f"round {round_no + 1} {kind:5s} {run.tool:11s} {run.pages} pages in {run.wall_s:.1f} s = "
               f"{run.pages_per_s:.1f} pages/s, {load}{extra}", flush=True)
     if len(runs) == 2:

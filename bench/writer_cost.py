@@ -8,11 +8,11 @@ Reads the article pages of a generated bench site (bench/throughput.py's, in
 (`extract_for_archive`, fingerprint and page blocks included, template blocks learned so far
 stripped) and caches the items in
 /tmp/writer-items-*.pickle. Each repeat then opens a fresh archive and hands the same items, in
-the same order, to the crawl's own storage step (`StoragePipeline`: raw page, site-page watch,
-template learning, versions, duplicate index, fetch rows) in batches of `--batch` items, each
-batch written by the writer thread as in a crawl (`_write_queued`, one commit), then closes the
-spider (held-back articles stored, run concluded, WAL checkpointed). Prints the process's CPU
-(process_time: the writer thread plus this thread's waiting) per article, median of the repeats.
+the same order, to the crawl's own storage step (crawler/archive_writer.py's `ArchiveWriter`: raw
+page, site-page watch, template learning, versions, duplicate index, fetch rows) in batches of
+`--batch` items, each batch one `write` (one commit) as in a crawl, then closes the run (held-back
+articles stored, run concluded, WAL checkpointed). Prints the CPU (process_time) per article,
+median of the repeats.
 In a crawl the writer usually finds few items queued: the default batch of 8 is nearer a crawl
 than the cap of 64. `--keep PATH` keeps the last repeat's archive (to compare contents).
 """
@@ -20,7 +20,6 @@ than the cap of 64. `--keep PATH` keeps the last repeat's archive (to compare co
 from __future__ import annotations
 
 import argparse
-import asyncio
 import copy
 import pickle
 import statistics
@@ -28,14 +27,13 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
-from types import SimpleNamespace
 
-from scrapy.utils.test import get_crawler
+from scrapy.settings import Settings
 
 from crawler import settings as crawler_settings
-from crawler.archive_pipeline import StoragePipeline
+from crawler.archive_pipeline import _template_settings, dedup_thresholds
+from crawler.archive_writer import ArchiveWriter, RunEnd, WriterConfig
 from crawler.conditional import body_hash
 from crawler.items import ArticleItem
 from crawler.pipelines import extract_for_archive
@@ -59,15 +57,15 @@ def build_items(site: Path, source, count: int, work: Path) -> list[ArticleItem]
     """The site's first `count` article pages as the extraction step hands them to storage.
 
     As in a crawl, each page is extracted without the template blocks learned so far (the
-    workers strip them): the pages go through a throwaway StoragePipeline one by one, whose
+    workers strip them): the pages go through a throwaway ArchiveWriter one by one, whose
     learned blocks the next page is extracted with.
     """
     identity = source.url_identity()
     options = {"content_type": CONTENT_TYPE, "min_chars": crawler_settings.CRAWLER_EXTRACT_MIN_CHARS,
                "with_page_blocks": True}
     paths = (site / "urls.txt").read_text().split()[:count]
-    learner = open_pipeline(source, work / "learner.db", {ORIGIN + path for path in paths})
-    loop = asyncio.new_event_loop()
+    linked = {ORIGIN + path for path in paths}
+    learner = open_writer(source, work / "learner.db")
     items = []
     for number, path in enumerate(paths):
         file = site / path.lstrip("/")
@@ -83,28 +81,25 @@ def build_items(site: Path, source, count: int, work: Path) -> list[ArticleItem]
                                  http_status=200, article=article, etag=None, last_modified=None,
                                  body_hash=body_hash(body), body=body, content_type=CONTENT_TYPE,
                                  fingerprint=extracted.fingerprint, site_key=extracted.site_key))
-        store(learner, loop, [copy.copy(items[-1])])  # the writer empties the body of what it stores
-    learner.spider_closed("finished")
-    loop.close()
+        learner.write([copy.copy(items[-1])])  # the writer empties the body of what it stores
+    learner.close(run_end(source, linked))
     return items
 
 
-def open_pipeline(source, db_path: Path, linked: set[str]) -> StoragePipeline:
+def open_writer(source, db_path: Path) -> ArchiveWriter:
     """The crawl's storage step on a fresh archive at `db_path`, for a spider crawling `source`."""
-    settings = {name: getattr(crawler_settings, name) for name in dir(crawler_settings) if name.isupper()}
-    crawler = get_crawler(settings_dict={**settings, "CRAWLER_STORAGE_PATH": str(db_path)})
-    crawler.spider = SimpleNamespace(name="municipal", sources=[source], linked_articles={source.name: linked})
-    pipeline = StoragePipeline.from_crawler(crawler)
-    pipeline.linger = 0  # the batches are given: a lone item need not wait for company
-    pipeline.open_spider()
-    return pipeline
+    settings = Settings({name: getattr(crawler_settings, name) for name in dir(crawler_settings) if name.isupper()})
+    return ArchiveWriter(WriterConfig(db_path, "municipal",
+                                      ((source.name, source.title, source.url_identity().of(source.home_url)),),
+                                      dedup=dedup_thresholds(settings), templates=_template_settings(settings),
+                                      min_chars=settings.getint("CRAWLER_EXTRACT_MIN_CHARS"),
+                                      shrink_ratio=settings.getfloat("CRAWLER_SHRINK_QUARANTINE_RATIO")))
 
 
-def store(pipeline: StoragePipeline, loop: asyncio.AbstractEventLoop, batch: list[ArticleItem]) -> None:
-    """Hand `batch` to the writer thread as one queued batch (one commit), as the crawl does."""
-    for item in batch:
-        pipeline.queued.append((item, loop.create_future()))  # settled on `loop`; nothing runs it here
-    pipeline._in_writer(partial(pipeline._write_queued, loop))  # noqa: SLF001 (the writer's own step)
+def run_end(source, linked: set[str]) -> RunEnd:
+    """A finished crawl of `source` that linked `linked`."""
+    return RunEnd("finished", {source.name: len(linked)}, {source.name: len(linked)}, {source.name: {}}, {},
+                  {source.name: linked})
 
 
 def cached_items(site: Path, source, count: int, work: Path) -> bytes:
@@ -116,16 +111,13 @@ def cached_items(site: Path, source, count: int, work: Path) -> bytes:
 
 
 def one_repeat(items: list[ArticleItem], source, db_path: Path, batch: int) -> float:
-    """CPU seconds to store `items` through a fresh StoragePipeline and close it."""
-    pipeline = open_pipeline(source, db_path, {item.article.url for item in items})
-    loop = asyncio.new_event_loop()
+    """CPU seconds to store `items` through a fresh ArchiveWriter and close it."""
+    writer = open_writer(source, db_path)
     started = time.process_time()
     for start in range(0, len(items), batch):
-        store(pipeline, loop, items[start:start + batch])
-    pipeline.spider_closed("finished")
-    spent = time.process_time() - started
-    loop.close()
-    return spent
+        writer.write(items[start:start + batch])
+    writer.close(run_end(source, {item.article.url for item in items}))
+    return time.process_time() - started
 
 
 def main() -> None:

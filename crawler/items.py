@@ -29,6 +29,7 @@ class PageItem:
     detail: str | None = None  # why, for the fetches log (error class, extractor's reason)
     identity: UrlIdentity | None = None  # the source's URL identity rules (crawler/identity.py)
     body_hash: str | None = None  # SHA-256 of the raw body (crawler.conditional), kept per article
+    canonical_url: str | None = None  # identity.of(url), which the archive writer files the fetch under
 
 
 @dataclass

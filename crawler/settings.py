@@ -83,6 +83,7 @@ ITEM_PIPELINES = {
 # --- partnerwatch -----------------------------------------------------------------------
 CRAWLER_STORAGE_ENABLED = True
 CRAWLER_STORAGE_PATH = "archive.db"
+CRAWLER_STORAGE_PROCESS = True  # the archive writer in a process of its own (False: a thread of the crawl's)
 CRAWLER_STORAGE_MAX_MB = 0.0  # cap on the archive's size (0: none); past it the crawl stops as on a full disk
 CRAWLER_SOURCES_PATH = None  # None: the bundled spiders/sources.toml
 CRAWLER_ORIGIN_MAP: dict[str, str] = {}  # real origin -> origin to crawl instead, e.g. the offline replica

@@ -37,7 +37,6 @@ import sqlite3
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
-from scrapy.statscollectors import StatsCollector
 from sqlite_utils import Database
 
 from crawler.items import ArticleItem
@@ -70,9 +69,9 @@ class _Text:
 
 
 class SitePageWatch:
-    """Screen a run's extracted articles for site pages; used only in the archive writer's thread."""
+    """Screen a run's extracted articles for site pages; used only by the archive writer."""
 
-    def __init__(self, db: Database, run_id: int | None, stats: StatsCollector | PendingStats,
+    def __init__(self, db: Database, run_id: int | None, stats: PendingStats,
                  dedup: DedupThresholds | None) -> None:
         self.db = db
         self.run_id = run_id

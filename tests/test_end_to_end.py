@@ -48,9 +48,10 @@ def version_count(db_path: Path) -> int:
         return db.execute("SELECT count(*) FROM versions").fetchone()[0]
 
 
-def test_skew_crawl_stores_every_golden_article_with_its_title_date_and_language(replica, tmp_path):
+@pytest.mark.parametrize("writer_process", [True, False], ids=["writer_process", "writer_thread"])
+def test_skew_crawl_stores_every_golden_article_with_its_title_date_and_language(replica, tmp_path, writer_process):
     db_path = tmp_path / "archive.db"
-    run_crawl("skew", db_path, replica, {"base_url": replica.urls["skew"]})
+    run_crawl("skew", db_path, replica, {"base_url": replica.urls["skew"]}, CRAWLER_STORAGE_PROCESS=writer_process)
     articles = stored(db_path)
     expected = golden_articles("skew")
     assert len(expected) == 16 and len(articles) == len(expected)

@@ -15,10 +15,11 @@ import time
 from pathlib import Path
 
 import pytest
+from change_site import article_page
+from hostile_server import FAST, HostileServer, Reply, write_sources
 from process_watch import children_of, wait_for
 
 from crawler.runner import PROJECT_ROOT, crawl_command, crawl_env
-from hostile_server import FAST, HostileServer, write_sources
 from storage.db import open_db
 from storage.lock import ArchiveLock, ArchiveLocked, is_process_alive, lock_path_for, process_identity
 from storage.runs import abort_unfinished_runs, start_run
@@ -129,21 +130,73 @@ def test_a_scrapy_crawl_by_hand_is_refused_while_a_job_holds_the_archive(tmp_pat
     assert site.paths() == []
 
 
-def test_extraction_workers_exit_when_their_crawl_process_is_killed(tmp_path, site):
+def test_extraction_workers_and_the_archive_writer_exit_when_their_crawl_process_is_killed(tmp_path, site):
     command = crawl_command("municipal", {"sources": str(sources(tmp_path, site))},
                             CRAWLER_STORAGE_PATH=tmp_path / "archive.db",
                             CRAWLER_NETGUARD_ALLOWED_PRIVATE=[site.netloc], **{**FAST, "CRAWLER_EXTRACT_WORKERS": 2})
     crawl = subprocess.Popen(command, env=crawl_env(), cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     try:
-        workers = wait_for(lambda: len(children_of(crawl.pid)) >= 2 and children_of(crawl.pid), 60,
-                           "the extraction workers start")
+        children = wait_for(lambda: len(children_of(crawl.pid)) >= 3 and children_of(crawl.pid), 60,
+                            "the archive writer and two extraction workers start")
+        assert sum(map(holds_archive, children)) == 1  # the writer; the workers never open the archive
         crawl.kill()
         crawl.wait()
-        wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), 10, "the workers exit")
+        wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in children), 10, "the children exit")
     finally:
         if crawl.poll() is None:
             crawl.kill()
+
+
+def holds_archive(pid: int) -> bool:
+    try:
+        return any(link.resolve().name == "archive.db" for link in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:  # gone, or a link that vanished while read
+        return False
+
+
+def test_a_crawl_whose_archive_writer_dies_stops_and_its_run_is_aborted_later(tmp_path):
+    with HostileServer() as slow:
+        links = [f"/news/a{number}" for number in range(40)]
+        slow.page("/news/", links=links)
+        for number, link in enumerate(links):
+            slow.routes[link] = Reply(200, article_page(number), {"Content-Type": "text/html; charset=utf-8"},
+                                       delay=0.2)
+        db_path = tmp_path / "archive.db"
+        command = crawl_command("municipal", {"sources": str(sources(tmp_path, slow))}, CRAWLER_STORAGE_PATH=db_path,
+                                CRAWLER_NETGUARD_ALLOWED_PRIVATE=[slow.netloc],
+                                **{**FAST, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "CRAWLER_TEMPLATE_ENABLED": False})
+        crawl = subprocess.Popen(command, env=crawl_env(), cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True)
+        try:
+            (writer,) = wait_for(lambda: [pid for pid in children_of(crawl.pid) if holds_archive(pid)], 60,
+                                 "the archive writer opens the archive")
+            wait_for(lambda: count(db_path, "SELECT count(*) FROM versions") >= 2, 60, "two articles are stored")
+            os.kill(writer, signal.SIGKILL)
+            _, stderr = crawl.communicate(timeout=60)  # stops at the next item instead of fetching on
+        finally:
+            if crawl.poll() is None:
+                crawl.kill()
+    assert "the archive writer failed" in stderr
+    assert len(slow.hits_of("/news/a39")) == 0  # it stopped fetching
+    stored = count(db_path, "SELECT count(*) FROM versions")
+    assert 2 <= stored < 40
+    assert count(db_path, "SELECT count(*) FROM articles WHERE id NOT IN (SELECT article_id FROM versions)") == 0
+    db = open_db(db_path)
+    (run_id,) = [row[0] for row in db.execute("SELECT id FROM runs WHERE outcome = 'running'").fetchall()]
+    assert abort_unfinished_runs(db, "2026-12-03T02:00:00+00:00") == [run_id]  # its writer is dead
+
+
+def count(db_path: Path, sql: str) -> int:
+    if not db_path.exists():
+        return 0
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+    try:
+        return conn.execute(sql).fetchone()[0]
+    except sqlite3.OperationalError:  # not yet created
+        return 0
+    finally:
+        conn.close()
 
 
 def test_an_unfinished_run_is_aborted_only_once_its_process_is_gone(tmp_path):
