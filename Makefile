@@ -19,8 +19,8 @@ test: $(BIN)/.installed lint  # lint first: a finding stops the run before the 6
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15  # two workers, a file's tests on one: most tests wait on crawl processes
 
 lint: $(BIN)/.installed  # the rules: [tool.ruff] and [tool.mypy] in pyproject.toml
-	$(BIN)/ruff check crawler spiders storage schedules
-	$(BIN)/mypy crawler spiders storage schedules
+	$(BIN)/ruff check partnerwatch crawler spiders storage schedules
+	$(BIN)/mypy partnerwatch crawler spiders storage schedules
 
 clean:
 	rm -rf $(VENV) archive.db archive.db-wal archive.db-shm

@@ -29,14 +29,12 @@ from scrapy.settings import Settings
 from sqlite_utils import Database
 
 from crawler.boilerplate import TemplateLearner
-from crawler.cli_errors import UserError
 from crawler.extract import Article, extract_article
 from crawler.items import now_iso
 from crawler.sniff import NotHtml, sniff_body
 from crawler.template_learning import apply_blocks, cut_template
 from storage.articles import record_article, record_fetch
 from storage.db import open_db
-from storage.lock import ArchiveLock, ArchiveLocked, lock_path_for
 from storage.near_duplicates import DedupThresholds
 from storage.raw_pages import RawPage, StoredPage, latest_raw_pages, load_raw_page
 from storage.runs import finish_run, start_run
@@ -179,23 +177,7 @@ def _replace_pool(pool: ProcessPoolExecutor, workers: int) -> ProcessPoolExecuto
     return _new_pool(workers)
 
 
-def run_command(db_path: str | None, source: str | None, overrides: tuple[str, ...]) -> None:
-    """The body of `partnerwatch reextract`: settings as a crawl reads them, then the report."""
-    from schedules.commands import load_settings
-
-    settings, config = load_settings(db_path, None, overrides)
-    if not Path(config.db_path).is_file():
-        raise UserError(f"no archive at {config.db_path}")
-    try:
-        with ArchiveLock(lock_path_for(Path(config.db_path))):  # it rewrites versions: no crawl beside it
-            run_id, reports = _reextract_archive(config.db_path, source, settings)
-    except ArchiveLocked as error:
-        raise click.ClickException(f"{error}: not re-extracting while it crawls") from None
-    click.echo(f"run {run_id}: re-extracted from stored raw pages, nothing fetched")
-    print_report(reports, click.echo)
-
-
-def _reextract_archive(db_path: Path, source: str | None, settings: Settings) -> tuple[int, dict[str, SourceReport]]:
+def reextract_archive(db_path: Path, source: str | None, settings: Settings) -> tuple[int, dict[str, SourceReport]]:
     from crawler.archive_pipeline import dedup_thresholds  # the crawl's own reading of CRAWLER_DEDUP_*
 
     db = open_db(db_path)

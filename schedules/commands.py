@@ -1,4 +1,4 @@
-"""Bodies of `partnerwatch crawl`, `schedule` and `status` (crawler/cli.py declares them)."""
+"""Bodies of `partnerwatch crawl`, `schedule` and `status` (partnerwatch/cli.py declares them)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from archive_items import Art as StorageArt
 from change_site import article_page, article_text, crawl_site, query_archive as rows
 from click.testing import CliRunner
 
-from crawler.cli import main
+from partnerwatch.cli import main
 from storage.articles import ensure_source, record_article, record_fetch
 from storage.db import open_db
 from storage.fts import head_version_ids, indexed_version_ids, search

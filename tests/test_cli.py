@@ -189,7 +189,7 @@ def test_crawl_of_a_replica_that_does_not_answer_is_a_user_error(tmp_path):
 
 
 def test_crawl_of_a_replica_without_sources_named_plans_exactly_the_sources_it_serves():
-    from crawler.cli import _sources_covered
+    from partnerwatch.cli import _sources_covered
     from schedules.job import JobConfig
 
     with Replica(state="v1") as replica:
@@ -203,7 +203,7 @@ def test_crawl_of_a_replica_without_sources_named_plans_exactly_the_sources_it_s
 def test_the_demo_says_every_few_seconds_how_far_its_crawl_processes_got_and_names_the_failed(tmp_path, capsys):
     """`partnerwatch demo` waits for its crawl processes this way (a whole demo takes ~40 s:
     berlin's own delay); here real processes stand in for the crawls, the archive is real."""
-    from crawler.cli import _wait_with_progress
+    from partnerwatch.cli import _wait_with_progress
 
     open_db(tmp_path / "d.db").close()
     crawls = {"skew": subprocess.Popen(["sleep", "3.5"]), "lag21": subprocess.Popen(["sh", "-c", "exit 3"])}

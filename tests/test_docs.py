@@ -7,7 +7,7 @@ import re
 from click.testing import CliRunner
 
 import crawler.settings
-from crawler.cli import main
+from partnerwatch.cli import main
 from crawler.runner import PROJECT_ROOT
 from spiders.sources import SPIDERS
 

@@ -9,7 +9,7 @@ import pytest
 from change_site import Site, article_page, crawl_site, serve
 from click.testing import CliRunner
 
-from crawler.cli import main
+from partnerwatch.cli import main
 
 EXPORT_KEYS = ["format", "url", "canonical_url", "source", "title", "text", "published", "language", "version",
                "change_kind", "changed_at", "first_seen", "last_seen", "gone", "gone_at", "status", "missing_since",

@@ -48,3 +48,15 @@ def test_spiders_know_nothing_of_sql(name):
 
 def test_storage_and_spiders_are_checked_at_all():
     assert len(imports_of("storage")) > 10 and len(imports_of("spiders")) >= 2
+
+
+@pytest.mark.parametrize("package", ["crawler", "spiders", "storage", "schedules"])
+def test_nothing_below_the_command_line_imports_it(package):
+    assert {name: {m for m in modules if under(m, "partnerwatch")}
+            for name, modules in imports_of(package).items()} == dict.fromkeys(imports_of(package), set())
+
+
+@pytest.mark.parametrize("name", sorted(imports_of("crawler")))
+def test_the_crawl_steps_import_neither_spiders_nor_jobs(name):
+    # crawler/ runs under any spider and under a job: it names spiders only as strings
+    assert {m for m in imports_of("crawler")[name] if under(m, "spiders", "schedules")} == set()

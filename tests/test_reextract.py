@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import run_crawl
 
-from crawler.cli import main
+from partnerwatch.cli import main
 from crawler.extract import DATED_SHARE
 from crawler.replica import Replica
 from storage.db import open_db

@@ -11,7 +11,7 @@ from archive_items import Art
 from change_site import article_text, crawl_site, query_archive as query
 from click.testing import CliRunner
 
-from crawler.cli import main
+from partnerwatch.cli import main
 from crawler.site_pages import site_key, site_page_kind, site_page_kind_of_html
 from storage.articles import ensure_source, record_article
 from storage.db import open_db

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from hostile_server import HostileServer, crawl_sources, write_sources
 from sqlite_utils import Database
 
-from crawler.cli import main
+from partnerwatch.cli import main
 from storage.articles import ensure_source, record_article, record_fetch
 from storage.db import open_db
 from storage.lifecycle import conclude_run

@@ -16,7 +16,7 @@ from change_site import Site, article_text, crawl_site, serve
 from click.testing import CliRunner
 from sidebar_pages import german_sidebar, page, paragraphs
 
-from crawler.cli import main
+from partnerwatch.cli import main
 from crawler.extract import extract_article
 
 ARTICLES = 10

@@ -13,7 +13,7 @@ from archive_items import Art
 from change_site import Site, article_text, crawl_site, serving
 from click.testing import CliRunner
 
-from crawler.cli import main
+from partnerwatch.cli import main
 from storage.articles import ensure_source, record_article
 from storage.db import open_db
 from storage.runs import start_run

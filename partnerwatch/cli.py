@@ -22,6 +22,7 @@ from crawler.runner import crawl_command, crawl_env
 from schedules.job import JobConfig, UnknownSource
 from spiders.sources import BUNDLED_SOURCES, SPIDERS, SourcesFileError, load_sources
 from storage.db import open_db
+from storage.lock import ArchiveLock, ArchiveLocked, lock_path_for
 from storage.report import articles_per_source, newest_articles
 
 
@@ -236,9 +237,19 @@ def status(db_path: str | None, sources_path: str | None, per_source: int, stale
 @_settings_option
 def reextract(db_path: str | None, source: str | None, overrides: tuple[str, ...]) -> None:
     """Extract every stored article again from its raw page, fetching nothing; print what changed per source."""
-    from crawler.reextract import run_command
+    from crawler.reextract import print_report, reextract_archive
+    from schedules.commands import load_settings
 
-    run_command(db_path, source, overrides)
+    settings, config = load_settings(db_path, None, overrides)  # as a crawl reads them
+    if not Path(config.db_path).is_file():
+        raise UserError(f"no archive at {config.db_path}")
+    try:
+        with ArchiveLock(lock_path_for(Path(config.db_path))):  # it rewrites versions: no crawl beside it
+            run_id, reports = reextract_archive(config.db_path, source, settings)
+    except ArchiveLocked as error:
+        raise click.ClickException(f"{error}: not re-extracting while it crawls") from None
+    click.echo(f"run {run_id}: re-extracted from stored raw pages, nothing fetched")
+    print_report(reports, click.echo)
 
 
 for _command in ARCHIVE_COMMANDS:  # changes, diff, export, serve
