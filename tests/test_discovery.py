@@ -355,3 +355,14 @@ def test_a_section_index_without_articles_is_still_walked(tmp_path, site):
     site.article("/artikel/alt.html")
     crawl(tmp_path, site)
     assert {"/artikel/maerz.html", "/artikel/alt.html"} <= set(site.paths())
+
+
+def test_no_spider_callback_is_a_generator_returning_a_value():
+    # what WARN_ON_GENERATOR_RETURN_VALUE would warn about at every response; crawler/settings.py turns it off
+    from scrapy.utils.misc import is_generator_with_return_value
+
+    from spiders.news import NewsSpider
+
+    callbacks = [value for name, value in vars(NewsSpider).items() if callable(value) and name.startswith("parse")]
+    assert len(callbacks) >= 4
+    assert [c.__name__ for c in callbacks if is_generator_with_return_value(c)] == []

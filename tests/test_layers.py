@@ -60,3 +60,4 @@ def test_nothing_below_the_command_line_imports_it(package):
 def test_the_crawl_steps_import_neither_spiders_nor_jobs(name):
     # crawler/ runs under any spider and under a job: it names spiders only as strings
     assert {m for m in imports_of("crawler")[name] if under(m, "spiders", "schedules")} == set()
+
