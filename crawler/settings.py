@@ -78,6 +78,7 @@ LOG_LEVEL = "INFO"
 # `return value` in it: its cache holds bound methods weakly, and each request's dies at once
 # (~3 % of a re-crawl's event loop). tests/test_discovery.py checks our callbacks return no value.
 WARN_ON_GENERATOR_RETURN_VALUE = False
+STATS_CLASS = "crawler.crawl_stats.CrawlStats"  # Scrapy's, without a shim on every attribute access
 
 ITEM_PIPELINES = {
     "crawler.pipelines.ExtractPipeline": 300,
