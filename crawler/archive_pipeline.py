@@ -9,6 +9,7 @@ process was the narrowest point, busy 0.85 of the time while the extraction work
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 import os
@@ -92,7 +93,12 @@ class StoragePipeline:
         config = replace(self.config, spider=spider.name, sources=tuple(
             (source.name, source.title, source.url_identity().of(source.home_url)) for source in sources))
         if self.in_process:
-            # forked now, before the crawl starts its threads; it inherits the imports, not the load
+            # forked now, before the crawl starts its threads; it inherits the imports, not the load.
+            # Frozen first: either process's collector would otherwise walk, and so copy, every
+            # page of the objects they share (own site, 1,000 articles: private memory of the
+            # writer 60 -> 37 MB, of the crawl process 141 -> 93 MB).
+            gc.collect()
+            gc.freeze()
             self.executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
                                                 initializer=_start_writer_process,
                                                 initargs=(os.getpid(), self.trim_interval))
