@@ -33,10 +33,11 @@ from scrapy.settings import Settings
 
 from crawler import settings as crawler_settings
 from crawler.archive_pipeline import _template_settings, dedup_thresholds
-from crawler.archive_writer import ArchiveWriter, RunEnd, WriterConfig
+from crawler.archive_writer import ArchiveWriter, WriterConfig
 from crawler.conditional import body_hash
 from crawler.items import ArticleItem
 from crawler.pipelines import extract_for_archive
+from crawler.run_recorder import RunEnd
 from spiders.sources import load_sources
 
 SITE_DIR = Path(tempfile.gettempdir()) / "partnerwatch-bench"
@@ -98,7 +99,7 @@ def open_writer(source, db_path: Path) -> ArchiveWriter:
 
 def run_end(source, linked: set[str]) -> RunEnd:
     """A finished crawl of `source` that linked `linked`."""
-    return RunEnd("finished", {source.name: len(linked)}, {source.name: len(linked)}, {source.name: {}}, {},
+    return RunEnd("finished", (source.name,), {source.name: len(linked)}, {source.name: len(linked)}, {source.name: {}}, {},
                   {source.name: linked})
 
 

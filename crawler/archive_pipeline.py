@@ -26,10 +26,11 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.settings import Settings
 from scrapy.statscollectors import StatsCollector
 
-from crawler.archive_writer import ArchiveFull, ArchiveWriter, RunEnd, WriterConfig, Written
+from crawler.archive_writer import ArchiveFull, ArchiveWriter, WriterConfig, Written
 from crawler.items import ArticleItem, PageItem
 from crawler.lifeline import die_with_crawl
 from crawler.memory import trim_every
+from crawler.run_recorder import RunEnd
 from crawler.tally import SourceTally
 from crawler.template_learning import TemplateSettings, blocks_learned
 from storage.near_duplicates import DedupThresholds
@@ -112,7 +113,7 @@ class StoragePipeline:
             return
         try:
             # Scrapy closes the spider once every item is through: no batch is still being written
-            end = RunEnd(reason, dict(self.tally.requests), dict(self.tally.responses_ok),
+            end = RunEnd(reason, tuple(self.tally.sources), dict(self.tally.requests), dict(self.tally.responses_ok),
                          {name: dict(counts) for name, counts in self.tally.exceptions.items()},
                          self.stats.get_stats(), dict(getattr(self.crawler.spider, "linked_articles", {})))
             self._count(self.executor.submit(_close_writer, end).result())

@@ -12,18 +12,16 @@ import logging
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from crawler.items import ArticleItem, PageItem, now_iso
 from crawler.pending_stats import PendingStats
+from crawler.run_recorder import RunEnd, RunRecorder
 from crawler.site_page_watch import SitePageWatch
 from crawler.template_learning import Held, TemplateLearning, TemplateSettings
-from storage.articles import ensure_source, record_article, record_fetch
+from storage.articles import record_article, record_fetch
 from storage.db import is_disk_full, open_db, write_batch
-from storage.lifecycle import conclude_run
 from storage.near_duplicates import DedupThresholds
 from storage.raw_pages import pack_raw_page
-from storage.runs import close_run, record_run_source, start_run
 
 logger = logging.getLogger(__name__)
 
@@ -59,18 +57,6 @@ class Written:
     disk_full: str | None = None  # the archive filled up during this batch: the crawl must stop
 
 
-@dataclass(frozen=True)
-class RunEnd:
-    """What the crawl knows at its end and the writer needs to close the run."""
-
-    reason: str  # the spider's close reason
-    requests: dict[str, int]  # per source (crawler.tally.SourceTally)
-    responses_ok: dict[str, int]
-    exceptions: dict[str, dict[str, int]]
-    stats: dict[str, Any]  # the crawl's counters, for the run's row
-    linked_articles: dict[str, set[str]]  # per source: what listings, feeds and sitemaps linked
-
-
 class ArchiveWriter:
     """Store each ArticleItem as a version when its text changed; log every fetch's outcome.
 
@@ -87,10 +73,8 @@ class ArchiveWriter:
         # in a temp file that was ~190 write() calls an article, a tenth of the writer's CPU
         # (bench/writer_cost.py). In memory it holds one item's pages: RELEASE empties it.
         self.db.execute("PRAGMA temp_store=MEMORY")
-        for name, title, home in config.sources:
-            ensure_source(self.db, name, title, home)
-        self.started_at = now_iso()
-        self.run_id = config.job_run_id or start_run(self.db, config.spider, self.started_at)
+        self.run = RunRecorder(self.db, config.spider, config.sources, config.job_run_id)
+        self.run_id = self.run.run_id
         self.templates = TemplateLearning(self.db, config.templates, self.run_id) if config.templates else None
         self.site_pages = SitePageWatch(self.db, self.run_id, self.stats, config.dedup)
 
@@ -135,6 +119,7 @@ class ArchiveWriter:
         return self.stats.take()
 
     def _conclude(self, end: RunEnd) -> None:
+        """Store what is held back (template learning, site-page watch), then record the run's end."""
         reason = end.reason
         if self.disk_full:
             # nothing held back can be stored; without a fetch row its page is fetched next run
@@ -147,24 +132,10 @@ class ArchiveWriter:
                     self._store(held)
                 self.templates.save(now_iso())
             self.stats.commit()
-        finished_at = now_iso()
-        for source in end.requests.keys() | end.exceptions.keys():
-            record_run_source(self.db, self.run_id, source=source, spider=self.config.spider,
-                              started_at=self.started_at, finished_at=finished_at, finish_reason=reason,
-                              requests=end.requests.get(source, 0), responses_ok=end.responses_ok.get(source, 0),
-                              exceptions=end.exceptions.get(source, {}))
         stats = dict(end.stats)
         for key, count in self.stats.committed.items():  # the held-back articles stored just now
             stats[key] = stats.get(key, 0) + count
-        if self.config.job_run_id is None:
-            outcome = close_run(self.db, self.run_id, finished_at=finished_at, finish_reason=reason, stats=stats)
-            logger.info("run %d: %s", self.run_id, outcome)
-        if reason == "finished" and not stats.get("spider_exceptions/count"):
-            # only a complete crawl may judge: a failed or partial one proves nothing about gone or unlinked
-            concluded = conclude_run(self.db, self.run_id, end.linked_articles, gone_after=self.config.gone_after,
-                                     at=finished_at)
-            logger.info("run %d: %d articles now gone, %d unlinked", self.run_id, *concluded.values())
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # Datasette readers must not grow the WAL forever
+        self.run.close(end, reason, stats, self.config.gone_after)
 
     def _process(self, item: PageItem | ArticleItem) -> None:
         """Compress, screen for site pages, learn templates, record (held-back articles later)."""
