@@ -94,7 +94,7 @@ def link_duplicates(db: Database, article_id: int, text: str, *, version: int,
         source_article = db.execute("SELECT article_id FROM versions WHERE id = ?", [text_version_id]).fetchone()[0]
         matches[source_article] = Link("exact", new.words)
     _add_to_index(db, article_id, new, bands, postings, thresholds.boilerplate_articles)
-    cluster_id = join_story(db, article_id, matches)
+    cluster_id = join_story(db, article_id, matches, is_new=is_new)
     return Linked(cluster_id, matches, text_version_id)
 
 
