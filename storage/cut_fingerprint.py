@@ -6,8 +6,9 @@ recurring DOM blocks at its edges (crawler.template_learning). Fingerprinting th
 again took an eighth of the writer's time on a town site (bench/writer_cost.py).
 
 Half of that work can be kept. Sentences never span lines (every line break ends one), so when
-no removed line holds a quotation mark, the stored text has the whole text's passages and speech,
-in the same order, less the sentences only removed lines print. A removed line's long sentence
+the quotation marks of each removed line pair up among themselves (none, or a quote of its own),
+the stored text has the whole text's passages and speech, in the same order, less the sentences
+only removed lines print. A removed line's long sentence
 (PASSAGE_MIN_WORDS or more, a sidebar teaser) is one of those unless the stored text's words
 repeat its first PASSAGE_MIN_WORDS words in a row; then, and when the whole text kept only a
 sample of its passages (MAX_PASSAGES), the text is fingerprinted from scratch. Only the word
@@ -32,9 +33,11 @@ from storage.fingerprint import (
 
 def fingerprint_after_cut(text: str, whole_text: str, whole: Fingerprint) -> Fingerprint:
     """`fingerprint(text)`, where `text` is `whole_text` (fingerprinted `whole`) without some lines."""
-    lines = text.split("\n")
-    removed = _removed_lines(whole_text.split("\n"), lines)
-    if removed is None or any(QUOTE_MARK.search(line) for line in removed):
+    lines, whole_lines = text.split("\n"), whole_text.split("\n")
+    removed = _removed_lines(whole_lines, lines)
+    if removed is None:
+        return fingerprint(text)
+    if any(QUOTE_MARK.search(line) for line in removed) and not _marks_pair_within(whole_lines, lines):
         return fingerprint(text)
     # a sentence's span decides if it is speech: with quotation marks, a kept line's edges must not move
     if QUOTE_MARK.search(text) and any(line[:1].isspace() or line[-1:].isspace() for line in lines):
@@ -58,6 +61,20 @@ def _removed_lines(whole: list[str], kept: list[str]) -> list[str] | None:
         else:
             removed.append(line)
     return removed if at == len(kept) else None
+
+
+def _marks_pair_within(whole: list[str], kept: list[str]) -> bool:
+    """Each removed line's quotation marks pair up among themselves (an even number before it and
+    in it), so the kept text's marks pair as they did in the whole text: its speech is the same."""
+    marks = at = 0
+    for line in whole:
+        count = len(QUOTE_MARK.findall(line))
+        if at < len(kept) and line == kept[at]:
+            at += 1
+        elif count and (marks % 2 or count % 2):
+            return False
+        marks += count
+    return True
 
 
 def _removed_passages(removed: list[str], kept_words: list[str]) -> frozenset[int] | None:
