@@ -6,8 +6,8 @@ import random
 
 import numpy as np
 
-from storage.fingerprint import QUOTE_MARK, Fingerprint, fingerprint, passage_hashes
 from storage.cut_fingerprint import _removed_lines, fingerprint_after_cut
+from storage.fingerprint import QUOTE_MARK, Fingerprint, fingerprint, passage_hashes
 
 WORDS = ("Stadt Rathaus Bürgermeisterin Sitzung Haushalt Straße Verkehr Schule Kita Feuerwehr Bürger "
          "March April Mai Juli Oktober ΣΟΦΙΑ straße ÉCOLE naïve 2026 12. 3.5 x-ray co-op Öffnungszeiten "
