@@ -58,9 +58,15 @@ def find_root(db: Database, cluster_id: int) -> int:
     return node
 
 
-def join_story(db: Database, article_id: int, links: dict[int, Link]) -> int | None:
-    """Put `article_id` into the story its links allow (see module doc); return the root or None."""
-    home_leaf = db.execute("SELECT cluster_id FROM articles WHERE id = ?", [article_id]).fetchone()[0]
+def join_story(db: Database, article_id: int, links: dict[int, Link], *, is_new: bool = False) -> int | None:
+    """Put `article_id` into the story its links allow (see module doc); return the root or None.
+
+    `is_new`: the article was just inserted, so it is in no story yet (no lookup needed).
+    """
+    if is_new and not links:
+        return None
+    home_leaf = None if is_new else db.conn.execute("SELECT cluster_id FROM articles WHERE id = ?",
+                                                    [article_id]).fetchone()[0]
     home = find_root(db, home_leaf) if home_leaf is not None else None  # membership is sticky
     if not links:
         return home

@@ -27,6 +27,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
+from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
@@ -94,7 +96,7 @@ def link_duplicates(db: Database, article_id: int, text: str, *, version: int,
         source_article = db.execute("SELECT article_id FROM versions WHERE id = ?", [text_version_id]).fetchone()[0]
         matches[source_article] = Link("exact", new.words)
     _add_to_index(db, article_id, new, bands, postings, thresholds.boilerplate_articles)
-    cluster_id = join_story(db, article_id, matches)
+    cluster_id = join_story(db, article_id, matches, is_new=is_new)
     return Linked(cluster_id, matches, text_version_id)
 
 
@@ -118,15 +120,18 @@ def _near_matches(db: Database, article_id: int, new: Fingerprint, bands: list[t
 
 def _band_candidates(db: Database, article_id: int, keys: list[tuple[int, int]]) -> list[tuple[int, np.ndarray]]:
     """Articles sharing at least one of the LSH band `keys`, with their stored signatures."""
-    values = ", ".join("(?, ?)" for _ in keys)  # always BANDS pairs: 64 variables
-    rows = db.conn.execute(
-        f"WITH q(band, hash) AS (VALUES {values}) "  # noqa: S608 (only placeholders are interpolated)
-        "SELECT s.article_id, s.signature FROM minhash_signatures s WHERE s.article_id IN "
-        "(SELECT b.article_id FROM q JOIN minhash_bands b ON b.band = q.band AND b.hash = q.hash) "
-        "AND s.article_id != ?",
-        [value for key in keys for value in key] + [article_id],
-    ).fetchall()
+    rows = db.conn.execute(_band_candidates_sql(len(keys)), [*chain.from_iterable(keys), article_id]).fetchall()
     return [(other, signature_from_bytes(blob)) for other, blob in rows]
+
+
+@cache
+def _band_candidates_sql(pairs: int) -> str:
+    """The query of _band_candidates for `pairs` keys (always BANDS: 64 variables), built once."""
+    values = ", ".join("(?, ?)" for _ in range(pairs))
+    return (f"WITH q(band, hash) AS (VALUES {values}) "  # noqa: S608 (only placeholders are interpolated)
+            "SELECT s.article_id, s.signature FROM minhash_signatures s WHERE s.article_id IN "
+            "(SELECT b.article_id FROM q JOIN minhash_bands b ON b.band = q.band AND b.hash = q.hash) "
+            "AND s.article_id != ?")
 
 
 class _Posting(NamedTuple):  # a tuple: one is made per stored sentence a new text shares

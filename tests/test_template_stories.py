@@ -57,5 +57,23 @@ def test_story_keys_name_a_near_copy_by_its_first_page_and_forget_pages_past_the
     assert all(keys.key(f"other {n}", fingerprint(text)) == f"other {n}" for n, text in enumerate(others))
     # 300 pages later the release is out of the window of 100; memory is that window's, not the crawl's
     assert keys.key("late copy", fingerprint(core + "\nEin Nachsatz.")) == "late copy"
-    assert keys.signatures.shape[0] == keys.band_keys.shape[1] == len(keys.stories) == 100
+    assert keys.signatures.shape[0] == keys.band_lows.shape[1] == len(keys.stories) == 100
     assert keys.key("later copy", fingerprint(core)) == "late copy"
+
+
+def test_story_keys_match_whole_band_keys_not_their_halves():
+    from storage.fingerprint import BANDS, fingerprint, to_int64
+    from crawler.template_learning import StoryKeys
+
+    text = fingerprint(prose(random.Random(8), 9))
+    bands = text.bands()
+    keys = StoryKeys()
+    assert keys.key("first", text, bands) == "first"
+    # the same signature under band keys that agree with the first page's in their low or high 32 bits only
+    for change in (1 << 32, 1, -(1 << 40)):
+        other = [(band, to_int64((key + change) % (1 << 64))) for band, key in bands]
+        assert keys.key(f"changed {change}", text, other) == f"changed {change}"
+    negative = [(band, -1 - band) for band in range(BANDS)]  # halves of negative keys round-trip too
+    assert keys.key("negative", text, negative) == "negative"
+    assert keys.key("negative again", text, negative) == "negative"
+    assert keys.key("first again", text, bands) == "first"
