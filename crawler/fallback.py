@@ -22,7 +22,10 @@ FALLBACK_LINK_SHARE = 0.25
 FALLBACK_COVERAGE = 0.4  # of the text of the page's largest <article>/<main> block
 SHORT_LINE_CHARS = 40
 
-_MAIN_BLOCKS = elements_xpath("//article|//main|//*[@role='main']")
+# the outermost only: a block inside another has no more text than it (an <article> in a <main>)
+_MAIN_BLOCKS = elements_xpath(
+    "(//article|//main|//*[@role='main'])[not(ancestor::article or ancestor::main or ancestor::*[@role='main'])]"
+)
 # counted in C: a fifth of the cost of text_content() and a split in Python
 _TEXT_LENGTH = number_xpath("string-length(normalize-space())")
 # a teaser's cut-off sentence or its link: "… mehr", "Weiterlesen", "Read more »"
