@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from itertools import compress, count
 from zoneinfo import ZoneInfo
 
 _MONTHS = {
@@ -54,6 +55,7 @@ _DATE_CORE = re.compile(
     r"|(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d)",
     re.IGNORECASE,
 )
+_ANY_DIGIT = re.compile(r"\d")
 # a label that names the date as the publication's: "Veröffentlicht am", "Datum:", "Meldung vom"
 LABEL = (
     r"(?:Datum|Veröffentlicht|Erschienen|Erstellt|Erscheinungsdatum|Erstveröffentlichung"
@@ -80,6 +82,11 @@ _NOT_PUBLICATION = re.compile(
     r"|Aktualisierung|zuletzt|Aktuelle Zeit|Current time|Letzter Besuch|Last visit)\b",
     re.IGNORECASE,
 )
+# the UTF-8 bytes a decimal digit (\d: any script's) can start with: ASCII's, and the lead bytes of
+# U+0600-07FF, U+0800-1FFF, U+A000-AFFF, U+F000-FFFF and of all beyond (Arabic, Indic, Thai,
+# fullwidth digits...); tests/test_dates.py checks them against every digit this Python knows
+DIGIT_BYTES = b"0123456789" + bytes(range(0xD8, 0xE2)) + b"\xea\xef" + bytes(range(0xF0, 0xF5))
+_NOT_DIGIT_BYTES = bytes(b for b in range(1, 256) if b not in DIGIT_BYTES)  # keeps NUL, a separator
 MIN_YEAR = 1990
 BERLIN = ZoneInfo("Europe/Berlin")
 SHORT_LINE = 100
@@ -88,6 +95,19 @@ SHORT_LINE = 100
 def has_date(text: str) -> bool:
     """Whether a date of any shape stands in `text` (valid or not): `_DATE.search`, faster."""
     return _DATE_CORE.search(text) is not None and _DATE.search(text) is not None
+
+
+def with_digits(texts: list[str]) -> list[int]:
+    """Indices of the texts that hold a digit, as \\d sees one (and of a few more in other scripts).
+
+    All texts in one pass in C: a regular expression reads a text at ~20 ns a character, and a
+    page's text nodes with a digit are a few of hundreds.
+    """
+    digits = "\0".join(texts).encode("utf-8", "surrogatepass").translate(None, _NOT_DIGIT_BYTES)
+    found = digits.split(b"\0")
+    if len(found) != len(texts):  # a text held a NUL itself (lxml's never do)
+        return [index for index, text in enumerate(texts) if _ANY_DIGIT.search(text)]
+    return list(compress(count(), found))
 
 
 def parse_date(text: str) -> tuple[str, str] | None:

@@ -22,7 +22,10 @@ FALLBACK_LINK_SHARE = 0.25
 FALLBACK_COVERAGE = 0.4  # of the text of the page's largest <article>/<main> block
 SHORT_LINE_CHARS = 40
 
-_MAIN_BLOCKS = elements_xpath("//article|//main|//*[@role='main']")
+# the outermost only: a block inside another has no more text than it (an <article> in a <main>)
+_MAIN_BLOCKS = elements_xpath(
+    "(//article|//main|//*[@role='main'])[not(ancestor::article or ancestor::main or ancestor::*[@role='main'])]"
+)
 # counted in C: a fifth of the cost of text_content() and a split in Python
 _TEXT_LENGTH = number_xpath("string-length(normalize-space())")
 # a teaser's cut-off sentence or its link: "… mehr", "Weiterlesen", "Read more »"
@@ -69,4 +72,10 @@ def page_links(tree: HtmlElement) -> Counter[str]:
 
 def squash(value: str) -> str:
     """Whitespace collapsed to single spaces: cheap, for comparing texts within one page."""
+    # an extracted text's words are already apart by one space or newline: then the newlines are
+    # all there is to replace (a tenth of the cost of splitting its words); isprintable() is False
+    # for every whitespace character but the space
+    flat = value.replace("\n", " ")
+    if flat.isprintable() and "  " not in flat and flat[:1] != " " and flat[-1:] != " ":
+        return flat
     return " ".join(value.split())

@@ -86,17 +86,15 @@ def guess_from_function_words(text: str, declared: str | None) -> tuple[str, flo
         return None
     evidence: Counter[str] = Counter()  # named languages only
     hits: Counter[str] = Counter()
-    seen = words = 0  # words that are function words of some named language; all words
+    seen = 0  # words that are function words of some named language
     index = _function_word_index()
     # split, not a word pattern, at a third of the cost: a function word with punctuation attached
     # is not counted, there are enough others
-    for word, count in Counter(text.split()).items():
-        if word.isalpha():
-            words += count
-        entry = index.get(word)
-        if entry is None:
-            continue
-        named, neighbours = entry
+    tokens = text.split()
+    words = sum(map(str.isalpha, tokens))  # all words
+    # the function words only are counted, in C, in the text's order (the float sums keep theirs)
+    for word, count in Counter(filter(index.__contains__, tokens)).items():
+        named, neighbours = index[word]
         seen += count if named else 0
         for language, weight in named:
             evidence[language] += count * weight  # type: ignore[assignment]  # typeshed's Counter holds ints only

@@ -23,9 +23,9 @@ from itertools import chain
 
 from lxml.html import HtmlElement
 
-from crawler.dates import LABEL, find_dateline, has_date, parse_date
+from crawler.dates import LABEL, find_dateline, has_date, parse_date, with_digits
 from crawler.dom_text import text_content
-from crawler.xpath import strings_xpath
+from crawler.xpath import elements_xpath, strings_xpath
 
 _STRUCTURED_META = (
     "article:published_time", "og:published_time", "og:article:published_time",
@@ -52,9 +52,12 @@ _DATE_MARKS = re.compile(r"date|datum|time|zeit|publish|posted|byline|meta|info"
 _LABELLED = re.compile(rf"^\W{{0,3}}{LABEL}\s*:?\s*", re.IGNORECASE)
 _STAND = re.compile(r"^\W{0,3}(?:Stand|Zuletzt aktualisiert|Aktualisiert)(?:\s+am)?\s*:?\s*", re.I)
 _DESCENDANT_CLASSES = strings_xpath("descendant::*/@class", smart_strings=False)
+# the <h1>s' ancestors, found in C: iter("h1") and iterancestors() were a sixth of read_page_dates
+_TITLE_BLOCKS = elements_xpath("descendant-or-self::h1/ancestor::*")
 DATELINE_SCAN_LINES = 4
 TITLE_BEFORE, TITLE_AFTER = 10, 25  # elements, in document order, around an <h1>
 SHORT_ELEMENT = 100
+LONG_STRING = 2 * SHORT_ELEMENT  # a text node the date patterns read after its element's start
 Found = tuple[str, str]  # (as printed or declared, ISO date)
 
 
@@ -83,7 +86,7 @@ class PageDates:
 
 def read_page_dates(tree: HtmlElement) -> PageDates:
     # a block holding the title is the article's, whatever its class says ("socialSharing")
-    title_blocks = frozenset(a for h1 in tree.iter("h1") for a in h1.iterancestors())
+    title_blocks = frozenset(_TITLE_BLOCKS(tree))
     known: dict[HtmlElement, bool] = {}  # is_foreign of elements seen: a page's dates share ancestors
     short = _short_elements(tree, title_blocks, known)
     return PageDates(
@@ -121,13 +124,16 @@ def is_foreign(elem: HtmlElement, title_blocks: frozenset[HtmlElement] = frozens
 def _own_verdict(node: HtmlElement, title_blocks: frozenset[HtmlElement]) -> bool | None:
     """True for furniture or a foreign block, False for the body or a title block, else None:
     the element is what its parent is."""
-    if node.tag in ("body", "html") or node in title_blocks:
+    tag = node.tag
+    if tag in ("body", "html") or node in title_blocks:
         return False
-    if node.tag in _FURNITURE_TAGS or (node.tag == "header" and _is_site_header(node)):
+    if tag in _FURNITURE_TAGS or (tag == "header" and _is_site_header(node)):
         return True
+    classes, ident = node.get("class"), node.get("id")
+    if not classes and not ident:
+        return None  # most elements: nothing more to read
     # WordPress lists a post's tags and categories as classes: "tag-twitter", "category-social"
-    marks = [m for m in f"{node.get('class', '')} {node.get('id', '')}".split()
-             if not _TAXONOMY.match(m)]  # fmt: skip
+    marks = [m for m in f"{classes or ''} {ident or ''}".split() if not _TAXONOMY.match(m)]
     found = _FOREIGN_BLOCK.search(" ".join(marks)) if marks else None
     if found and (found.group(0).lower() != "teaser" or _is_repeated(node)):
         return True
@@ -162,34 +168,60 @@ def _short_elements(tree: HtmlElement, title_blocks: frozenset[HtmlElement],
     body = tree.find("body")
     if body is None:
         return []
-    position: dict[HtmlElement, int] = {}
+    nodes = list(body.iter())  # page order: a node's index is its position
+    code = set(body.iter("script", "style"))  # their text is no page text; their tail is
+    strings = [""] * (2 * len(nodes))  # each node's text, then its tail
+    strings[::2] = ["" if node in code else node.text or "" for node in nodes]
+    strings[1::2] = [node.tail or "" for node in nodes]
+    values: dict[HtmlElement, str] = {}  # the squashed texts read, for the walks up below
     candidates: dict[HtmlElement, None] = {}
-    maybe_date = _MAYBE_DATE.search
-    for index, elem in enumerate(body.iter()):
-        position[elem] = index
-        text, tail = elem.text, elem.tail
-        if text and maybe_date(text) and elem.tag not in ("script", "style") and has_date(text):
-            candidates[elem] = None
-        if tail and index and maybe_date(tail) and has_date(tail):
-            candidates[elem.getparent()] = None  # a tail is its parent's text
+    # a date needs a digit, and few of a page's strings hold one: the regular expressions, at
+    # ~20 ns a character, read only those
+    for index in with_digits(strings):
+        if index == 1:
+            continue  # the body's tail
+        node, string = nodes[index // 2], strings[index]
+        owner = node if index % 2 == 0 else node.getparent()  # a tail is its parent's text
+        # a long paragraph with a number: whether it holds a date matters only if the start of its
+        # element's text does (the walk up stops at a long element); that is cheaper to read
+        if len(string) > LONG_STRING:
+            value = _squashed_text(owner, values)
+            if len(value) > SHORT_ELEMENT and not has_date(value[:SHORT_ELEMENT]):
+                continue
+        if _MAYBE_DATE.search(string) and has_date(string):
+            candidates[owner] = None
     found, seen = [], set()
     for elem in candidates:
         node = elem
         while node is not None and node.tag not in ("body", "html") and node not in seen:
             seen.add(node)
-            value = " ".join(_text_without_updates(node).split())
-            if has_date(value[:SHORT_ELEMENT]) and not is_foreign(node, title_blocks, known):
-                found.append((node, value[: SHORT_ELEMENT + 1], position[node]))
+            value = _squashed_text(node, values)
+            # a teaser's dates are many: is_foreign, asked of the walk's nodes, is cached for them
+            if not is_foreign(node, title_blocks, known) and has_date(value[:SHORT_ELEMENT]):
+                found.append((node, value[: SHORT_ELEMENT + 1], nodes.index(node)))
             if len(value) > SHORT_ELEMENT:
                 break
             node = node.getparent()
     found.sort(key=lambda item: item[2])
-    titles = [position[h1] for h1 in body.iter("h1")]
+    titles = [nodes.index(h1) for h1 in body.iter("h1")]
     return [(elem, value, index, titles) for elem, value, index in found]
 
 
+def _squashed_text(elem: HtmlElement, values: dict[HtmlElement, str]) -> str:
+    """The element's first SHORT_ELEMENT + 1 characters, whitespace squashed and an update's
+    timestamp left out (all that is read of it: more says the element is too long); in `values`."""
+    value = values.get(elem)
+    if value is None:
+        # squashing a long article's text costs more than reading it; 101 words hold 101 characters
+        words = _text_without_updates(elem).split(None, SHORT_ELEMENT + 1)[: SHORT_ELEMENT + 1]
+        value = values[elem] = " ".join(words)[: SHORT_ELEMENT + 1]
+    return value
+
+
 def _text_without_updates(elem: HtmlElement) -> str:
-    if not any(_UPDATED.search(marks) for marks in _DESCENDANT_CLASSES(elem)):
+    if len(elem) == 0:  # no child (most dates): its text is all of it, no class below it to read
+        return elem.text or ""
+    if not _has_update_marks(_DESCENDANT_CLASSES(elem)):
         return text_content(elem)
     parts = [elem.text or ""]
     for child in elem:
@@ -197,6 +229,15 @@ def _text_without_updates(elem: HtmlElement) -> str:
             parts.append(_text_without_updates(child))
         parts.append(child.tail or "")
     return "".join(parts)
+
+
+def _has_update_marks(classes: list[str]) -> bool:
+    """Whether one of these classes marks an update; an article's hundreds are read at once."""
+    joined = "\n".join(classes)
+    # ASCII classes (nearly all) can only match _UPDATED if they hold one of its words, in any case
+    if joined.isascii() and not any(word in joined.lower() for word in ("updated", "modified", "changed")):
+        return False
+    return any(_UPDATED.search(marks) for marks in classes)
 
 
 def _labelled(short: list, label: re.Pattern[str]) -> Found | None:

@@ -1,10 +1,14 @@
 import random
+import re
 from pathlib import Path
 
 import pytest
+from lxml.html import HtmlElement
 
-from crawler.dates import _DATE, find_dateline, has_date, parse_date
-from crawler.extract import extract_article
+from crawler.dates import _DATE, DIGIT_BYTES, find_dateline, has_date, parse_date, with_digits
+from crawler.dom_text import text_content
+from crawler.extract import extract_article, parse_html
+from crawler.page_date import _UPDATED, SHORT_ELEMENT, _short_elements, is_foreign
 
 PAGES = Path(__file__).parent / "pages"
 URL = "https://www.lahr.de/aktuelles/meldung.html"
@@ -147,3 +151,91 @@ def test_has_date_says_what_the_full_date_pattern_says_on_varied_text() -> None:
     found = [has_date(text) for text in texts]
     assert found == [_DATE.search(text) is not None for text in texts]
     assert sum(found) > 500 and found.count(False) > 500  # both answers are put to the test
+
+
+def test_digit_bytes_start_every_digit_this_python_knows() -> None:
+    """with_digits reads UTF-8 bytes: each \\d character's first byte must be one it keeps."""
+    every = "".join(map(chr, [*range(0xD800), *range(0xE000, 0x110000)]))
+    leads = {m.group().encode("utf-8")[0] for m in re.finditer(r"\d", every)}
+    assert leads and leads <= set(DIGIT_BYTES)
+
+
+def test_with_digits_misses_no_text_with_a_digit_of_any_script() -> None:
+    rng = random.Random(3)
+    pieces = ["Rathaus", " ", "\n", "„Zitat“", "é", "ß", "—", "🙂", "ẞ", "\ufeff", "", "x", "a1", "٣", "۲۰۲۴",
+              "०९", "๑๒", "２０２４", "𝟙", "12.05.2024", "Nr.", "\x00"]  # fmt: skip
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 6))) for _ in range(3_000)]
+    expected = [index for index, text in enumerate(texts) if re.search(r"\d", text)]
+    assert set(expected) <= set(with_digits(texts))
+    clean = [text.replace("\x00", "") for text in texts]  # no NUL: the one pass in C
+    assert set(expected) <= set(with_digits(clean)) and len(expected) > 500
+
+
+def _short_elements_reading_everything(tree: HtmlElement, title_blocks: frozenset[HtmlElement]) -> list:
+    """_short_elements as it was before it read only strings with a digit: every element's text."""
+    body = tree.find("body")
+    if body is None:
+        return []
+    position, candidates = {}, {}
+    for index, elem in enumerate(body.iter()):
+        position[elem] = index
+        if elem.text and elem.tag not in ("script", "style") and has_date(elem.text):
+            candidates[elem] = None
+        if elem.tail and index and has_date(elem.tail):
+            candidates[elem.getparent()] = None
+    found, seen = [], set()
+    for elem in candidates:
+        node = elem
+        while node is not None and node.tag not in ("body", "html") and node not in seen:
+            seen.add(node)
+            value = " ".join(_full_text_without_updates(node).split())
+            if has_date(value[:SHORT_ELEMENT]) and not is_foreign(node, title_blocks):
+                found.append((node, value[: SHORT_ELEMENT + 1], position[node]))
+            if len(value) > SHORT_ELEMENT:
+                break
+            node = node.getparent()
+    found.sort(key=lambda item: item[2])
+    titles = [position[h1] for h1 in body.iter("h1")]
+    return [(elem, value, index, titles) for elem, value, index in found]
+
+
+def _full_text_without_updates(elem: HtmlElement) -> str:
+    if not any(_UPDATED.search(e.get("class", "")) for e in elem.iterdescendants() if isinstance(e.tag, str)):
+        return text_content(elem)
+    parts = [elem.text or ""]
+    for child in elem:
+        if isinstance(child.tag, str) and not _UPDATED.search(child.get("class", "")):
+            parts.append(_full_text_without_updates(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+_LONG = "Der Gemeinderat hat in seiner Sitzung über den Haushalt beraten und vieles beschlossen. " * 3
+_TRICKY_PAGES = [
+    # a comment and a processing instruction holding dates, a date split over inline elements
+    "<body><div><!-- erzeugt 2024-03-01 --><p><b>12.</b> Mai 2024</p><?php 01.02.2023 ?></div></body>",
+    # an update's hidden timestamp in a short and in a long block; a tail after a script
+    "<body><h1>Titel</h1><div class='meta'>Veröffentlicht am 03.12.2020 <span class='updated'>"
+    "2021-01-05</span></div><article><p>" + _LONG + "<span class='date-modified'>05.06.2022</span></p>"
+    "<p><script>var d = '01.01.2020';</script> Stand: 04.04.2021</p></article></body>",
+    # long paragraphs: a date in its first 100 characters, after them, and in a child's tail
+    (f"<body><main><p>Am 12.03.2019 {_LONG}</p><p>{_LONG} am 13.03.2019</p>"
+     f"<div>{_LONG}<br/>14.03.2019</div><p><i>kurz</i> 15.03.2019</p></main></body>"),
+    # other scripts' digits (a two-digit year needs no ASCII digit), a teaser list, a footer
+    ("<body><p>Datum: ٣.٥.٢٤</p><p>Veröffentlicht am ١٢.٠٥.٢٠٢٤</p><p>２０２４-０１-０５</p>"
+     "<ul class='related'><li><a href='/a'>Andere Meldung</a> 01.01.2024</li></ul>"
+     "<footer>© 2024 · 02.02.2024</footer>" + "<p>\u00a0 9/9/2019</p>" * 3 + "</body>"),
+]  # fmt: skip
+
+
+def test_short_elements_equal_reading_every_element_of_the_page() -> None:
+    pages = [page.read_bytes().decode("utf-8", "replace") for page in sorted(PAGES.glob("*.html"))]
+    compared = 0
+    for html in pages + _TRICKY_PAGES:
+        tree = parse_html(html)
+        if tree is None:
+            continue
+        title_blocks = frozenset(a for h1 in tree.iter("h1") for a in h1.iterancestors())
+        assert _short_elements(tree, title_blocks) == _short_elements_reading_everything(tree, title_blocks)
+        compared += bool(_short_elements(tree, title_blocks))
+    assert compared > 25
