@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -61,8 +62,8 @@ def recrawl_requests(site: Path, origin: str) -> list[str]:
     return lines
 
 
-def run_floor(origin: str, site: Path, work: Path, concurrency: int) -> tuple[float, float, int]:
-    """One bare re-crawl of the site: (seconds inside Scrapy, wall seconds, requests)."""
+def run_floor(origin: str, site: Path, work: Path, concurrency: int) -> tuple[float, float, int, float]:
+    """One bare re-crawl of the site: (seconds inside Scrapy, wall seconds, requests, CPU seconds)."""
     requests = work / f"bare-{site.name}.tsv"
     lines = recrawl_requests(site, origin)
     requests.write_text("\n".join(lines) + "\n")
@@ -72,8 +73,10 @@ def run_floor(origin: str, site: Path, work: Path, concurrency: int) -> tuple[fl
     for name, value in settings.items():
         command += ["-s", f"{name}={value}"]
     env = {k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"}  # no project settings
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     inside = ELAPSED.search(done.stderr)
-    return float(inside.group(1)) if inside else wall, wall, len(lines)
+    spent = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
+    return float(inside.group(1)) if inside else wall, wall, len(lines), spent
