@@ -125,7 +125,7 @@ def _hashes_of(texts: set[str]) -> set[int]:
 
 
 def _holds_blocks(elem: HtmlElement) -> bool:
-    for child in elem:
+    for child in elem:  # noqa: SIM110 (with any() and a generator both took page_block_hashes 8 % longer)
         if child.tag in _STRUCTURE_TAGS:
             return True
     return False
@@ -134,7 +134,7 @@ def _holds_blocks(elem: HtmlElement) -> bool:
 def _has_own_text(elem: HtmlElement) -> bool:
     if (text := elem.text) and not text.isspace():
         return True
-    for child in elem:
+    for child in elem:  # noqa: SIM110 (as in _holds_blocks)
         if (tail := child.tail) and not tail.isspace():
             return True
     return False
