@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+import sys
 
 import numpy as np
 import xxhash
@@ -26,6 +27,7 @@ from storage.fingerprint import (
     signature_from_bytes,
     signature_to_bytes,
     speech_hashes,
+    to_int64,
     words_of,
 )
 
@@ -156,3 +158,30 @@ def test_fingerprint_reads_each_sentence_once_and_matches_its_parts() -> None:
     assert found.passages == passage_hashes(text) and found.speech == speech_hashes(text) != frozenset()
     assert np.array_equal(hashes, np.unique([xxhash.xxh3_64_intdigest(" ".join(words_of(text)[i : i + 5]).encode())
                                              & 0xFFFFFFFF for i in range(len(words_of(text)) - 4)]))
+
+
+def test_words_read_in_bytes_are_the_words_of_the_regular_expression_in_any_script_and_mark() -> None:
+    """fingerprint reads words by a byte translation, not by _WORD: the words, passages and speech
+    must be those words_of gives, whatever marks, spaces and scripts a text mixes."""
+    pieces = ["wort", "Wort", "für", "STRASSE", "Straße", "_", "a_b", "42", "x²", "½", " ", "  ", "\n", "\t",
+              "\u00a0", "\u2009", "\u3000", ".", ",", "-", "–", "„", "“", '"', "«", "'", "’", "…", "§", "€", "|",
+              "\u00ad", "\u200b", "\ufeff", "e\u0301", "İ", "ﬁ", "Σ", "中文", "한국어", "😀", "𝐀", "\x1c", "\x00",
+              "\x7f", "\ud800", "©"]  # fmt: skip
+    rng = random.Random(17)
+    for sample in ("".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(20_000)):
+        words = words_of(sample)
+        found = fingerprint(sample)
+        assert found.words == len(words), sample
+        assert np.array_equal(found.signature, minhash(shingle_hashes(words))), sample
+    sentences = ". ".join(f"{' '.join(rng.choice(pieces[:10] + pieces[18:]) for _ in range(12))} „Zitat“ ende"
+                          for _ in range(200))
+    keys = {to_int64(xxhash.xxh3_64_intdigest(" ".join(words_of(s)).encode())): len(words_of(s))
+            for s in _SENTENCE_END.split(sentences) if len(words_of(s)) >= 8}
+    assert dict(passage_hashes(sentences)) == keys and len(keys) > 100
+
+
+def test_a_word_character_is_one_isalnum_accepts_or_an_underscore() -> None:
+    # fingerprint takes a piece that isalnum() accepts for one word of _WORD (\w+)
+    word = re.compile(r"\w")
+    for char in map(chr, range(sys.maxunicode + 1)):
+        assert bool(word.match(char)) == (char.isalnum() or char == "_"), hex(ord(char))
