@@ -13,6 +13,7 @@ from lxml.html import HtmlElement
 
 from crawler.extract import (
     Article,
+    _has_noscript_text,
     add_sibling_chunks,
     decode_html,
     extract_article,
@@ -442,6 +443,20 @@ def test_noscript_stays_out_when_the_page_has_its_article() -> None:
         + b"</p></noscript></body>")
     article = extract_article(page, URL)
     assert article is not None and "JavaScript" not in article.text
+
+
+@pytest.mark.parametrize("page", [
+    "<html><head><title>t</title><noscript>{0}</noscript></head><body><p>{0}</p></body></html>",
+    "<html><body><div><noscript><p>{0}</p></noscript></div><noscript>{0}</noscript></body></html>",
+    "<html><body><noscript><noscript>{0}</noscript></noscript><p>short</p></body></html>",
+    "<noscript>{0}</noscript><p>{0}</p><body><noscript>kurz</noscript></body>",
+], ids=["head", "body-nested-in-div", "twice", "before-body"])
+def test_a_noscript_article_is_looked_for_where_the_xpath_finds_noscript(page: str) -> None:
+    found = set()
+    for filler in ("kurz", "Bitte aktivieren Sie JavaScript. " * 10):
+        tree = parse_html(page.format(filler))
+        by_xpath = any(len(n.text_content()) >= 200 for n in etree.XPath("//body//noscript")(tree))
+        assert _has_noscript_text(tree, 200) == by_xpath
 
 
 @pytest.mark.parametrize("page", [
