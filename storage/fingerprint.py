@@ -45,6 +45,8 @@ _WORD = re.compile(r"\w+")
 # engine then skips to spaces instead of trying each character (half the time).
 _MONTHS = "Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
 _SENTENCE_END = re.compile(rf"\s(?:(?<=[.!?]\s)\s*(?=[^a-zäöüß\s])(?!(?:{_MONTHS})\b)|(?<=\n)\n*)")
+# the sentences, each followed by the spaces _SENTENCE_END matched after it: where each begins and ends
+_SENTENCE_PIECES = re.compile(f"({_SENTENCE_END.pattern})")
 # every ASCII byte that is no word character of _WORD (a mark, a space) as a space; the bytes of
 # other characters as they are
 _ASCII_NON_WORD_TO_SPACE = bytes(b if b >= 0x80 or chr(b).isalnum() or chr(b) == "_" else 0x20 for b in range(256))
@@ -71,10 +73,11 @@ def fingerprint(text: str) -> Fingerprint:
     """The MinHash signature and sentence hashes of `text`."""
     # each sentence's words read once, for the passages, the speech and (joined) the shingles: no
     # word spans two sentences, since they part at spaces, and case folding needs no context
-    sentences = [_encoded_words(sentence) for sentence in _SENTENCE_END.split(text)]
+    pieces = _SENTENCE_PIECES.split(text)
+    sentences = [_encoded_words(sentence) for sentence in pieces[::2]]
     words = list(chain.from_iterable(sentences))
     hashes = _shingle_hashes(words)
-    return Fingerprint(minhash(hashes), len(hashes), _passages(sentences), len(words), _speech(text, sentences))
+    return Fingerprint(minhash(hashes), len(hashes), _passages(sentences), len(words), _speech(text, pieces, sentences))
 
 
 def words_of(text: str) -> list[str]:
@@ -173,23 +176,31 @@ def _passages(sentences: list[list[bytes]]) -> tuple[tuple[int, int], ...]:
 def speech_hashes(text: str) -> frozenset[int]:
     """Hashes of the long sentences mostly inside quotation marks: a statement someone made,
     which different stories quote (issue 11), unlike a release's own sentences a report reprints."""
-    return _speech(text, [_encoded_words(sentence) for sentence in _SENTENCE_END.split(text)])
+    pieces = _SENTENCE_PIECES.split(text)
+    return _speech(text, pieces, [_encoded_words(sentence) for sentence in pieces[::2]])
 
 
-def _speech(text: str, sentences: list[list[bytes]]) -> frozenset[int]:
-    """speech_hashes, given the words of each sentence of `text` (as _SENTENCE_END splits it)."""
+def _speech(text: str, pieces: list[str], sentences: list[list[bytes]]) -> frozenset[int]:
+    """speech_hashes, given _SENTENCE_PIECES' split of `text` and the words of each sentence."""
     marks = [m.start() for m in QUOTE_MARK.finditer(text)]
     spans = list(zip(marks[::2], marks[1::2], strict=False))  # „…“, “…”, "…" pair up in order
     if not spans:
         return frozenset()
     out = set()
-    begin = 0
-    ends = [(m.start(), m.end()) for m in _SENTENCE_END.finditer(text)] + [(len(text), len(text))]
-    for (end, next_begin), words in zip(ends, sentences, strict=True):
-        inside = sum(max(0, min(end, close) - max(begin, start)) for start, close in spans)
-        if len(words) >= PASSAGE_MIN_WORDS and 2 * inside > end - begin:
-            out.add(_sentence_key(words))
-        begin = next_begin
+    begin = first = 0  # spans[first] is the first span that may reach into this sentence or a later one
+    for sentence, space, words in zip(pieces[::2], [*pieces[1::2], ""], sentences, strict=True):
+        end = begin + len(sentence)
+        if len(words) >= PASSAGE_MIN_WORDS:
+            # the spans are in order and apart: those before the sentence stay before the next one
+            while first < len(spans) and spans[first][1] <= begin:
+                first += 1
+            inside, at = 0, first
+            while at < len(spans) and spans[at][0] < end:
+                inside += min(end, spans[at][1]) - max(begin, spans[at][0])
+                at += 1
+            if 2 * inside > end - begin:
+                out.add(_sentence_key(words))
+        begin = end + len(space)
     return frozenset(out)
 
 

@@ -185,3 +185,31 @@ def test_a_word_character_is_one_isalnum_accepts_or_an_underscore() -> None:
     word = re.compile(r"\w")
     for char in map(chr, range(sys.maxunicode + 1)):
         assert bool(word.match(char)) == (char.isalnum() or char == "_"), hex(ord(char))
+
+
+def _speech_by_definition(text: str) -> frozenset[int]:
+    """Each sentence of 8+ words more than half inside paired quotation marks, all spans against each."""
+    marks = [m.start() for m in re.finditer(r'[„“”"«»]', text)]
+    spans = list(zip(marks[::2], marks[1::2], strict=False))
+    bounds = [0, *(x for m in _SENTENCE_END.finditer(text) for x in m.span()), len(text)]
+    found = set()
+    for begin, end in zip(bounds[::2], bounds[1::2], strict=True):
+        words = words_of(text[begin:end])
+        inside = sum(max(0, min(end, close) - max(begin, start)) for start, close in spans)
+        if len(words) >= 8 and 2 * inside > end - begin:
+            found.add(to_int64(xxhash.xxh3_64_intdigest(" ".join(words).encode())))
+    return frozenset(found)
+
+
+def test_speech_is_the_long_sentences_mostly_inside_quotation_marks_on_varied_text() -> None:
+    words = ["Die", "Stadt", "baut", "eine", "Brücke", "über", "den", "Fluss", "im", "März", "und", "sagte", "27."]
+    marks = ["„", "“", "”", '"', "«", "»", ". ", "! ", "? ", "\n", "\n\n", " ", ", ", "  "]
+    rng = random.Random(23)
+    with_speech = 0
+    for _ in range(3000):
+        sample = "".join(rng.choice(words) + " " if rng.random() < 0.7 else rng.choice(marks)
+                         for _ in range(rng.randint(0, 80)))
+        expected = _speech_by_definition(sample)
+        assert fingerprint(sample).speech == speech_hashes(sample) == expected, sample
+        with_speech += bool(expected)
+    assert with_speech > 500
