@@ -45,6 +45,11 @@ _WORD = re.compile(r"\w+")
 # engine then skips to spaces instead of trying each character (half the time).
 _MONTHS = "Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
 _SENTENCE_END = re.compile(rf"\s(?:(?<=[.!?]\s)\s*(?=[^a-zäöüß\s])(?!(?:{_MONTHS})\b)|(?<=\n)\n*)")
+# the sentences, each followed by the spaces _SENTENCE_END matched after it: where each begins and ends
+_SENTENCE_PIECES = re.compile(f"({_SENTENCE_END.pattern})")
+# every ASCII byte that is no word character of _WORD (a mark, a space) as a space; the bytes of
+# other characters as they are
+_ASCII_NON_WORD_TO_SPACE = bytes(b if b >= 0x80 or chr(b).isalnum() or chr(b) == "_" else 0x20 for b in range(256))
 # Double quotation marks only: an apostrophe ("city’s") is no quotation
 QUOTE_MARK = re.compile(r'[„“”"«»]')
 
@@ -68,10 +73,11 @@ def fingerprint(text: str) -> Fingerprint:
     """The MinHash signature and sentence hashes of `text`."""
     # each sentence's words read once, for the passages, the speech and (joined) the shingles: no
     # word spans two sentences, since they part at spaces, and case folding needs no context
-    sentences = [words_of(sentence) for sentence in _SENTENCE_END.split(text)]
+    pieces = _SENTENCE_PIECES.split(text)
+    sentences = [_encoded_words(sentence) for sentence in pieces[::2]]
     words = list(chain.from_iterable(sentences))
-    hashes = shingle_hashes(words)
-    return Fingerprint(minhash(hashes), len(hashes), _passages(sentences), len(words), _speech(text, sentences))
+    hashes = _shingle_hashes(words)
+    return Fingerprint(minhash(hashes), len(hashes), _passages(sentences), len(words), _speech(text, pieces, sentences))
 
 
 def words_of(text: str) -> list[str]:
@@ -79,16 +85,37 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(text.casefold())
 
 
+def _encoded_words(text: str) -> list[bytes]:
+    """words_of(text), each in UTF-8, at two thirds of the cost: ASCII marks and spaces part
+    words by a byte translation; only a piece with a non-ASCII mark („, –, NBSP) is read by _WORD."""
+    data = text.casefold().encode("utf-8", "surrogatepass")
+    pieces = data.translate(_ASCII_NON_WORD_TO_SPACE).split()
+    if data.isascii():
+        return pieces
+    words = []
+    for piece in pieces:
+        # "für" is one word: \w is what isalnum() accepts, and "_"
+        if piece.isascii() or (decoded := piece.decode("utf-8", "surrogatepass")).isalnum():
+            words.append(piece)
+        else:
+            words.extend(word.encode() for word in _WORD.findall(decoded))
+    return words
+
+
 def shingle_hashes(words: list[str]) -> np.ndarray:
     """Distinct 32-bit hashes of the word SHINGLE_WORDS-grams (one shingle for a shorter text)."""
-    size = min(SHINGLE_WORDS, len(words))
+    return _shingle_hashes(list(map(str.encode, words)))
+
+
+def _shingle_hashes(encoded: list[bytes]) -> np.ndarray:
+    """shingle_hashes of the words in UTF-8."""
+    size = min(SHINGLE_WORDS, len(encoded))
     if size == 0:
         return np.zeros(0, dtype=np.uint64)
-    count = len(words) - size + 1
+    count = len(encoded) - size + 1
     # the words' UTF-8 joined once and each shingle a slice of it, not a string joined and encoded
     # per shingle (a 2.7 MB text peaks at ~95 MB, of which the words themselves are half)
-    encoded = list(map(str.encode, words))
-    ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(words)) + 1).tolist()
+    ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)) + 1).tolist()
     joined, starts = b" ".join(encoded), [0, *ends]
     hashes = np.fromiter([xxhash.xxh3_64_intdigest(joined[start : end - 1])
                           for start, end in zip(starts[:count], ends[size - 1 :], strict=True)],
@@ -133,10 +160,10 @@ def passage_hashes(text: str) -> tuple[tuple[int, int], ...]:
     At most MAX_PASSAGES of them, those of smallest hash: a consistent sample, so copies of one
     huge text still share their sampled sentences.
     """
-    return _passages([words_of(sentence) for sentence in _SENTENCE_END.split(text)])
+    return _passages([_encoded_words(sentence) for sentence in _SENTENCE_END.split(text)])
 
 
-def _passages(sentences: list[list[str]]) -> tuple[tuple[int, int], ...]:
+def _passages(sentences: list[list[bytes]]) -> tuple[tuple[int, int], ...]:
     seen: dict[int, int] = {}
     for words in sentences:
         if len(words) >= PASSAGE_MIN_WORDS:
@@ -149,28 +176,36 @@ def _passages(sentences: list[list[str]]) -> tuple[tuple[int, int], ...]:
 def speech_hashes(text: str) -> frozenset[int]:
     """Hashes of the long sentences mostly inside quotation marks: a statement someone made,
     which different stories quote (issue 11), unlike a release's own sentences a report reprints."""
-    return _speech(text, [words_of(sentence) for sentence in _SENTENCE_END.split(text)])
+    pieces = _SENTENCE_PIECES.split(text)
+    return _speech(text, pieces, [_encoded_words(sentence) for sentence in pieces[::2]])
 
 
-def _speech(text: str, sentences: list[list[str]]) -> frozenset[int]:
-    """speech_hashes, given the words of each sentence of `text` (as _SENTENCE_END splits it)."""
+def _speech(text: str, pieces: list[str], sentences: list[list[bytes]]) -> frozenset[int]:
+    """speech_hashes, given _SENTENCE_PIECES' split of `text` and the words of each sentence."""
     marks = [m.start() for m in QUOTE_MARK.finditer(text)]
     spans = list(zip(marks[::2], marks[1::2], strict=False))  # „…“, “…”, "…" pair up in order
     if not spans:
         return frozenset()
     out = set()
-    begin = 0
-    ends = [(m.start(), m.end()) for m in _SENTENCE_END.finditer(text)] + [(len(text), len(text))]
-    for (end, next_begin), words in zip(ends, sentences, strict=True):
-        inside = sum(max(0, min(end, close) - max(begin, start)) for start, close in spans)
-        if len(words) >= PASSAGE_MIN_WORDS and 2 * inside > end - begin:
-            out.add(_sentence_key(words))
-        begin = next_begin
+    begin = first = 0  # spans[first] is the first span that may reach into this sentence or a later one
+    for sentence, space, words in zip(pieces[::2], [*pieces[1::2], ""], sentences, strict=True):
+        end = begin + len(sentence)
+        if len(words) >= PASSAGE_MIN_WORDS:
+            # the spans are in order and apart: those before the sentence stay before the next one
+            while first < len(spans) and spans[first][1] <= begin:
+                first += 1
+            inside, at = 0, first
+            while at < len(spans) and spans[at][0] < end:
+                inside += min(end, spans[at][1]) - max(begin, spans[at][0])
+                at += 1
+            if 2 * inside > end - begin:
+                out.add(_sentence_key(words))
+        begin = end + len(space)
     return frozenset(out)
 
 
-def _sentence_key(words: list[str]) -> int:
-    return to_int64(xxhash.xxh3_64_intdigest(" ".join(words).encode()))
+def _sentence_key(words: list[bytes]) -> int:
+    return to_int64(xxhash.xxh3_64_intdigest(b" ".join(words)))
 
 
 def topic_overlap(a: str, b: str, shared: set[int]) -> float:
@@ -185,7 +220,7 @@ def _topic_words(text: str, shared: set[int]) -> set[str]:
     out: set[str] = set()
     for sentence in _SENTENCE_END.split(text):
         words = words_of(sentence)
-        if len(words) < PASSAGE_MIN_WORDS or _sentence_key(words) not in shared:
+        if len(words) < PASSAGE_MIN_WORDS or _sentence_key(list(map(str.encode, words))) not in shared:
             out.update(w for w in words if len(w) >= TOPIC_MIN_LETTERS and not w.isdigit())
     return out
 

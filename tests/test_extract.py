@@ -1,4 +1,5 @@
 import pickle
+import random
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ from lxml.html import HtmlElement
 
 from crawler.extract import (
     Article,
+    _has_noscript_text,
     add_sibling_chunks,
     decode_html,
     extract_article,
@@ -122,6 +124,15 @@ def test_empty_and_whitespace_bodies_are_no_article() -> None:
     assert extract_page("empty.html") is None
     assert extract_article(b" \n\t ", URL) is None
     assert extract_article(b"\x00\x00\x00", URL) is None
+
+
+@pytest.mark.parametrize("char", [*map(chr, [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]), "\ufffe", "\uffff"])
+def test_every_control_character_is_dropped_before_parsing_wherever_it_stands(char: str) -> None:
+    # libxml2 keeps them in the text (NUL as U+FFFD); a Latin-1 page and a wide one are searched alike
+    for town in ("Rathaus", "Rathaus in Übersee – „Partner“"):
+        html = f"<html><head><title>T{char}</title></head><body><p>{town[:3]}{char}{town[3:]}</p></body></html>{char}"
+        tree = parse_html(html)
+        assert tree is not None and tree.findtext(".//p") == town and tree.findtext(".//title") == "T"
 
 
 def test_boilerplate_only_page_is_no_article() -> None:
@@ -315,6 +326,16 @@ def test_normalize_text_removes_soft_hyphens_nbsp_and_extra_space() -> None:
     assert normalize_text("Cafe\u0301") == "Café"
 
 
+def test_normalize_text_collapses_every_kind_of_space_in_any_line_as_split_does() -> None:
+    # a printable line is left as it is when it has no double, leading or trailing space: never else
+    pieces = ["Wort", "für", " ", "  ", "\n", "\r\n", "\t", "\x0b", "\x0c", "\x1c", "\x85", "\u00a0", "\u2009",
+              "\u3000", "\u2028", "\u2029", "\u200e", "\x01", "„", "–"]  # fmt: skip
+    rng = random.Random(21)
+    for sample in ("".join(rng.choice(pieces) for _ in range(rng.randint(0, 25))) for _ in range(20_000)):
+        lines = (" ".join(line.split()) for line in sample.splitlines())
+        assert normalize_text(sample) == "\n".join(line for line in lines if line), repr(sample)
+
+
 def test_article_pickles_for_process_pools() -> None:
     article = extract_page("boilerplate_leaks.html")
     assert article is not None
@@ -422,6 +443,20 @@ def test_noscript_stays_out_when_the_page_has_its_article() -> None:
         + b"</p></noscript></body>")
     article = extract_article(page, URL)
     assert article is not None and "JavaScript" not in article.text
+
+
+@pytest.mark.parametrize("page", [
+    "<html><head><title>t</title><noscript>{0}</noscript></head><body><p>{0}</p></body></html>",
+    "<html><body><div><noscript><p>{0}</p></noscript></div><noscript>{0}</noscript></body></html>",
+    "<html><body><noscript><noscript>{0}</noscript></noscript><p>short</p></body></html>",
+    "<noscript>{0}</noscript><p>{0}</p><body><noscript>kurz</noscript></body>",
+], ids=["head", "body-nested-in-div", "twice", "before-body"])
+def test_a_noscript_article_is_looked_for_where_the_xpath_finds_noscript(page: str) -> None:
+    found = set()
+    for filler in ("kurz", "Bitte aktivieren Sie JavaScript. " * 10):
+        tree = parse_html(page.format(filler))
+        by_xpath = any(len(n.text_content()) >= 200 for n in etree.XPath("//body//noscript")(tree))
+        assert _has_noscript_text(tree, 200) == by_xpath
 
 
 @pytest.mark.parametrize("page", [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+import sys
 
 import numpy as np
 import xxhash
@@ -26,6 +27,7 @@ from storage.fingerprint import (
     signature_from_bytes,
     signature_to_bytes,
     speech_hashes,
+    to_int64,
     words_of,
 )
 
@@ -156,3 +158,58 @@ def test_fingerprint_reads_each_sentence_once_and_matches_its_parts() -> None:
     assert found.passages == passage_hashes(text) and found.speech == speech_hashes(text) != frozenset()
     assert np.array_equal(hashes, np.unique([xxhash.xxh3_64_intdigest(" ".join(words_of(text)[i : i + 5]).encode())
                                              & 0xFFFFFFFF for i in range(len(words_of(text)) - 4)]))
+
+
+def test_words_read_in_bytes_are_the_words_of_the_regular_expression_in_any_script_and_mark() -> None:
+    """fingerprint reads words by a byte translation, not by _WORD: the words, passages and speech
+    must be those words_of gives, whatever marks, spaces and scripts a text mixes."""
+    pieces = ["wort", "Wort", "für", "STRASSE", "Straße", "_", "a_b", "42", "x²", "½", " ", "  ", "\n", "\t",
+              "\u00a0", "\u2009", "\u3000", ".", ",", "-", "–", "„", "“", '"', "«", "'", "’", "…", "§", "€", "|",
+              "\u00ad", "\u200b", "\ufeff", "e\u0301", "İ", "ﬁ", "Σ", "中文", "한국어", "😀", "𝐀", "\x1c", "\x00",
+              "\x7f", "\ud800", "©"]  # fmt: skip
+    rng = random.Random(17)
+    for sample in ("".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(20_000)):
+        words = words_of(sample)
+        found = fingerprint(sample)
+        assert found.words == len(words), sample
+        assert np.array_equal(found.signature, minhash(shingle_hashes(words))), sample
+    sentences = ". ".join(f"{' '.join(rng.choice(pieces[:10] + pieces[18:]) for _ in range(12))} „Zitat“ ende"
+                          for _ in range(200))
+    keys = {to_int64(xxhash.xxh3_64_intdigest(" ".join(words_of(s)).encode())): len(words_of(s))
+            for s in _SENTENCE_END.split(sentences) if len(words_of(s)) >= 8}
+    assert dict(passage_hashes(sentences)) == keys and len(keys) > 100
+
+
+def test_a_word_character_is_one_isalnum_accepts_or_an_underscore() -> None:
+    # fingerprint takes a piece that isalnum() accepts for one word of _WORD (\w+)
+    word = re.compile(r"\w")
+    for char in map(chr, range(sys.maxunicode + 1)):
+        assert bool(word.match(char)) == (char.isalnum() or char == "_"), hex(ord(char))
+
+
+def _speech_by_definition(text: str) -> frozenset[int]:
+    """Each sentence of 8+ words more than half inside paired quotation marks, all spans against each."""
+    marks = [m.start() for m in re.finditer(r'[„“”"«»]', text)]
+    spans = list(zip(marks[::2], marks[1::2], strict=False))
+    bounds = [0, *(x for m in _SENTENCE_END.finditer(text) for x in m.span()), len(text)]
+    found = set()
+    for begin, end in zip(bounds[::2], bounds[1::2], strict=True):
+        words = words_of(text[begin:end])
+        inside = sum(max(0, min(end, close) - max(begin, start)) for start, close in spans)
+        if len(words) >= 8 and 2 * inside > end - begin:
+            found.add(to_int64(xxhash.xxh3_64_intdigest(" ".join(words).encode())))
+    return frozenset(found)
+
+
+def test_speech_is_the_long_sentences_mostly_inside_quotation_marks_on_varied_text() -> None:
+    words = ["Die", "Stadt", "baut", "eine", "Brücke", "über", "den", "Fluss", "im", "März", "und", "sagte", "27."]
+    marks = ["„", "“", "”", '"', "«", "»", ". ", "! ", "? ", "\n", "\n\n", " ", ", ", "  "]
+    rng = random.Random(23)
+    with_speech = 0
+    for _ in range(3000):
+        sample = "".join(rng.choice(words) + " " if rng.random() < 0.7 else rng.choice(marks)
+                         for _ in range(rng.randint(0, 80)))
+        expected = _speech_by_definition(sample)
+        assert fingerprint(sample).speech == speech_hashes(sample) == expected, sample
+        with_speech += bool(expected)
+    assert with_speech > 500
