@@ -10,6 +10,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	$(BIN)/python -m compileall -q partnerwatch crawler spiders storage schedules  # read at every crawl process's start, also where PYTHONDONTWRITEBYTECODE is set
 	touch $@
 
 demo: $(BIN)/.installed
