@@ -32,8 +32,8 @@ from pathlib import Path
 from scrapy.settings import Settings
 
 from crawler import settings as crawler_settings
-from crawler.archive_pipeline import _template_settings, dedup_thresholds
-from crawler.archive_writer import ArchiveWriter, WriterConfig
+from crawler.archive_pipeline import writer_config
+from crawler.archive_writer import ArchiveWriter
 from crawler.conditional import body_hash
 from crawler.items import ArticleItem
 from crawler.pipelines import extract_for_archive
@@ -90,11 +90,9 @@ def build_items(site: Path, source, count: int, work: Path) -> list[ArticleItem]
 def open_writer(source, db_path: Path) -> ArchiveWriter:
     """The crawl's storage step on a fresh archive at `db_path`, for a spider crawling `source`."""
     settings = Settings({name: getattr(crawler_settings, name) for name in dir(crawler_settings) if name.isupper()})
-    return ArchiveWriter(WriterConfig(db_path, "municipal",
-                                      ((source.name, source.title, source.url_identity().of(source.home_url)),),
-                                      dedup=dedup_thresholds(settings), templates=_template_settings(settings),
-                                      min_chars=settings.getint("CRAWLER_EXTRACT_MIN_CHARS"),
-                                      shrink_ratio=settings.getfloat("CRAWLER_SHRINK_QUARANTINE_RATIO")))
+    home = source.url_identity().of(source.home_url)
+    return ArchiveWriter(replace(writer_config(settings), db_path=db_path, spider="municipal",
+                                 sources=((source.name, source.title, home),)))
 
 
 def run_end(source, linked: set[str]) -> RunEnd:

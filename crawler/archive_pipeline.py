@@ -9,7 +9,6 @@ process was the narrowest point, busy 0.85 of the time while the extraction work
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import multiprocessing
 import os
@@ -18,7 +17,7 @@ from collections import deque
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Self, TypeVar
+from typing import Self
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -27,6 +26,7 @@ from scrapy.settings import Settings
 from scrapy.statscollectors import StatsCollector
 
 from crawler.archive_writer import ArchiveFull, ArchiveWriter, WriterConfig, Written
+from crawler.gc_tuning import freeze_start_up
 from crawler.items import ArticleItem, PageItem
 from crawler.lifeline import die_with_crawl
 from crawler.memory import trim_every
@@ -37,7 +37,6 @@ from storage.near_duplicates import DedupThresholds
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 BATCH_ITEMS = 64  # most items the archive writer stores under one commit
 LINGER_S = 0.02  # how long a lone queued item waits for more to share its commit
 DISK_FULL = "disk_full"  # the spider's close reason when the archive cannot be written
@@ -73,14 +72,7 @@ class StoragePipeline:
         s = crawler.settings
         if not s.getbool("CRAWLER_STORAGE_ENABLED"):
             raise NotConfigured("CRAWLER_STORAGE_ENABLED is off")
-        run_id = s.get("CRAWLER_RUN_ID")
-        config = WriterConfig(Path(s["CRAWLER_STORAGE_PATH"]), spider="", max_mb=s.getfloat("CRAWLER_STORAGE_MAX_MB"),
-                              dedup=dedup_thresholds(s), job_run_id=int(run_id) if run_id else None,
-                              gone_after=s.getint("CRAWLER_GONE_AFTER_RUNS"), templates=_template_settings(s),
-                              keep_raw=s.getbool("CRAWLER_RAW_PAGES_ENABLED"),
-                              min_chars=s.getint("CRAWLER_EXTRACT_MIN_CHARS"),
-                              shrink_ratio=s.getfloat("CRAWLER_SHRINK_QUARANTINE_RATIO"))
-        pipeline = cls(config, crawler.stats, crawler, s.getbool("CRAWLER_STORAGE_PROCESS"),
+        pipeline = cls(writer_config(s), crawler.stats, crawler, s.getbool("CRAWLER_STORAGE_PROCESS"),
                        s.getfloat("CRAWLER_MEMORY_TRIM_INTERVAL"))
         # the run is closed on spider_closed: only that signal carries the finish reason
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
@@ -98,8 +90,7 @@ class StoragePipeline:
             # Frozen first: either process's collector would otherwise walk, and so copy, every
             # page of the objects they share (own site, 1,000 articles: private memory of the
             # writer 60 -> 37 MB, of the crawl process 141 -> 93 MB).
-            gc.collect()
-            gc.freeze()
+            freeze_start_up()
             self.executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
                                                 initializer=_start_writer_process,
                                                 initargs=(os.getpid(), self.trim_interval))
@@ -145,10 +136,12 @@ class StoragePipeline:
         if not batch:
             self.writing = False
             return
-        if self.stopped is not None:  # the crawl is closing: nothing more can be stored
+        if self.stopped is not None:  # the crawl is closing: nothing queued can be stored
+            batch += self.queued
+            self.queued.clear()
+            self.writing = False
             lost = DropItem(f"the archive cannot be written ({self.stopped})", log_level="DEBUG")
             _settle(batch, [lost] * len(batch))
-            self._write_next()
             return
         assert self.executor is not None  # open_spider ran
         try:
@@ -240,6 +233,18 @@ def _close_writer(end: RunEnd) -> dict[str, int]:
         return _writer.close(end)
     finally:
         _writer = None
+
+
+def writer_config(settings: Settings) -> WriterConfig:
+    """The archive writer's configuration as the crawl's settings give it (spider and sources come at open)."""
+    run_id = settings.get("CRAWLER_RUN_ID")
+    return WriterConfig(Path(settings["CRAWLER_STORAGE_PATH"]), spider="",
+                        max_mb=settings.getfloat("CRAWLER_STORAGE_MAX_MB"), dedup=dedup_thresholds(settings),
+                        job_run_id=int(run_id) if run_id else None,
+                        gone_after=settings.getint("CRAWLER_GONE_AFTER_RUNS"), templates=_template_settings(settings),
+                        keep_raw=settings.getbool("CRAWLER_RAW_PAGES_ENABLED"),
+                        min_chars=settings.getint("CRAWLER_EXTRACT_MIN_CHARS"),
+                        shrink_ratio=settings.getfloat("CRAWLER_SHRINK_QUARANTINE_RATIO"))
 
 
 def _template_settings(settings: Settings) -> TemplateSettings | None:

@@ -77,12 +77,13 @@ class ArchiveWriter:
         self.run_id = self.run.run_id
         self.templates = TemplateLearning(self.db, config.templates, self.run_id) if config.templates else None
         self.site_pages = SitePageWatch(self.db, self.run_id, self.stats, config.dedup)
+        self.learned: dict[str, frozenset[str]] = {}  # this batch's sources with new template blocks
 
     def write(self, items: list[PageItem | ArticleItem]) -> Written:
         """Store `items` under one commit, each as a savepoint of its own."""
         if self.disk_full:  # the crawl is closing: nothing more can be stored
             return Written((ArchiveFull("the archive's disk is full"),) * len(items), {})
-        self.learned: dict[str, frozenset[str]] = {}
+        self.learned = {}
         errors: list[BaseException | None] = [None] * len(items)
         try:
             with write_batch(self.db):

@@ -66,8 +66,7 @@ class GarbageCollectorTuning:
         return extension
 
     def spider_opened(self) -> None:
-        gc.collect()
-        gc.freeze()  # start-up objects live to the end: no full collection need walk them
+        freeze_start_up()
         if self.memory_step:
             self.baseline = resident_bytes()
             self.watch.start(MEMORY_CHECK_S, now=False)
@@ -85,6 +84,13 @@ class GarbageCollectorTuning:
         self.baseline = resident_bytes()
         if self.stats is not None:
             self.stats.inc_value("crawler/gc/memory_collections")
+
+
+def freeze_start_up() -> None:
+    """Collect, then move every live object out of the collector's reach: start-up objects live to
+    the end, so no full collection need walk them, nor, in a process forked now, copy their pages."""
+    gc.collect()
+    gc.freeze()
 
 
 def release_free_memory() -> None:
