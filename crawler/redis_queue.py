@@ -30,6 +30,7 @@ from twisted.python.failure import Failure
 
 from crawler.items import META_IDENTITY
 from crawler.redis_night import Keys, Night, shard_of
+from crawler.redis_worker import shard_setting
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -129,7 +130,8 @@ def _new_id() -> bytes:
 
 
 class ShardScheduler(Scheduler):
-    """scrapy-redis's Scheduler on the worker's shard (CRAWLER_REDIS_SHARD of the night's shards)."""
+    """scrapy-redis's Scheduler on the worker's shard (CRAWLER_REDIS_SHARD of the night's shards; none
+    for enqueue's crawl, CRAWLER_REDIS_SEED)."""
 
     queue: ShardQueue
 
@@ -137,13 +139,13 @@ class ShardScheduler(Scheduler):
     def from_crawler(cls, crawler: Crawler) -> ShardScheduler:
         scheduler: ShardScheduler = super().from_crawler(crawler)
         scheduler.keys = Keys(crawler.settings.get("CRAWLER_REDIS_PREFIX"))
-        scheduler.shard = crawler.settings.getint("CRAWLER_REDIS_SHARD")
+        scheduler.shard = shard_setting(crawler.settings)
         scheduler.crawler = crawler
         return scheduler
 
     def open(self, spider: Spider) -> None:
         night = Night.load(self.server, self.keys)
-        if not -1 <= self.shard < night.shards:  # -1: enqueue's crawl (crawler.redis_worker.SEED_SHARD)
+        if self.shard >= night.shards:
             raise ValueError(f"CRAWLER_REDIS_SHARD {self.shard} is not one of the night's {night.shards} shards")
         self.spider = spider
         self.queue = ShardQueue(self.server, spider, self.keys.queue(spider.name, self.shard), self.serializer,

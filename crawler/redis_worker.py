@@ -33,7 +33,11 @@ from storage.lifecycle import Known
 
 logger = logging.getLogger(__name__)
 
-SEED_SHARD = -1  # CRAWLER_REDIS_SHARD of enqueue's crawl: queue the start requests, fetch nothing
+SEED_SHARD = -1  # the shard of enqueue's crawl (CRAWLER_REDIS_SEED): it queues the start requests, fetches nothing
+
+
+def shard_setting(settings: BaseSettings) -> int:
+    return SEED_SHARD if settings.getbool("CRAWLER_REDIS_SEED") else settings.getint("CRAWLER_REDIS_SHARD")
 
 
 class RedisWorker:
@@ -65,7 +69,7 @@ class RedisHandoffPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        if crawler.settings.getint("CRAWLER_REDIS_SHARD") == SEED_SHARD:
+        if shard_setting(crawler.settings) == SEED_SHARD:
             raise NotConfigured("enqueue's crawl fetches nothing")
         client, keys = _client_and_keys(crawler.settings)
         assert crawler.spidercls is not None  # a crawl's crawler has its spider class
@@ -96,7 +100,7 @@ class WorkerNight:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         client, keys = _client_and_keys(crawler.settings)
-        extension = cls(crawler, client, keys, crawler.settings.getint("CRAWLER_REDIS_SHARD"),
+        extension = cls(crawler, client, keys, shard_setting(crawler.settings),
                         crawler.settings.getfloat("CRAWLER_REDIS_IDLE_TIMEOUT"))
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         if extension.shard != SEED_SHARD:

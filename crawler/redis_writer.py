@@ -163,8 +163,9 @@ def merge_ends(ends: list[RunEnd], restarted: bool) -> RunEnd:
             for key, count in counts.items():
                 exceptions[name][key] += count
         for key, value in end.stats.items():
-            is_count = isinstance(value, int | float) and not isinstance(value, bool)
-            stats[key] = stats.get(key, 0) + value if is_count else stats.get(key, value)
+            before = stats.get(key, 0)
+            is_count = all(isinstance(n, int | float) and not isinstance(n, bool) for n in (value, before))
+            stats[key] = before + value if is_count else stats.get(key, value)
         for name, urls in end.linked_articles.items():
             linked[name] |= urls
     return RunEnd(reason, sources, dict(requests), dict(responses_ok),

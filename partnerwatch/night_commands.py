@@ -27,10 +27,12 @@ _sources_option = click.option("--sources", "sources_path", default=None, type=c
 _ADDON = {"crawler.redis_worker.RedisWorker": 0}
 
 
-def _crawls(spiders: tuple[str, ...], redis_url: str, shard: int, sources_path: str | None,
+def _crawls(spiders: tuple[str, ...], redis_url: str, shard: int | None, sources_path: str | None,
             overrides: tuple[str, ...]) -> int:
-    """Run a crawl process per spider side by side with the worker add-on; the worst exit code."""
-    settings: dict[str, Any] = {"ADDONS": _ADDON, "REDIS_URL": redis_url, "CRAWLER_REDIS_SHARD": shard}
+    """Run a crawl process per spider side by side with the worker add-on (`shard` None: enqueue's
+    crawl, which only queues); the worst exit code."""
+    settings: dict[str, Any] = {"ADDONS": _ADDON, "REDIS_URL": redis_url}
+    settings |= {"CRAWLER_REDIS_SEED": True} if shard is None else {"CRAWLER_REDIS_SHARD": shard}
     if sources_path:
         settings["CRAWLER_SOURCES_PATH"] = str(Path(sources_path).resolve())
     command_tail = [arg for pair in overrides for arg in ("-s", pair)]
@@ -60,7 +62,7 @@ def enqueue(redis_url: str, db_path: str, shards: int, prefix: str, sources_path
     client = connect(redis_url)
     spiders = spiders or tuple(SPIDERS)
     run_id = open_night(client, keys, Path(db_path), spiders, shards)
-    code = _crawls(spiders, redis_url, -1, sources_path, (*overrides, f"CRAWLER_REDIS_PREFIX={prefix}",
+    code = _crawls(spiders, redis_url, None, sources_path, (*overrides, f"CRAWLER_REDIS_PREFIX={prefix}",
                                                           "CRAWLER_EXTRACT_WORKERS=0"))
     if code:
         raise click.ClickException(f"queueing the start requests failed (exit {code})")

@@ -1,0 +1,73 @@
+"""A night on two workers and one writer through a real redis-server archives what one machine does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import FAST, replica_netlocs, run_crawl
+from redis_night import enqueue, finish, redis_server, workers, writer
+
+from crawler.replica import Replica
+
+SPIDER = "municipal"  # four sources on four hosts: both workers crawl, with new, changed and duplicate texts
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    with redis_server(tmp_path) as url:
+        yield url
+
+
+def replica_settings(replica: Replica) -> dict:
+    return {"CRAWLER_ORIGIN_MAP": replica.origin_map(), "CRAWLER_NETGUARD_ALLOWED_PRIVATE": replica_netlocs(replica),
+            **FAST}
+
+
+def night(redis_url: str, db_path: Path, replica: Replica, logs: Path, shards: int = 2) -> None:
+    logs.mkdir(exist_ok=True)
+    settings = replica_settings(replica)
+    enqueue(redis_url, db_path, SPIDER, shards, settings)
+    finish([*workers(redis_url, shards, settings, logs), writer(redis_url, db_path, logs)], logs)
+
+
+def archive_dump(db_path: Path) -> dict:
+    """What a night stored, without ids and times: articles, their versions, the story clusters."""
+    db = sqlite3.connect(db_path)
+    try:
+        articles = sorted(db.execute("SELECT canonical_url, source, url, current_version, gone_at IS NULL FROM articles"))
+        versions = sorted(db.execute(
+            "SELECT a.canonical_url, v.version, v.change_kind, v.title, v.text_hash, v.published_at "
+            "FROM versions v JOIN articles a ON a.id = v.article_id"))
+        clusters: dict[int, set[str]] = {}
+        for cluster, url in db.execute("SELECT c.cluster_id, a.canonical_url FROM article_clusters c "
+                                       "JOIN articles a ON a.id = c.article_id"):
+            clusters.setdefault(cluster, set()).add(url)
+        return {"articles": articles, "versions": versions,
+                "clusters": sorted(sorted(urls) for urls in clusters.values() if len(urls) > 1)}
+    finally:
+        db.close()
+
+
+def test_two_workers_and_one_writer_archive_the_same_articles_versions_and_clusters_as_one_machine(
+        own_replica: Replica, redis_url: str, tmp_path: Path) -> None:
+    one, many = tmp_path / "one.db", tmp_path / "many.db"
+    for state in ("v1", "v2"):  # v2: new, changed and removed articles
+        own_replica.set_state(state)
+        # workers do not re-fetch unlinked archived articles (README, "Many machines"): neither does this one
+        run_crawl(SPIDER, one, own_replica, timeout=120, CRAWLER_REVISIT_ENABLED=False)
+        night(redis_url, many, own_replica, tmp_path / f"logs-{state}")
+    expected, got = archive_dump(one), archive_dump(many)
+    assert len(expected["articles"]) > 40 and any(v[1] > 1 for v in expected["versions"]) and expected["clusters"]
+    assert got == expected
+    db = sqlite3.connect(many)
+    runs = db.execute("SELECT id, finished_at IS NOT NULL FROM runs ORDER BY id").fetchall()
+    per_source = db.execute("SELECT count(DISTINCT source), min(requests), min(finish_reason) FROM run_sources "
+                            "WHERE run_id = ?", [runs[-1][0]]).fetchone()
+    assert [closed for _, closed in runs] == [1, 1]
+    assert per_source[0] == 4 and per_source[1] > 0 and per_source[2] == "finished"
