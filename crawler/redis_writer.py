@@ -53,14 +53,15 @@ class NightWriter:
 
     def run(self) -> None:
         """Read pending entries first (a restart), then new ones, until the night is closed."""
-        for start in ("0", ">"):
-            while not Night.is_closed(self.client, self.keys):
-                answer = self.client.xreadgroup(WRITER_GROUP, CONSUMER, {self.keys.stream: start},
-                                                count=BATCH_ITEMS, block=None if start == "0" else self.block_ms)
-                entries = answer[0][1] if answer else []
-                if start == "0" and not entries:
-                    break  # every entry delivered before the restart is handled again
-                self.handle(entries)
+        after: bytes | str = "0"  # own pending entries after this id; ">": new ones
+        while not Night.is_closed(self.client, self.keys):
+            answer = self.client.xreadgroup(WRITER_GROUP, CONSUMER, {self.keys.stream: after},
+                                            count=BATCH_ITEMS, block=None if after != ">" else self.block_ms)
+            entries = answer[0][1] if answer else []
+            if after != ">":
+                # every entry delivered before the restart is handled again, once
+                after = entries[-1][0] if entries else ">"
+            self.handle(entries)
 
     def handle(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
         """Store one batch's items, spider by spider, then take note of the workers' ends."""

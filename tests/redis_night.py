@@ -62,7 +62,9 @@ def command(name: str, redis_url: str, *args: str, settings: dict[str, Any] | No
 
 
 def start(cmd: list[str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(cmd, env=crawl_env(), cwd=PROJECT_ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    # a session of its own: a test kills the command with its crawl processes (os.killpg)
+    return subprocess.Popen(cmd, env=crawl_env(), cwd=PROJECT_ROOT, stdout=log.open("a"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
 
 
 def enqueue(redis_url: str, db_path: Path, spider: str, shards: int, settings: dict[str, Any]) -> dict:
