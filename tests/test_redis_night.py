@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
