@@ -66,6 +66,12 @@ class Keys:
     def dupefilter(self, spider: str) -> str:
         return f"{self.prefix}:{spider}:dupefilter"
 
+    def linked(self, spider: str, source: str) -> str:  # a set: the article URLs the night's discovery linked
+        return f"{self.prefix}:{spider}:linked:{source}"
+
+    def linked_by(self, spider: str) -> str:  # a set: the shards whose links are in `linked`
+        return f"{self.prefix}:{spider}:linked_by"
+
     def opened(self, spider: str, shard: int) -> str:  # set while a worker crawls the shard
         return f"{self.prefix}:{spider}:opened:{shard}"
 

@@ -27,6 +27,7 @@ from crawler.archive_pipeline import StoragePipeline, for_writer
 from crawler.conditional import ConditionalRequestsMiddleware
 from crawler.items import ArticleItem, PageItem
 from crawler.redis_night import Keys, Night, connect
+from crawler.redis_revisits import NightRevisits
 from crawler.run_recorder import RunEnd
 from crawler.tally import SourceTally
 from storage.lifecycle import Known
@@ -95,7 +96,10 @@ class WorkerNight:
         self.shard = shard
         self.idle_timeout = idle_timeout
         self.idle_since: float | None = None
+        self.answered = 0  # responses when idle_since was set
         self.restarted = False
+        self.revisits: NightRevisits | None = None
+        self.known: list[Known] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -117,6 +121,10 @@ class WorkerNight:
         # a shard opened before and never ended: its worker was killed; what it counted is lost
         self.restarted = not self.client.set(self.keys.opened(spider.name, self.shard), 1, nx=True)
         self.tally = SourceTally.connect(self.crawler, [source.name for source in sources])
+        if self.crawler.settings.getbool("CRAWLER_REVISIT_ENABLED"):
+            names = {source.name for source in sources}
+            self.known = [known for known in load_known_from(self.client, self.keys) if known.source in names]
+            self.revisits = NightRevisits(self.crawler, self.client, self.keys, self.shard)
 
     def spider_idle(self, spider: Spider) -> None:
         night = Night.load(self.client, self.keys)
@@ -129,14 +137,19 @@ class WorkerNight:
                 pipe.zcard(self.keys.queue(spider.name, shard))
                 pipe.hlen(self.keys.in_flight(spider.name, shard))
             pending = sum(pipe.execute())
+        if not pending and self.revisits is not None:
+            pending = self.revisits.step(spider, night.shards, self.known)
+            if self.revisits.is_done and pending:
+                raise DontCloseSpider  # its own revisits: work, not waiting
         if not pending:
             return  # no queue holds a request, no worker handles one: nothing can come any more
-        now = time.monotonic()
-        self.idle_since = self.idle_since or now
+        now, answered = time.monotonic(), self.crawler.stats.get_value("response_received_count", 0)
+        if self.idle_since is None or answered != self.answered:  # idle again after some work
+            self.idle_since, self.answered = now, answered
         if now - self.idle_since < self.idle_timeout:
             raise DontCloseSpider  # another worker's listing may still link pages of this shard's hosts
-        logger.warning("shard %d: idle for %.0f s while %d requests wait elsewhere: stopping", self.shard,
-                       now - self.idle_since, pending)
+        logger.warning("shard %d: idle for %.0f s while other shards still work: stopping", self.shard,
+                       now - self.idle_since)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats
@@ -170,8 +183,12 @@ class RedisConditionalMiddleware(ConditionalRequestsMiddleware):
 
     def spider_opened(self, spider: Spider) -> None:
         self.spider_statuses = list(getattr(spider, "handle_httpstatus_list", self.spider_statuses))
-        for _, value in self.client.hscan_iter(self.keys.known):
-            known = Known(**json.loads(value))
+        for known in load_known_from(self.client, self.keys):
             self.known[known.canonical_url] = known
             self.known.setdefault(known.url, known)
         logger.info("conditional requests: %d known article URLs (from Redis)", len(self.known))
+
+
+def load_known_from(client: Any, keys: Keys) -> list[Known]:
+    """The archived articles enqueue copied to Redis (crawler/redis_seed.py)."""
+    return [Known(**json.loads(value)) for _, value in client.hscan_iter(keys.known, count=1000)]

@@ -56,11 +56,11 @@ def test_two_workers_and_one_writer_archive_the_same_articles_versions_and_clust
     one, many = tmp_path / "one.db", tmp_path / "many.db"
     for state in ("v1", "v2"):  # v2: new, changed and removed articles
         own_replica.set_state(state)
-        # workers do not re-fetch unlinked archived articles (README, "Many machines"): neither does this one
-        run_crawl(SPIDER, one, own_replica, timeout=120, CRAWLER_REVISIT_ENABLED=False)
+        run_crawl(SPIDER, one, own_replica, timeout=120)
         night(redis_url, many, own_replica, tmp_path / f"logs-{state}")
     expected, got = archive_dump(one), archive_dump(many)
     assert len(expected["articles"]) > 40 and any(v[1] > 1 for v in expected["versions"]) and expected["clusters"]
+    assert any(not is_alive for *_, is_alive in expected["articles"])  # gone: found by revisiting unlinked ones
     assert got == expected
     db = sqlite3.connect(many)
     runs = db.execute("SELECT id, finished_at IS NOT NULL FROM runs ORDER BY id").fetchall()

@@ -46,7 +46,7 @@ def test_a_worker_and_the_writer_killed_mid_night_and_restarted_lose_nothing_and
                 "CRAWLER_NETGUARD_ALLOWED_PRIVATE": replica_netlocs(own_replica),
                 **FAST, "DOWNLOAD_DELAY": 0.1, "CONCURRENT_REQUESTS_PER_DOMAIN": 2}
     one = tmp_path / "one.db"
-    run_crawl(SPIDER, one, own_replica, timeout=120, CRAWLER_REVISIT_ENABLED=False)
+    run_crawl(SPIDER, one, own_replica, timeout=120)
     many, logs = tmp_path / "many.db", tmp_path / "logs"
     logs.mkdir()
     enqueue(redis_url, many, SPIDER, 2, settings)
