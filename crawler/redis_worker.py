@@ -34,6 +34,7 @@ from storage.lifecycle import Known
 
 logger = logging.getLogger(__name__)
 
+IDLE_RECHECK_S = 0.5  # an idle worker looks for requests other workers queued for it this often
 SEED_SHARD = -1  # the shard of enqueue's crawl (CRAWLER_REDIS_SEED): it queues the start requests, fetches nothing
 
 
@@ -140,6 +141,7 @@ class WorkerNight:
         if not pending and self.revisits is not None:
             pending = self.revisits.step(spider, night.shards, self.known)
             if self.revisits.is_done and pending:
+                self._recheck()
                 raise DontCloseSpider  # its own revisits: work, not waiting
         if not pending:
             return  # no queue holds a request, no worker handles one: nothing can come any more
@@ -147,9 +149,15 @@ class WorkerNight:
         if self.idle_since is None or answered != self.answered:  # idle again after some work
             self.idle_since, self.answered = now, answered
         if now - self.idle_since < self.idle_timeout:
+            self._recheck()
             raise DontCloseSpider  # another worker's listing may still link pages of this shard's hosts
         logger.warning("shard %d: idle for %.0f s while other shards still work: stopping", self.shard,
                        now - self.idle_since)
+
+    def _recheck(self) -> None:
+        """Look again soon, not at Scrapy's next heartbeat (every 5 s): another worker's requests
+        for this shard would wait that long, and a night's end would take 5 s a step."""
+        self.crawler.engine._slot.nextcall.schedule(IDLE_RECHECK_S)  # type: ignore[union-attr]  # noqa: SLF001 (no public way; Scrapy 2.19)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats

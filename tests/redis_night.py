@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from typing import Any
 
 from crawler.runner import PROJECT_ROOT, crawl_env
 
+SPIDER = "municipal"  # four sources on four hosts: both workers crawl, with new, changed and duplicate texts
 PARTNERWATCH = [sys.executable, "-c", "from partnerwatch.cli import main; main()"]
 
 
@@ -88,3 +90,22 @@ def finish(processes: list[subprocess.Popen], logs: Path, timeout: float = 120) 
     for process in processes:
         code = process.wait(timeout=timeout)
         assert code == 0, "\n".join(log.read_text()[-3000:] for log in sorted(logs.glob("*.log")))
+
+
+def archive_dump(db_path: Path) -> dict:
+    """What a night stored, without ids and times: articles, their versions, the story clusters."""
+    db = sqlite3.connect(db_path)
+    try:
+        articles = sorted(db.execute(
+            "SELECT canonical_url, source, url, current_version, gone_at IS NULL FROM articles"))
+        versions = sorted(db.execute(
+            "SELECT a.canonical_url, v.version, v.change_kind, v.title, v.text_hash, v.published_at "
+            "FROM versions v JOIN articles a ON a.id = v.article_id"))
+        clusters: dict[int, set[str]] = {}
+        for cluster, url in db.execute("SELECT c.cluster_id, a.canonical_url FROM article_clusters c "
+                                       "JOIN articles a ON a.id = c.article_id"):
+            clusters.setdefault(cluster, set()).add(url)
+        return {"articles": articles, "versions": versions,
+                "clusters": sorted(sorted(urls) for urls in clusters.values() if len(urls) > 1)}
+    finally:
+        db.close()

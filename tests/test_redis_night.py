@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from conftest import FAST, replica_netlocs, run_crawl
-from redis_night import enqueue, finish, redis_server, workers, writer
+from redis_night import SPIDER, archive_dump, enqueue, finish, workers, writer
 
 from crawler.replica import Replica
-
-SPIDER = "municipal"  # four sources on four hosts: both workers crawl, with new, changed and duplicate texts
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    with redis_server(tmp_path) as url:
-        yield url
 
 
 def replica_settings(replica: Replica) -> dict:
@@ -31,24 +21,6 @@ def night(redis_url: str, db_path: Path, replica: Replica, logs: Path, shards: i
     settings = replica_settings(replica)
     enqueue(redis_url, db_path, SPIDER, shards, settings)
     finish([*workers(redis_url, shards, settings, logs), writer(redis_url, db_path, logs)], logs)
-
-
-def archive_dump(db_path: Path) -> dict:
-    """What a night stored, without ids and times: articles, their versions, the story clusters."""
-    db = sqlite3.connect(db_path)
-    try:
-        articles = sorted(db.execute("SELECT canonical_url, source, url, current_version, gone_at IS NULL FROM articles"))
-        versions = sorted(db.execute(
-            "SELECT a.canonical_url, v.version, v.change_kind, v.title, v.text_hash, v.published_at "
-            "FROM versions v JOIN articles a ON a.id = v.article_id"))
-        clusters: dict[int, set[str]] = {}
-        for cluster, url in db.execute("SELECT c.cluster_id, a.canonical_url FROM article_clusters c "
-                                       "JOIN articles a ON a.id = c.article_id"):
-            clusters.setdefault(cluster, set()).add(url)
-        return {"articles": articles, "versions": versions,
-                "clusters": sorted(sorted(urls) for urls in clusters.values() if len(urls) > 1)}
-    finally:
-        db.close()
 
 
 def test_two_workers_and_one_writer_archive_the_same_articles_versions_and_clusters_as_one_machine(

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from contextlib import ExitStack
 from itertools import pairwise
 from pathlib import Path
 
-import pytest
-from hostile_server import HostileServer, Reply, write_sources
-from redis_night import enqueue, finish, redis_server, workers, writer
+from hostile_server import HostileServer, write_sources
+from redis_night import enqueue, finish, workers, writer
 
 from crawler.redis_night import shard_of
 
 DELAY = 0.4  # DOWNLOAD_DELAY, not randomised: the floor of every gap between two requests to one host
 ARTICLES = 8
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    with redis_server(tmp_path) as url:
-        yield url
 
 
 def test_two_workers_never_hit_one_slow_host_faster_than_its_delay(tmp_path: Path, redis_url: str) -> None:
@@ -40,7 +32,8 @@ def test_two_workers_never_hit_one_slow_host_faster_than_its_delay(tmp_path: Pat
             "start_urls": [f"{slow.origin}/news/", f"{other.origin}/news/"],
             "allowed_hosts": [slow.netloc, other.netloc],
             "listing_patterns": ["^/news/"], "article_patterns": ["^/a\\d"]}})
-        settings = {"CRAWLER_SOURCES_PATH": str(sources), "CRAWLER_NETGUARD_ALLOWED_PRIVATE": [slow.netloc, other.netloc],
+        settings = {"CRAWLER_SOURCES_PATH": str(sources),
+                    "CRAWLER_NETGUARD_ALLOWED_PRIVATE": [slow.netloc, other.netloc],
                     "DOWNLOAD_DELAY": DELAY, "RANDOMIZE_DOWNLOAD_DELAY": False, "AUTOTHROTTLE_ENABLED": False,
                     "CONCURRENT_REQUESTS_PER_DOMAIN": 4, "CRAWLER_SOURCE_DELAYS_ENABLED": False}
         db_path, logs = tmp_path / "archive.db", tmp_path / "logs"

@@ -6,22 +6,13 @@ import os
 import signal
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from conftest import FAST, replica_netlocs, run_crawl
-from redis_night import command, enqueue, finish, redis_server, start, workers, writer
-from test_redis_night import SPIDER, archive_dump
+from redis_night import SPIDER, archive_dump, command, enqueue, finish, start, workers, writer
 
 from crawler.redis_night import Keys, connect
 from crawler.replica import Replica
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    with redis_server(tmp_path) as url:
-        yield url
 
 
 def wait_for(condition, timeout: float = 60) -> None:
@@ -54,7 +45,7 @@ def test_a_worker_and_the_writer_killed_mid_night_and_restarted_lose_nothing_and
     crawling = workers(redis_url, 2, settings, logs)
     storing = writer(redis_url, many, logs)
     # the worker with requests in its downloader right now
-    wait_for(lambda: any(client.hlen(keys.in_flight(SPIDER, shard)) for shard in (0, 1)) and client.xlen(keys.stream) > 5)
+    wait_for(lambda: client.xlen(keys.stream) > 5 and any(client.hlen(keys.in_flight(SPIDER, n)) for n in (0, 1)))
     victim = next(shard for shard in (0, 1) if client.hlen(keys.in_flight(SPIDER, shard)))
     os.killpg(crawling[victim].pid, signal.SIGKILL)
     crawling[victim].wait()
