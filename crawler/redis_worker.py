@@ -14,10 +14,11 @@ import json
 import logging
 import pickle
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Self
 
-from scrapy import Spider, signals
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.settings import BaseSettings
@@ -26,7 +27,7 @@ from scrapy.statscollectors import StatsCollector
 from crawler.archive_pipeline import StoragePipeline, for_writer
 from crawler.conditional import ConditionalRequestsMiddleware
 from crawler.items import ArticleItem, PageItem
-from crawler.redis_night import Keys, Night, connect
+from crawler.redis_night import Keys, Night, connect, shard_of
 from crawler.redis_revisits import NightRevisits
 from crawler.run_recorder import RunEnd
 from crawler.tally import SourceTally
@@ -35,6 +36,7 @@ from storage.lifecycle import Known
 logger = logging.getLogger(__name__)
 
 IDLE_RECHECK_S = 0.5  # an idle worker looks for requests other workers queued for it this often
+META_START = "partnerwatch_start"  # a request of the spider's own start
 SEED_SHARD = -1  # the shard of enqueue's crawl (CRAWLER_REDIS_SEED): it queues the start requests, fetches nothing
 
 
@@ -55,6 +57,18 @@ class RedisWorker:
         settings.replace_in_component_priority_dict(
             "ITEM_PIPELINES", StoragePipeline, RedisHandoffPipeline)
         settings.set_in_component_priority_dict("EXTENSIONS", WorkerNight, 0)
+        settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", StartMarker, 0)
+
+
+class StartMarker:
+    """Spider middleware: mark the spider's start requests. On a worker the shared dupefilter drops
+    them (enqueue queued them), and the run's per-source request counts must not count them twice."""
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for request_or_item in start:
+            if isinstance(request_or_item, Request):
+                request_or_item.meta[META_START] = True
+            yield request_or_item
 
 
 def _client_and_keys(settings: BaseSettings) -> tuple[Any, Keys]:
@@ -99,6 +113,7 @@ class WorkerNight:
         self.idle_since: float | None = None
         self.answered = 0  # responses when idle_since was set
         self.restarted = False
+        self.shards = 1  # the night's, read when the spider opens
         self.revisits: NightRevisits | None = None
         self.known: list[Known] = []
 
@@ -122,10 +137,18 @@ class WorkerNight:
         # a shard opened before and never ended: its worker was killed; what it counted is lost
         self.restarted = not self.client.set(self.keys.opened(spider.name, self.shard), 1, nx=True)
         self.tally = SourceTally.connect(self.crawler, [source.name for source in sources])
+        self.crawler.signals.connect(self.request_dropped, signal=signals.request_dropped)
+        self.shards = Night.load(self.client, self.keys).shards
         if self.crawler.settings.getbool("CRAWLER_REVISIT_ENABLED"):
             names = {source.name for source in sources}
             self.known = [known for known in load_known_from(self.client, self.keys) if known.source in names]
             self.revisits = NightRevisits(self.crawler, self.client, self.keys, self.shard)
+
+    def request_dropped(self, request: Request) -> None:
+        source = request.cb_kwargs.get("source")
+        # every worker makes the start requests; each counts once, for the worker that fetches it
+        if request.meta.get(META_START) and source is not None and shard_of(request.url, self.shards) != self.shard:
+            self.tally.requests[source.name] -= 1
 
     def spider_idle(self, spider: Spider) -> None:
         night = Night.load(self.client, self.keys)

@@ -10,6 +10,8 @@ import json
 import logging
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +63,8 @@ def enqueue(redis_url: str, db_path: str, shards: int, prefix: str, sources_path
     keys = Keys(prefix)
     client = connect(redis_url)
     spiders = spiders or tuple(SPIDERS)
-    run_id = open_night(client, keys, Path(db_path), spiders, shards)
+    with _owning(db_path):  # opening the run writes the archive: not beside a job or a writer
+        run_id = open_night(client, keys, Path(db_path), spiders, shards)
     code = _crawls(spiders, redis_url, None, sources_path, (*overrides, f"CRAWLER_REDIS_PREFIX={prefix}",
                                                           "CRAWLER_EXTRACT_WORKERS=0"))
     if code:
@@ -107,9 +110,22 @@ def writer(redis_url: str, db_path: str, prefix: str, overrides: tuple[str, ...]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings, _ = load_settings(db_path, None, (*overrides, f"CRAWLER_STORAGE_PATH={db_path}"))
     try:
-        NightWriter(connect(redis_url), Keys(prefix), writer_config(settings)).run()
+        with _owning(db_path):  # the only process writing the archive: no job, crawl or second writer beside it
+            NightWriter(connect(redis_url), Keys(prefix), writer_config(settings)).run()
     except WriterStopped as error:
         raise click.ClickException(str(error)) from None
+
+
+@contextmanager
+def _owning(db_path: str) -> Iterator[None]:
+    """The archive's lock, exclusive, as a crawl job holds it (storage/lock.py)."""
+    from storage.lock import ArchiveLock, ArchiveLocked, lock_path_for
+
+    try:
+        with ArchiveLock(lock_path_for(Path(db_path).resolve())):
+            yield
+    except ArchiveLocked as error:
+        raise click.ClickException(f"{error}: another process writes {db_path}") from None
 
 
 COMMANDS = (enqueue, worker, writer)

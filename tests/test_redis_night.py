@@ -40,3 +40,11 @@ def test_two_workers_and_one_writer_archive_the_same_articles_versions_and_clust
                             "WHERE run_id = ?", [runs[-1][0]]).fetchone()
     assert [closed for _, closed in runs] == [1, 1]
     assert per_source[0] == 4 and per_source[1] > 0 and per_source[2] == "finished"
+    assert run_counts(many) == run_counts(one)  # per source and run: requests, good responses, fetch outcomes
+
+
+def run_counts(db_path: Path) -> list[tuple]:
+    with sqlite3.connect(db_path) as db:
+        sources = db.execute("SELECT run_id, source, requests, responses_ok, outcome FROM run_sources").fetchall()
+        fetches = db.execute("SELECT run_id, source, outcome, count(*) FROM fetches GROUP BY 1, 2, 3").fetchall()
+    return sorted(sources) + sorted(fetches)
