@@ -86,6 +86,10 @@ class NightWriter:
         written = writer.write([item for _, item in batch])
         if written.disk_full is not None:
             raise WriterStopped(f"the archive cannot be written: {written.disk_full}")
+        for (entry_id, item), error in zip(batch, written.errors, strict=True):
+            if error is not None:  # the item's own failure: another delivery would fail the same way
+                where = getattr(item, "url", None) or item.source
+                logger.error("entry %s (%s) not stored: %r", entry_id.decode(), where, error)
         done = []
         for entry_id, item in batch:
             if isinstance(item, ArticleItem):
@@ -130,8 +134,12 @@ class NightWriter:
         logger.info("run %d: %s", self.night.run_id, outcome)
 
     def _ack(self, entry_ids: list[bytes]) -> None:
+        """Acknowledge stored entries and delete them: the stream would otherwise keep every page of the night."""
         if entry_ids:
-            self.client.xack(self.keys.stream, WRITER_GROUP, *entry_ids)
+            with self.client.pipeline() as pipe:
+                pipe.xack(self.keys.stream, WRITER_GROUP, *entry_ids)
+                pipe.xdel(self.keys.stream, *entry_ids)
+                pipe.execute()
 
 
 def held_items(writer: ArchiveWriter, sources: set[str]) -> set[int]:

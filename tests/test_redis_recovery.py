@@ -67,3 +67,4 @@ def test_a_worker_and_the_writer_killed_mid_night_and_restarted_lose_nothing_and
         reasons = {row[0] for row in db.execute("SELECT finish_reason FROM run_sources")}
     assert reasons <= {"finished", "worker_restarted"}
     assert client.xpending(keys.stream, "writer")["pending"] == 0
+    assert client.xlen(keys.stream) == 0  # every entry stored is deleted: the stream does not keep the night
