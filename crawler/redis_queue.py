@@ -93,7 +93,7 @@ class ShardQueue(Base):
         """Put back the requests a killed worker of this shard had in flight; how many."""
         entries: dict[bytes, bytes] = self.server.hgetall(self.in_flight)
         if entries:
-            scores = {entry: -pickle.loads(entry[_ID_LENGTH:])["priority"] for entry in entries.values()}  # noqa: S301 (our own queue, see README "Many machines")
+            scores = {entry: -pickle.loads(entry[_ID_LENGTH:])["priority"] for entry in entries.values()}  # noqa: S301 (our own queue: docs/many-machines.md, Trust)
             with self.server.pipeline() as pipe:
                 pipe.zadd(self.own, scores)
                 pipe.delete(self.in_flight)

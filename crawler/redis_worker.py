@@ -93,7 +93,7 @@ class RedisHandoffPipeline:
 
     def process_item(self, item: PageItem | ArticleItem) -> PageItem | ArticleItem:
         # pickle: the writer's own item classes, as the one-machine writer process receives them
-        # (README, "Many machines": the Redis of a night is trusted like the archive's disk)
+        # (docs/many-machines.md, Trust: the Redis of a night is trusted like the archive's disk)
         self.client.xadd(self.keys.stream, {"spider": self.spider, "item": pickle.dumps(for_writer(item))})
         if isinstance(item, ArticleItem):
             item.body = b""  # the stream's copy carries it
@@ -151,18 +151,17 @@ class WorkerNight:
             self.tally.requests[source.name] -= 1
 
     def spider_idle(self, spider: Spider) -> None:
-        night = Night.load(self.client, self.keys)
         own = self.keys.in_flight(spider.name, self.shard)
         if left := self.client.hlen(own):  # idle, so none is with Scrapy: nothing will release them
             logger.warning("shard %d: %d requests left in flight without an answer; dropped", self.shard, left)
             self.client.delete(own)
         with self.client.pipeline(transaction=False) as pipe:
-            for shard in range(night.shards):
+            for shard in range(self.shards):
                 pipe.zcard(self.keys.queue(spider.name, shard))
                 pipe.hlen(self.keys.in_flight(spider.name, shard))
             pending = sum(pipe.execute())
         if not pending and self.revisits is not None:
-            pending = self.revisits.step(spider, night.shards, self.known)
+            pending = self.revisits.step(spider, self.shards, self.known)
             if self.revisits.is_done and pending:
                 self._recheck()
                 raise DontCloseSpider  # its own revisits: work, not waiting

@@ -69,7 +69,7 @@ class NightWriter:
         for entry_id, fields in entries:
             spider = fields[b"spider"].decode()
             if b"item" in fields:
-                items[spider].append((entry_id, pickle.loads(fields[b"item"])))  # noqa: S301 (our workers' items, see the README)
+                items[spider].append((entry_id, pickle.loads(fields[b"item"])))  # noqa: S301 (our workers' items: docs/many-machines.md, Trust)
             else:
                 end: RunEnd = pickle.loads(fields[b"end"])  # noqa: S301 (as above)
                 self.ends[spider][int(fields[b"shard"])] = (entry_id, end, fields[b"restarted"] == b"1")

@@ -1,6 +1,6 @@
 """`partnerwatch enqueue`, `worker` and `writer`: one night crawled by many machines through Redis.
 
-README, "Many machines". `redis` and scrapy-redis are imported only here and below: a one-machine
+docs/many-machines.md. `redis` and scrapy-redis are imported only here and below: a one-machine
 crawl runs without either.
 """
 
