@@ -48,7 +48,8 @@ class NightWriter:
         self.writers: dict[str, ArchiveWriter] = {}
         # per (spider, source): the entries written but maybe held back by the writer, id -> item
         self.held: dict[tuple[str, str], dict[bytes, ArticleItem]] = defaultdict(dict)
-        self.ends: dict[str, dict[int, tuple[bytes, RunEnd, bool]]] = defaultdict(dict)
+        # per spider and shard: the ends its workers sent (a worker stopped and started again sends two)
+        self.ends: dict[str, dict[int, list[tuple[bytes, RunEnd, bool]]]] = defaultdict(lambda: defaultdict(list))
         self.closed: set[str] = set()
 
     def run(self) -> None:
@@ -72,7 +73,7 @@ class NightWriter:
                 items[spider].append((entry_id, pickle.loads(fields[b"item"])))  # noqa: S301 (our workers' items: docs/many-machines.md, Trust)
             else:
                 end: RunEnd = pickle.loads(fields[b"end"])  # noqa: S301 (as above)
-                self.ends[spider][int(fields[b"shard"])] = (entry_id, end, fields[b"restarted"] == b"1")
+                self.ends[spider][int(fields[b"shard"])].append((entry_id, end, fields[b"restarted"] == b"1"))
         for spider, batch in items.items():
             self._store(spider, batch)
         for spider in list(self.ends):
@@ -116,11 +117,14 @@ class NightWriter:
     def _close_spider(self, spider: str) -> None:
         """Every shard of `spider` ended: store what is held back, record its sources' crawl."""
         shards = self.ends[spider]
-        self._writer(spider).close(merge_ends([end for _, end, _ in shards.values()],
-                                              any(restarted for _, _, restarted in shards.values())))
+        sent = [sent for ends in shards.values() for sent in ends]
+        # a shard's last end says how it finished; the counts of all its workers add up
+        reasons = [ends[-1][1].reason for ends in shards.values()]
+        self._writer(spider).close(merge_ends([end for _, end, _ in sent], reasons,
+                                              any(restarted for _, _, restarted in sent)))
         del self.writers[spider]
         held = [entry_id for key in [key for key in self.held if key[0] == spider] for entry_id in self.held.pop(key)]
-        self._ack([*held, *(entry_id for entry_id, _, _ in shards.values())])
+        self._ack([*held, *(entry_id for entry_id, _, _ in sent)])
         self.closed.add(spider)
         logger.info("spider %s: all %d shards ended, its sources' crawl recorded", spider, len(shards))
 
@@ -153,10 +157,10 @@ def held_items(writer: ArchiveWriter, sources: set[str]) -> set[int]:
     return held
 
 
-def merge_ends(ends: list[RunEnd], restarted: bool) -> RunEnd:
+def merge_ends(ends: list[RunEnd], reasons: list[str], restarted: bool) -> RunEnd:
     """One RunEnd for a spider's shards: counts and links added up, the first reason other than finished."""
-    reasons = [end.reason for end in ends if end.reason != "finished"]
-    reason = reasons[0] if reasons else RESTARTED if restarted else "finished"
+    unfinished = [reason for reason in reasons if reason != "finished"]
+    reason = unfinished[0] if unfinished else RESTARTED if restarted else "finished"
     sources = tuple(dict.fromkeys(name for end in ends for name in end.sources))
     requests: dict[str, int] = defaultdict(int)
     responses_ok: dict[str, int] = defaultdict(int)
