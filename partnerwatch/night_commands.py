@@ -29,6 +29,21 @@ _sources_option = click.option("--sources", "sources_path", default=None, type=c
 _ADDON = {"crawler.redis_worker.RedisWorker": 0}
 
 
+@contextmanager
+def _night_errors(redis_url: str) -> Iterator[None]:
+    """Redis unreachable, or no night in it: one line naming what to do, not a traceback."""
+    from redis.exceptions import ConnectionError as RedisUnreachable
+
+    from crawler.redis_night import NightMissing
+
+    try:
+        yield
+    except RedisUnreachable as error:
+        raise click.ClickException(f"cannot reach Redis at {redis_url}: {error}") from None
+    except NightMissing as error:
+        raise click.ClickException(str(error)) from None
+
+
 def _crawls(spiders: tuple[str, ...], redis_url: str, shard: int | None, sources_path: str | None,
             overrides: tuple[str, ...]) -> int:
     """Run a crawl process per spider side by side with the worker add-on (`shard` None: enqueue's
@@ -61,15 +76,15 @@ def enqueue(redis_url: str, db_path: str, shards: int, prefix: str, sources_path
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     keys = Keys(prefix)
-    client = connect(redis_url)
     spiders = spiders or tuple(SPIDERS)
-    with _owning(db_path):  # opening the run writes the archive: not beside a job or a writer
-        run_id = open_night(client, keys, Path(db_path), spiders, shards)
+    with _night_errors(redis_url), _owning(db_path):  # opening the run writes the archive: not beside a job or a writer
+        run_id = open_night(connect(redis_url), keys, Path(db_path), spiders, shards)
     code = _crawls(spiders, redis_url, None, sources_path, (*overrides, f"CRAWLER_REDIS_PREFIX={prefix}",
                                                           "CRAWLER_EXTRACT_WORKERS=0"))
     if code:
         raise click.ClickException(f"queueing the start requests failed (exit {code})")
-    night = Night.load(client, keys)
+    with _night_errors(redis_url):
+        night = Night.load(connect(redis_url), keys)
     click.echo(json.dumps({"run_id": run_id, "shards": shards, "spiders": list(spiders),
                            "sources": {spider: len(listed) for spider, listed in night.sources.items()}}))
 
@@ -87,7 +102,8 @@ def worker(redis_url: str, shard: int, prefix: str, sources_path: str | None, ov
     """Crawl the night's requests of one shard; hand every item to the writer through Redis."""
     from crawler.redis_night import Keys, Night, connect
 
-    night = Night.load(connect(redis_url), Keys(prefix))
+    with _night_errors(redis_url):
+        night = Night.load(connect(redis_url), Keys(prefix))
     if shard >= night.shards:
         raise click.UsageError(f"--shard {shard}: the night has shards 0..{night.shards - 1}")
     code = _crawls(spiders or night.spiders, redis_url, shard, sources_path,
@@ -110,7 +126,7 @@ def writer(redis_url: str, db_path: str, prefix: str, overrides: tuple[str, ...]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings, _ = load_settings(db_path, None, (*overrides, f"CRAWLER_STORAGE_PATH={db_path}"))
     try:
-        with _owning(db_path):  # the only process writing the archive: no job, crawl or second writer beside it
+        with _night_errors(redis_url), _owning(db_path):  # the only writer: no job, crawl or second writer beside it
             NightWriter(connect(redis_url), Keys(prefix), writer_config(settings)).run()
     except WriterStopped as error:
         raise click.ClickException(str(error)) from None

@@ -99,3 +99,18 @@ def test_the_one_machine_crawl_and_the_command_line_load_no_redis() -> None:
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('redis', 'scrapy_redis')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_night_commands_say_in_one_line_when_redis_is_unreachable_or_holds_no_night(
+        redis_url: str, tmp_path) -> None:
+    from click.testing import CliRunner
+    from redis_night import free_port
+
+    from partnerwatch.cli import main
+
+    runner = CliRunner()
+    down = runner.invoke(main, ["worker", "--redis", f"redis://127.0.0.1:{free_port()}/0"])
+    assert down.exit_code == 1 and "cannot reach Redis at redis://127.0.0.1:" in down.output
+    empty = runner.invoke(main, ["writer", "--redis", redis_url, "--db", str(tmp_path / "archive.db")])
+    assert empty.exit_code == 1 and "run `partnerwatch enqueue` first" in empty.output
+    assert empty.exception is None or isinstance(empty.exception, SystemExit)
