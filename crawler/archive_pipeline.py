@@ -118,7 +118,7 @@ class StoragePipeline:
     async def process_item(self, item: PageItem | ArticleItem) -> PageItem | ArticleItem:
         loop = asyncio.get_running_loop()
         stored = loop.create_future()
-        self.queued.append((_for_writer(item), stored))
+        self.queued.append((for_writer(item), stored))
         if isinstance(item, ArticleItem):
             item.body = b""  # the writer's copy carries it; this one is done with it
         if not self.writing:
@@ -185,7 +185,7 @@ class StoragePipeline:
             self.stats.inc_value(key, count)
 
 
-def _for_writer(item: PageItem | ArticleItem) -> PageItem | ArticleItem:
+def for_writer(item: PageItem | ArticleItem) -> PageItem | ArticleItem:
     """The writer's copy of `item`: a fetch filed under its identity, without the rules that give it
     (they learn as they go and would be pickled with every item)."""
     if isinstance(item, PageItem):

@@ -149,3 +149,8 @@ CRAWLER_TEMPLATE_MIN_PAGES = 8  # distinct pages of a source counted before any 
 CRAWLER_TEMPLATE_MIN_BLOCK_PAGES = 3  # distinct pages (articles) a paragraph or DOM block must repeat on to be a block
 CRAWLER_TEMPLATE_HOLD_PAGES = 20  # per source, the newest extracted articles held back until this many more were seen
 CRAWLER_RAW_PAGES_ENABLED = True  # keep every extracted page's raw bytes (zstd, each distinct body once)
+# --- many machines: `partnerwatch worker`, `writer`, `enqueue` (README, "Many machines") ----------
+CRAWLER_REDIS_PREFIX = "partnerwatch"  # the night's Redis keys start with this (REDIS_URL: scrapy-redis's)
+CRAWLER_REDIS_SEED = False  # set by `partnerwatch enqueue`: its crawl queues the start requests and fetches nothing
+CRAWLER_REDIS_SHARD = 0  # the worker's shard: it fetches the hosts whose hash modulo the night's shards is this
+CRAWLER_REDIS_IDLE_TIMEOUT = 600.0  # seconds an idle worker waits for requests other workers may still queue

@@ -19,6 +19,7 @@ from crawler.archive_commands import KIND_LABELS
 from crawler.cli_errors import UserError, open_archive
 from crawler.replica.content import STATES
 from crawler.runner import crawl_command, crawl_env
+from partnerwatch.night_commands import COMMANDS as NIGHT_COMMANDS
 from schedules.job import JobConfig, UnknownSource
 from spiders.sources import BUNDLED_SOURCES, SPIDERS, SourcesFileError, load_sources
 from storage.db import open_db
@@ -252,5 +253,5 @@ def reextract(db_path: str | None, source: str | None, overrides: tuple[str, ...
     print_report(reports, click.echo)
 
 
-for _command in ARCHIVE_COMMANDS:  # changes, diff, export, serve
+for _command in (*ARCHIVE_COMMANDS, *NIGHT_COMMANDS):  # changes, diff, export, serve; enqueue, worker, writer
     main.add_command(_command)

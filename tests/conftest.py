@@ -48,6 +48,15 @@ def db(tmp_path: Path):
 
 
 @pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A real redis-server of this test's own on a free loopback port (tests/redis_night.py)."""
+    from redis_night import redis_server
+
+    with redis_server(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
 def site() -> Iterator[Site]:
     """A town site of six articles on 127.0.0.1; a module needing another site defines its own."""
     served = Site()
