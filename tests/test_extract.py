@@ -490,7 +490,7 @@ def test_invisible_elements_are_the_xpath_unions_in_page_order(page: str) -> Non
 @pytest.mark.parametrize("extra", ["", "\x0b", "\x00", "\ufffe", "\u00a0\u00ad\u200b"])
 def test_utf8_body_parsed_from_its_bytes_gives_the_tree_of_its_text(head: str, extra: str) -> None:
     """Whatever a <meta> declares, and with characters parse_html removes from the text."""
-    body = (f'<?xml version="1.0"?>' if extra == "\x0b" else "") + (
+    body = ('<?xml version="1.0"?>' if extra == "\x0b" else "") + (
         f"<html><head>{head}<title>Grüße aus Köln</title></head><body><h1>Fünf „Äpfel“</h1>"
         f"<p>Für 5 € – 😀{extra} ein Absatz mit Umlauten: äöüß, ÄÖÜ.</p></body></html>"
     )

@@ -138,16 +138,17 @@ def test_boilerplate_rules_read_only_at_the_start_find_what_a_full_search_finds(
     variants = [phrase, phrase.upper(), phrase.replace("i", "ı"), phrase.replace("I", "İ").replace("i", "İ"),
                 phrase.replace("s", "ſ"), phrase.replace("k", "\u212a")]
     lines = [line for v in variants for line in (v, f"- {v}", f"Wie es hieß, {v} und mehr.", f"Ende {v}")]
+    rules = vars(boilerplate)  # the module's own patterns, each searched in full below
     for line in lines:
         lower = line.lower()
-        bare = boilerplate._LIST_MARK.sub("", lower).strip(boilerplate._TRAILING)
+        bare = rules["_LIST_MARK"].sub("", lower).strip(rules["_TRAILING"])
         expected = (
-            ("cookie" in lower and _searched_in_full(boilerplate._COOKIE_CONTEXT, lower))
-            or _searched_in_full(boilerplate._NOTICE, lower)
-            or bare in boilerplate._STUBS
-            or _searched_in_full(boilerplate._PATTERNS, bare)
-            or ((":" in line or "©" in line) and _searched_in_full(boilerplate._CREDIT, line))
-            or ("newsletter" in lower and _searched_in_full(boilerplate._NEWSLETTER, lower))
+            ("cookie" in lower and _searched_in_full(rules["_COOKIE_CONTEXT"], lower))
+            or _searched_in_full(rules["_NOTICE"], lower)
+            or bare in rules["_STUBS"]
+            or _searched_in_full(rules["_PATTERNS"], bare)
+            or ((":" in line or "©" in line) and _searched_in_full(rules["_CREDIT"], line))
+            or ("newsletter" in lower and _searched_in_full(rules["_NEWSLETTER"], lower))
         )
         assert is_boilerplate_line(line) == expected, line
 
