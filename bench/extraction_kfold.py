@@ -45,7 +45,9 @@ class FallbackCounter:
         real = module.bare_extraction
 
         def counting(*args, **kwargs):
-            if not kwargs.get("fast"):
+            # crawler.extract passes an Extractor (options=), whose .fast tells the passes apart
+            options = kwargs.get("options")
+            if not (options.fast if options is not None else kwargs.get("fast")):
                 self.calls += 1
             return real(*args, **kwargs)
 

@@ -476,3 +476,27 @@ def test_invisible_elements_are_the_xpath_unions_in_page_order(page: str) -> Non
     )
     tree = parse_html(page)
     assert invisible_elements(tree) == union(tree)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        '<meta charset="iso-8859-1">',
+        '<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">',
+        '<meta charset="shift_jis">',
+        "",
+    ],
+)
+@pytest.mark.parametrize("extra", ["", "\x0b", "\x00", "\ufffe", "\u00a0\u00ad\u200b"])
+def test_utf8_body_parsed_from_its_bytes_gives_the_tree_of_its_text(head: str, extra: str) -> None:
+    """Whatever a <meta> declares, and with characters parse_html removes from the text."""
+    body = ('<?xml version="1.0"?>' if extra == "\x0b" else "") + (
+        f"<html><head>{head}<title>Grüße aus Köln</title></head><body><h1>Fünf „Äpfel“</h1>"
+        f"<p>Für 5 € – 😀{extra} ein Absatz mit Umlauten: äöüß, ÄÖÜ.</p></body></html>"
+    )
+    data = body.encode("utf-8")
+    html = decode_html(data, None)
+    from_text, from_bytes = parse_html(html), parse_html(html, data)
+    assert from_text is not None and from_bytes is not None
+    assert etree.tostring(from_bytes) == etree.tostring(from_text)
+    assert "Äpfel" in from_bytes.text_content()

@@ -1,8 +1,10 @@
 import json
 import pickle
+import re
 
 import pytest
 
+from crawler import boilerplate
 from crawler.boilerplate import TemplateLearner, is_boilerplate_line
 
 FOOTER = "Die Servicestelle Kommunen in der Einen Welt ist ein Angebot von Engagement Global."
@@ -114,6 +116,41 @@ def test_page_furniture_lines_are_boilerplate(line: str) -> None:
 )
 def test_article_sentences_are_not_boilerplate(line: str) -> None:
     assert not is_boilerplate_line(line)
+
+
+def _searched_in_full(pattern: re.Pattern[str], text: str) -> bool:
+    return pattern.search(text) is not None
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "in den Kommentaren", "Kommentar hinterlassen", "angemeldet sein, um", "Bestätigen Sie die AGB",
+        "jederzeit widerrufen", "Affiliate Links", "Provisions-Link", "Werbelink", "Product Advertising API",
+        "Gefällt dir dieser", "Anzeige:", "Symbolbild", "Dies ist der Alt-Text", "Zum Inhalt springen",
+        "Teilen auf Facebook", "Stand: 3. März 2024", "Foto: Stadt Bonn", "© Stadt Lahr", "Bildquelle: privat",
+    ],
+)
+def test_boilerplate_rules_read_only_at_the_start_find_what_a_full_search_finds(phrase: str) -> None:
+    """Where a line holds none of a rule's required words, it is matched at its start only: each
+    phrase, at the start, inside a sentence and spelled with the letters IGNORECASE takes for i, s, k
+    (ı, İ, ſ, Kelvin sign), is judged as the full regular expression searches would judge it."""
+    variants = [phrase, phrase.upper(), phrase.replace("i", "ı"), phrase.replace("I", "İ").replace("i", "İ"),
+                phrase.replace("s", "ſ"), phrase.replace("k", "\u212a")]
+    lines = [line for v in variants for line in (v, f"- {v}", f"Wie es hieß, {v} und mehr.", f"Ende {v}")]
+    rules = vars(boilerplate)  # the module's own patterns, each searched in full below
+    for line in lines:
+        lower = line.lower()
+        bare = rules["_LIST_MARK"].sub("", lower).strip(rules["_TRAILING"])
+        expected = (
+            ("cookie" in lower and _searched_in_full(rules["_COOKIE_CONTEXT"], lower))
+            or _searched_in_full(rules["_NOTICE"], lower)
+            or bare in rules["_STUBS"]
+            or _searched_in_full(rules["_PATTERNS"], bare)
+            or ((":" in line or "©" in line) and _searched_in_full(rules["_CREDIT"], line))
+            or ("newsletter" in lower and _searched_in_full(rules["_NEWSLETTER"], lower))
+        )
+        assert is_boilerplate_line(line) == expected, line
 
 
 def test_paragraphs_seen_once_are_kept_as_hashes_until_a_second_page_shows_them() -> None:
