@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 NEXT_LISTING_PRIORITY = -5  # below an article's 0; start listings 10, sitemaps 15, feeds 20
 
 GONE_STATUSES = (404, 410)
+JOIN_MEMO_SIZE = 4096  # root-relative hrefs remembered joined: a site's menus and more
 _HELD_LINKS = "partnerwatch_held_links"  # a listing's links, held until a second fetch shows its session ids
 # rel is a list of tokens in any case ("next", "NEXT", "prefetch next"); lxml lower-cases only the name
 _NEXT_REL = "contains(concat(' ', translate(normalize-space(@rel), 'NEXT', 'next'), ' '), ' next ')"
@@ -97,7 +98,7 @@ class NewsSpider(scrapy.Spider):
         # (source, link as found) already requested or never to be followed: the menus and teasers
         # repeated on every listing are cleaned and classified once, not once a page
         self.settled: set[tuple[str, str]] = set()
-        # ((scheme, host), root-relative href) -> the joined URL
+        # ((scheme, host), root-relative href) -> the joined URL; at most JOIN_MEMO_SIZE entries
         self.joined: dict[tuple[tuple[str, str], str], str] = {}
         self.feeds_pending: Counter[str] = Counter()
         self.feeds_failed: Counter[str] = Counter()
@@ -275,6 +276,10 @@ class NewsSpider(scrapy.Spider):
         key = (urlsplit(base)[:2], href)
         joined = self.joined.get(key)
         if joined is None:
+            if len(self.joined) >= JOIN_MEMO_SIZE:
+                # every article link is root-relative too: kept, they made the memo grow by ~250
+                # bytes an article for the whole crawl; the menus come back with the next listing
+                self.joined.clear()
             joined = self.joined[key] = urljoin(base, href)
         return joined
 
